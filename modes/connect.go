@@ -1,0 +1,69 @@
+package modes
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+)
+
+// Connect runs connect mode (SPEC §3): dial the target, then pipe stdin to
+// it and what it sends to stdout until the session ends.
+func Connect(ctx context.Context, o *Options) error {
+	u := o.UI
+	dopts := transport.DialOptions{
+		Network:    o.Network,
+		Family:     o.Family,
+		Numeric:    o.Numeric,
+		Source:     o.Source,
+		SourcePort: o.SourcePort,
+		Timeout:    o.Timeout,
+		OnResolve: func(host string, addrs []netip.Addr) {
+			list := make([]string, len(addrs))
+			for i, a := range addrs {
+				list[i] = a.String()
+			}
+			u.Verbosef(1, "resolved %s to %s", host, strings.Join(list, ", "))
+		},
+		OnAttempt: func(addr string, err error) {
+			u.Verbosef(1, "%s: %s", addr, transport.Explain(err).Msg)
+		},
+	}
+	start := time.Now()
+	conn, err := transport.Dial(ctx, o.Target, dopts)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	took := time.Since(start)
+	if o.Network == "udp" || o.Network == "unixgram" {
+		u.Verbosef(1, "sending datagrams to %s (%s)", peerName(conn), describeNetwork(o.Network))
+	} else {
+		u.Verbosef(1, "connected to %s (%s) in %s", peerName(conn), describeNetwork(o.Network), roundDuration(took))
+	}
+	u.Verbosef(2, "local address %s", conn.LocalAddr())
+
+	st := stats{started: time.Now()}
+	if o.Network == "udp" || o.Network == "unixgram" {
+		st.sent, st.received, err = runDatagramConnect(ctx, conn, o)
+	} else {
+		st.sent, st.received, err = runStream(ctx, conn, o)
+	}
+	u.Verbosef(1, "%s", st.summary())
+	return err
+}
+
+// roundDuration keeps three significant figures, enough for a connect time.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Microsecond:
+		return d
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond / 100)
+	case d < time.Second:
+		return d.Round(time.Microsecond * 10)
+	}
+	return d.Round(time.Millisecond)
+}

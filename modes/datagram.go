@@ -1,0 +1,297 @@
+package modes
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+)
+
+// maxDatagram is the largest UDP payload over IPv4 (65,535 - 8 - 20).
+const maxDatagram = 65507
+
+// datagramSession holds what UDP and Unix datagram modes share: counters,
+// the activity clock and the end-of-session rules.
+type datagramSession struct {
+	o              *Options
+	ctx            context.Context
+	sent, received atomic.Int64
+	datagrams      atomic.Int64
+	lastRecv       atomic.Int64 // UnixNano of the last datagram received
+	lastActive     atomic.Int64 // UnixNano of the last datagram either way
+}
+
+func (s *datagramSession) touch(recv bool) {
+	now := time.Now().UnixNano()
+	s.lastActive.Store(now)
+	if recv {
+		s.lastRecv.Store(now)
+	}
+}
+
+// gotEnough tells whether --replies N datagrams have arrived.
+func (s *datagramSession) gotEnough() bool {
+	return s.o.Replies > 0 && s.datagrams.Load() >= int64(s.o.Replies)
+}
+
+// deliver writes one datagram to stdout as one write, so its boundary is
+// kept when stdout is itself a datagram-preserving pipe or socket.
+func (s *datagramSession) deliver(p []byte) error {
+	s.received.Add(int64(len(p)))
+	s.datagrams.Add(1)
+	s.touch(true)
+	if s.o.SendOnly {
+		return nil
+	}
+	if _, err := s.o.Stdout.Write(p); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return errStdoutClosed
+		}
+		return &stdoutError{err}
+	}
+	return nil
+}
+
+// runDatagramConnect: each read from stdin becomes one datagram; received
+// datagrams go to stdout as they come. After stdin ends, sonde lingers
+// until no datagram has arrived for the linger time (-q, default 1s).
+func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, received int64, err error) {
+	s := &datagramSession{o: o, ctx: ctx}
+	s.touch(false)
+	recvDone := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				recvDone <- err
+				return
+			}
+			if err := s.deliver(buf[:n]); err != nil {
+				recvDone <- err
+				return
+			}
+			if s.gotEnough() {
+				recvDone <- nil
+				return
+			}
+		}
+	}()
+	var sendDone chan error
+	if !o.NoStdin {
+		sendDone = make(chan error, 1)
+		go func() { sendDone <- s.sendDatagrams(conn.Write) }()
+	}
+	err = s.wait(recvDone, sendDone, func(err error) error {
+		return &transport.StreamError{Peer: peerName(conn), Network: o.Network, Received: s.received.Load(), Err: err}
+	}, false)
+	conn.Close()
+	return s.sent.Load(), s.received.Load(), err
+}
+
+// sendDatagrams reads stdin and sends each read (each line with -i) as a
+// datagram through write. It returns nil at stdin EOF.
+func (s *datagramSession) sendDatagrams(write func([]byte) (int, error)) error {
+	buf := make([]byte, maxDatagram)
+	lines := lineWriter{w: writerFunc(write), crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx,
+		onWrite: func(n int) { s.touch(false); s.sent.Add(int64(n)) }}
+	for {
+		n, err := s.o.Stdin.Read(buf)
+		if n > 0 {
+			if werr := lines.write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &stdinError{err}
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// wait runs the end-of-session rules of both datagram modes. listening
+// changes two of them: stdin EOF starts no linger (a listener keeps
+// serving unless -q says otherwise), and -w counts from the first datagram.
+func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error) error, listening bool) error {
+	o := s.o
+	var (
+		lingerC <-chan time.Time
+		linger  time.Duration
+		timer   *time.Timer
+	)
+	startLinger := func(d time.Duration) {
+		linger = d
+		timer = time.NewTimer(d)
+		lingerC = timer.C
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	var idleC <-chan time.Time
+	if o.Timeout > 0 {
+		idle := time.NewTicker(o.Timeout / 4)
+		defer idle.Stop()
+		idleC = idle.C
+	}
+	for {
+		select {
+		case err := <-recvDone:
+			switch {
+			case err == nil, errors.Is(err, errStdoutClosed):
+				return nil
+			case context.Cause(s.ctx) != nil:
+				return context.Cause(s.ctx)
+			}
+			var out *stdoutError
+			if errors.As(err, &out) {
+				return err
+			}
+			return netErr(err)
+		case err := <-sendDone:
+			sendDone = nil
+			if err != nil {
+				var in *stdinError
+				if errors.As(err, &in) || context.Cause(s.ctx) != nil {
+					return err
+				}
+				return netErr(err)
+			}
+			switch {
+			case o.QuitSet && o.Quit >= 0:
+				startLinger(o.Quit)
+			case o.QuitSet || listening:
+				// -q negative, or a listener: keep receiving
+			default:
+				startLinger(DefaultLinger)
+			}
+			s.touch(true) // the linger counts from stdin EOF
+		case <-lingerC:
+			quiet := time.Since(time.Unix(0, s.lastRecv.Load()))
+			if quiet >= linger {
+				return nil
+			}
+			timer.Reset(linger - quiet)
+		case <-idleC:
+			if listening && s.datagrams.Load() == 0 {
+				continue
+			}
+			if sendDone == nil && lingerC != nil {
+				continue // after stdin EOF, the linger governs
+			}
+			if time.Since(time.Unix(0, s.lastActive.Load())) >= o.Timeout {
+				return &transport.IdleError{Peer: "the peer", Idle: o.Timeout}
+			}
+		case <-s.ctx.Done():
+			return context.Cause(s.ctx)
+		}
+	}
+}
+
+// runDatagramListen receives from any sender; stdin goes to the most
+// recent sender, and is read only once someone has sent something.
+func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error {
+	s := &datagramSession{o: o, ctx: ctx}
+	s.touch(false)
+	var (
+		mu       sync.Mutex
+		last     net.Addr
+		haveAddr = make(chan struct{})
+		once     sync.Once
+	)
+	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	defer stop()
+	recvDone := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				recvDone <- err
+				return
+			}
+			name := addrName(from)
+			mu.Lock()
+			isNew := last == nil || addrName(last) != name
+			if name != "" {
+				last = from
+			}
+			mu.Unlock()
+			if isNew {
+				o.UI.Verbosef(1, "datagram from %s", orUnnamed(name))
+				if name != "" {
+					once.Do(func() { close(haveAddr) })
+				}
+			}
+			o.UI.Verbosef(2, "received %d bytes from %s", n, orUnnamed(name))
+			if err := s.deliver(buf[:n]); err != nil {
+				recvDone <- err
+				return
+			}
+			if s.gotEnough() {
+				recvDone <- nil
+				return
+			}
+		}
+	}()
+	var sendDone chan error
+	if !o.NoStdin {
+		sendDone = make(chan error, 1)
+		go func() {
+			select {
+			case <-haveAddr:
+			case <-ctx.Done():
+				sendDone <- context.Cause(ctx)
+				return
+			}
+			sendDone <- s.sendDatagrams(func(p []byte) (int, error) {
+				mu.Lock()
+				to := last
+				mu.Unlock()
+				return pc.WriteTo(p, to)
+			})
+		}()
+	}
+	err := s.wait(recvDone, sendDone, func(err error) error {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		return &transport.StreamError{Peer: "sender", Network: o.Network, Received: s.received.Load(), Err: err}
+	}, true)
+	if o.UI.Verbosity() > 0 {
+		st := stats{sent: s.sent.Load(), received: s.received.Load(), started: time.Unix(0, 0)}
+		o.UI.Verbosef(1, "sent %s, received %s in %d datagrams", bytesString(st.sent), bytesString(st.received), s.datagrams.Load())
+	}
+	return err
+}
+
+func addrName(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	if u, ok := a.(*net.UnixAddr); ok && (u.Name == "" || u.Name == "@") {
+		return ""
+	}
+	return a.String()
+}
+
+func orUnnamed(name string) string {
+	if name == "" {
+		return "an unnamed socket (replies cannot reach it)"
+	}
+	return name
+}

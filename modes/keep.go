@@ -1,0 +1,217 @@
+package modes
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// serveKeep is listen -k: clients are accepted concurrently until sonde is
+// interrupted. What each client sends reaches stdout in whole chunks, never
+// interleaved mid-chunk; what stdin gives is sent to every connected
+// client. stdin is read only while at least one client is connected, so
+// nothing typed is lost to an empty room. End of stdin does not shut down
+// the clients (they come and go); each one ends when it closes.
+func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
+	h := &hub{o: o, clients: make(map[*keepClient]struct{}), joined: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if !o.NoStdin {
+		go h.broadcast(ctx) // may stay blocked reading stdin; it owns nothing to clean
+	}
+	var served atomic.Int64
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			h.closeAll()
+			if cause := context.Cause(ctx); cause != nil {
+				if errors.Is(cause, errStdoutClosed) {
+					return nil
+				}
+				return cause
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		if o.MaxConns > 0 && h.count() >= o.MaxConns {
+			o.UI.Verbosef(1, "refused %s: %d clients connected (--max-conns)", clientName(conn), o.MaxConns)
+			conn.Close()
+			continue
+		}
+		id := served.Add(1)
+		c := &keepClient{id: id, conn: conn, started: time.Now()}
+		h.add(c)
+		o.UI.Verbosef(1, "accepted %s (client %d)", clientName(conn), id)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := h.serve(c)
+			h.remove(c)
+			conn.Close()
+			if errors.Is(err, errStdoutClosed) {
+				cancel(errStdoutClosed)
+				ln.Close()
+				return
+			}
+			st := stats{sent: c.sent.Load(), received: c.received.Load(), started: c.started}
+			if err != nil {
+				o.UI.Verbosef(1, "client %d %s: %v; %s", c.id, clientName(conn), err, st.summary())
+			} else {
+				o.UI.Verbosef(1, "client %d %s closed: %s", c.id, clientName(conn), st.summary())
+			}
+		}()
+	}
+}
+
+type keepClient struct {
+	id             int64
+	conn           net.Conn
+	started        time.Time
+	writeMu        sync.Mutex
+	sent, received atomic.Int64
+}
+
+type hub struct {
+	o        *Options
+	mu       sync.Mutex
+	clients  map[*keepClient]struct{}
+	joined   chan struct{} // a token whenever a client joins
+	stdoutMu sync.Mutex    // one chunk at a time on stdout
+}
+
+func (h *hub) add(c *keepClient) {
+	h.mu.Lock()
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+	select {
+	case h.joined <- struct{}{}:
+	default:
+	}
+}
+
+func (h *hub) remove(c *keepClient) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+}
+
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+func (h *hub) snapshot() []*keepClient {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	list := make([]*keepClient, 0, len(h.clients))
+	for c := range h.clients {
+		list = append(list, c)
+	}
+	return list
+}
+
+func (h *hub) closeAll() {
+	for _, c := range h.snapshot() {
+		c.conn.Close()
+	}
+}
+
+// serve copies one client's data to stdout, chunk by chunk.
+func (h *hub) serve(c *keepClient) error {
+	buf := make([]byte, 64<<10)
+	for {
+		if h.o.Timeout > 0 {
+			c.conn.SetReadDeadline(time.Now().Add(h.o.Timeout))
+		}
+		n, err := c.conn.Read(buf)
+		if n > 0 {
+			c.received.Add(int64(n))
+			if !h.o.SendOnly {
+				h.stdoutMu.Lock()
+				_, werr := h.o.Stdout.Write(buf[:n])
+				h.stdoutMu.Unlock()
+				if werr != nil {
+					if errors.Is(werr, syscall.EPIPE) {
+						return errStdoutClosed
+					}
+					return &stdoutError{werr}
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// broadcast sends stdin to every client. A chunk read while clients were
+// connected but delivered to none (they all left) waits for the next one.
+func (h *hub) broadcast(ctx context.Context) {
+	buf := make([]byte, 64<<10)
+	for {
+		if !h.waitForClient(ctx) {
+			return
+		}
+		n, err := h.o.Stdin.Read(buf)
+		lines := buf[:n]
+		if h.o.CRLF {
+			lines, _ = toCRLF(lines, false)
+		}
+		for len(lines) > 0 {
+			if h.sendAll(lines) > 0 {
+				break
+			}
+			if !h.waitForClient(ctx) {
+				return
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				h.o.UI.Warnf("cannot read stdin: %v", err)
+			}
+			return
+		}
+	}
+}
+
+func (h *hub) waitForClient(ctx context.Context) bool {
+	for h.count() == 0 {
+		select {
+		case <-h.joined:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// sendAll writes p to every client and returns how many got it whole.
+func (h *hub) sendAll(p []byte) int {
+	delivered := 0
+	for _, c := range h.snapshot() {
+		c.writeMu.Lock()
+		n, err := c.conn.Write(p)
+		c.writeMu.Unlock()
+		c.sent.Add(int64(n))
+		if err != nil {
+			c.conn.Close() // its reader sees the error and reports it
+			continue
+		}
+		delivered++
+	}
+	return delivered
+}

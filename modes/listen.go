@@ -1,0 +1,74 @@
+package modes
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+)
+
+// Listen runs listen mode (SPEC §3): wait for one client, stop listening,
+// then pipe stdin/stdout through it. With -k it serves clients concurrently
+// until interrupted (see serveKeep).
+func Listen(ctx context.Context, o *Options) error {
+	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
+	if o.Network == "udp" || o.Network == "unixgram" {
+		pc, err := transport.ListenPacket(ctx, o.Target, lopts)
+		if err != nil {
+			return err
+		}
+		defer pc.Close()
+		announce(o, pc.LocalAddr())
+		return runDatagramListen(ctx, pc, o)
+	}
+	ln, err := transport.Listen(ctx, o.Target, lopts)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	announce(o, ln.Addr())
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	if o.Keep {
+		return serveKeep(ctx, ln, o)
+	}
+
+	conn, err := ln.Accept()
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
+		}
+		return err
+	}
+	ln.Close() // one client: stop listening (and remove a Unix socket file)
+	defer conn.Close()
+	o.UI.Verbosef(1, "accepted %s", clientName(conn))
+
+	st := stats{started: time.Now()}
+	st.sent, st.received, err = runStream(ctx, conn, o)
+	o.UI.Verbosef(1, "%s", st.summary())
+	return err
+}
+
+// announce reports the bound address: always when port 0 let the system
+// choose it (the user cannot know it otherwise), else with -v.
+func announce(o *Options, addr net.Addr) {
+	level := 1
+	if o.Target.Port == "0" {
+		level = 0
+	}
+	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeNetwork(o.Network))
+	if o.OnListen != nil {
+		o.OnListen(addr)
+	}
+}
+
+// clientName names an accepted client; Unix stream clients are usually
+// unnamed, so say so rather than print an empty string.
+func clientName(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.String()
+	}
+	return "a local client"
+}

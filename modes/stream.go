@@ -1,0 +1,319 @@
+package modes
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+)
+
+// streamSession pipes stdin and stdout through one TCP or Unix stream
+// connection, with the EOF policy of SPEC §3:
+//
+//   - stdin EOF: half-close (unless --no-shutdown), keep reading until the
+//     peer closes; -q bounds that wait;
+//   - peer EOF: with a terminal (or no) stdin, exit at once; with a pipe or
+//     file, finish sending it first, since a peer that half-closed may still
+//     be reading (sonde -l < /dev/null does exactly that);
+//   - -w: no byte either way for that long ends the session with an error.
+type streamSession struct {
+	conn net.Conn
+	o    *Options
+	ctx  context.Context
+
+	sent, received atomic.Int64
+	lastActive     atomic.Int64 // UnixNano of the last byte moved
+}
+
+// stdinError and stdoutError mark which local stream failed, so the report
+// does not blame the network for a full disk.
+type stdinError struct{ err error }
+type stdoutError struct{ err error }
+
+func (e *stdinError) Error() string  { return "cannot read stdin: " + e.err.Error() }
+func (e *stdinError) Unwrap() error  { return e.err }
+func (e *stdoutError) Error() string { return "cannot write stdout: " + e.err.Error() }
+func (e *stdoutError) Unwrap() error { return e.err }
+
+// observed tells whether every chunk must pass through sonde's own loop.
+// Otherwise io.Copy moves the bytes, so the kernel can splice or sendfile.
+func (s *streamSession) observed() bool {
+	o := s.o
+	return o.Timeout > 0 || o.CRLF || o.Interval > 0 || o.UI.Verbosity() > 0
+}
+
+func (s *streamSession) touch() { s.lastActive.Store(time.Now().UnixNano()) }
+
+// runStream runs a session on conn until it ends, and returns the bytes
+// moved each way and why it ended (nil for a clean end).
+func runStream(ctx context.Context, conn net.Conn, o *Options) (sent, received int64, err error) {
+	s := &streamSession{conn: conn, o: o, ctx: ctx}
+	s.touch()
+	err = s.run()
+	return s.sent.Load(), s.received.Load(), err
+}
+
+func (s *streamSession) run() error {
+	o := s.o
+	recvDone := make(chan error, 1)
+	sendDone := make(chan error, 1)
+	go func() { recvDone <- s.receive() }()
+	if o.NoStdin {
+		sendDone = nil
+	} else {
+		go func() { sendDone <- s.send() }()
+	}
+
+	var (
+		quitC      <-chan time.Time
+		peerClosed bool
+		stdinDone  = o.NoStdin
+		sendErr    error
+	)
+	finish := func(err error) error {
+		s.conn.Close()
+		return err
+	}
+	var (
+		idle  *time.Timer
+		idleC <-chan time.Time
+	)
+	if o.Timeout > 0 {
+		idle = time.NewTimer(o.Timeout)
+		defer idle.Stop()
+		idleC = idle.C
+	}
+	for {
+		select {
+		case err := <-recvDone:
+			recvDone = nil
+			if err != nil {
+				return finish(s.explainRecv(err, sendErr))
+			}
+			if sendErr != nil {
+				return finish(s.explainSend(sendErr))
+			}
+			peerClosed = true
+			if stdinDone || o.Interactive {
+				return finish(nil)
+			}
+			// a pipe or file on stdin: finish sending it (see above)
+		case err := <-sendDone:
+			sendDone = nil
+			stdinDone = true
+			if err != nil {
+				var in *stdinError
+				if errors.As(err, &in) {
+					return finish(err)
+				}
+				if peerClosed {
+					return finish(s.explainSend(err))
+				}
+				// The peer is gone; the reader will see it and say how.
+				sendErr = err
+				s.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+				continue
+			}
+			if !o.NoShutdown {
+				closeWrite(s.conn)
+			}
+			if peerClosed {
+				return finish(nil)
+			}
+			if o.QuitSet && o.Quit >= 0 {
+				quitC = time.After(o.Quit)
+			}
+		case <-quitC:
+			return finish(nil)
+		case <-idleC:
+			since := time.Since(time.Unix(0, s.lastActive.Load()))
+			if since >= o.Timeout {
+				return finish(&transport.IdleError{Peer: s.conn.RemoteAddr().String(), Idle: o.Timeout})
+			}
+			idle.Reset(o.Timeout - since)
+		case <-s.ctx.Done():
+			return finish(context.Cause(s.ctx))
+		}
+	}
+}
+
+func (s *streamSession) explainRecv(err, sendErr error) error {
+	var out *stdoutError
+	if errors.As(err, &out) {
+		if errors.Is(out.err, syscall.EPIPE) {
+			return nil // our reader went away: end quietly
+		}
+		return err
+	}
+	if cause := context.Cause(s.ctx); cause != nil {
+		return cause
+	}
+	if sendErr != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = sendErr
+	}
+	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+}
+
+func (s *streamSession) explainSend(err error) error {
+	if cause := context.Cause(s.ctx); cause != nil {
+		return cause
+	}
+	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+}
+
+// receive copies the connection to stdout (or discards it with --send-only).
+func (s *streamSession) receive() error {
+	dst := s.o.Stdout
+	if s.o.SendOnly {
+		dst = io.Discard
+	}
+	if !s.observed() {
+		n, err := io.Copy(dst, s.conn)
+		s.received.Add(n)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return &stdoutError{err}
+		}
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := s.conn.Read(buf)
+		if n > 0 {
+			s.touch()
+			s.received.Add(int64(n))
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return &stdoutError{werr}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// send copies stdin to the connection. It returns nil at stdin EOF.
+func (s *streamSession) send() error {
+	if !s.observed() {
+		n, err := io.Copy(s.conn, s.o.Stdin)
+		s.sent.Add(n)
+		var op *net.OpError
+		if err != nil && !errors.As(err, &op) {
+			return &stdinError{err}
+		}
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	lines := lineWriter{w: s.conn, crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx,
+		onWrite: func(n int) { s.touch(); s.sent.Add(int64(n)) }}
+	for {
+		n, err := s.o.Stdin.Read(buf)
+		if n > 0 {
+			s.touch()
+			if werr := lines.write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &stdinError{err}
+		}
+	}
+}
+
+// lineWriter applies -C (LF becomes CRLF) and -i (a pause after each line)
+// to what stdin gives, and counts what it writes.
+type lineWriter struct {
+	w        io.Writer
+	crlf     bool
+	interval time.Duration
+	ctx      context.Context
+	onWrite  func(n int)
+	pending  bool // a line was sent and the pause after it is still owed
+	lastCR   bool // the last byte written was CR (for -C across reads)
+}
+
+func (l *lineWriter) write(p []byte) error {
+	if l.interval <= 0 {
+		return l.put(p)
+	}
+	for len(p) > 0 {
+		if l.pending {
+			t := time.NewTimer(l.interval)
+			select {
+			case <-t.C:
+			case <-l.ctx.Done():
+				t.Stop()
+				return context.Cause(l.ctx)
+			}
+			l.pending = false
+		}
+		line := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line = p[:i+1]
+			l.pending = true
+		}
+		if err := l.put(line); err != nil {
+			return err
+		}
+		p = p[len(line):]
+	}
+	return nil
+}
+
+func (l *lineWriter) put(p []byte) error {
+	if l.crlf {
+		p, l.lastCR = toCRLF(p, l.lastCR)
+	}
+	n, err := l.w.Write(p)
+	if n > 0 && l.onWrite != nil {
+		l.onWrite(n)
+	}
+	return err
+}
+
+// toCRLF turns each LF that is not already preceded by CR into CRLF, so
+// input that has CRLF line ends passes unchanged. prevCR says whether the
+// byte before p was a CR; the second result says the same for the next call.
+func toCRLF(p []byte, prevCR bool) ([]byte, bool) {
+	if len(p) == 0 {
+		return p, prevCR
+	}
+	endsCR := p[len(p)-1] == '\r'
+	if bytes.IndexByte(p, '\n') < 0 {
+		return p, endsCR
+	}
+	out := make([]byte, 0, len(p)+bytes.Count(p, []byte("\n")))
+	for i, c := range p {
+		if c == '\n' && !(i > 0 && p[i-1] == '\r' || i == 0 && prevCR) {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out, endsCR
+}
+
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}
+
+func peerName(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" {
+		return a.String()
+	}
+	return "peer"
+}

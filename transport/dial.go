@@ -1,0 +1,163 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// DialOptions are the connect-side settings of SPEC §3.
+type DialOptions struct {
+	Network    string        // "tcp", "udp", "unix" or "unixgram"
+	Family     int           // 0 for any, 4 or 6 (-4/-6)
+	Numeric    bool          // -n: never ask DNS
+	Source     string        // -s: local address to bind, "" for any
+	SourcePort int           // -p: local port to bind, 0 for any
+	Timeout    time.Duration // -w: per address tried, 0 for none
+
+	// OnResolve, if set, is told the addresses a name resolved to.
+	OnResolve func(host string, addrs []netip.Addr)
+	// OnAttempt, if set, is told about every address that failed.
+	OnAttempt func(addr string, err error)
+}
+
+var errNoAddrOfFamily = errors.New("no address of the requested family")
+
+// Resolve turns a host into addresses, honouring -4/-6 and -n. IP literals
+// (with an optional zone) never touch the resolver.
+func Resolve(ctx context.Context, host string, family int, numeric bool) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ip = ip.Unmap()
+		if family == 4 && !ip.Is4() || family == 6 && !ip.Is6() {
+			return nil, badInput("drop -4/-6, or give an address of the matching family",
+				"%s is not an IPv%d address (-%d was given)", host, family, family)
+		}
+		return []netip.Addr{ip}, nil
+	}
+	if numeric {
+		return nil, badInput("drop -n to let sonde look the name up",
+			"-n forbids DNS lookups, and %q is not a numeric address", host)
+	}
+	network := "ip"
+	if family == 4 {
+		network = "ip4"
+	} else if family == 6 {
+		network = "ip6"
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			return nil, cause
+		}
+		return nil, &ResolveError{Host: host, Family: family, Err: err}
+	}
+	out := addrs[:0]
+	for _, a := range addrs {
+		a = a.Unmap()
+		if family == 4 && !a.Is4() || family == 6 && !a.Is6() {
+			continue
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, &ResolveError{Host: host, Family: family, Err: errNoAddrOfFamily}
+	}
+	return out, nil
+}
+
+// Dial connects to t. A name with several addresses is tried address by
+// address; if all fail, the *DialError lists each one and why.
+func Dial(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
+	if isUnix(o.Network) {
+		return dialUnix(ctx, t.Host, o)
+	}
+	if t.Host == "" {
+		return nil, badInput("e.g. sonde 127.0.0.1 8080", "missing host to connect to")
+	}
+	port, err := ParsePort(t.Port, o.Network, false)
+	if err != nil {
+		return nil, err
+	}
+	var src netip.Addr
+	if o.Source != "" {
+		srcs, err := Resolve(ctx, o.Source, o.Family, o.Numeric)
+		if err != nil {
+			return nil, err
+		}
+		src = srcs[0]
+	}
+	addrs, err := Resolve(ctx, t.Host, o.Family, o.Numeric)
+	if err != nil {
+		return nil, err
+	}
+	if _, notLiteral := netip.ParseAddr(t.Host); notLiteral != nil && o.OnResolve != nil {
+		o.OnResolve(t.Host, addrs)
+	}
+	target := net.JoinHostPort(t.Host, strconv.Itoa(port))
+	derr := &DialError{Network: o.Network, Target: target, Timeout: o.Timeout}
+	for _, a := range addrs {
+		if src.IsValid() && src.Is4() != a.Is4() {
+			continue // a source address of one family cannot reach the other
+		}
+		addr := netip.AddrPortFrom(a, uint16(port)).String()
+		conn, err := dialOne(ctx, o, addr, src)
+		if err == nil {
+			return conn, nil
+		}
+		if cause := context.Cause(ctx); cause != nil {
+			return nil, cause
+		}
+		if o.OnAttempt != nil {
+			o.OnAttempt(addr, err)
+		}
+		derr.Attempts = append(derr.Attempts, Attempt{Addr: addr, Err: err})
+	}
+	if len(derr.Attempts) == 0 {
+		return nil, badInput("give -s an address of the same family as the host",
+			"source address %s cannot reach %s: different address families", o.Source, t.Host)
+	}
+	return nil, derr
+}
+
+func dialOne(ctx context.Context, o DialOptions, addr string, src netip.Addr) (net.Conn, error) {
+	d := net.Dialer{}
+	if src.IsValid() || o.SourcePort != 0 {
+		ap := netip.AddrPortFrom(src, uint16(o.SourcePort))
+		if o.Network == "udp" {
+			d.LocalAddr = net.UDPAddrFromAddrPort(ap)
+		} else {
+			d.LocalAddr = net.TCPAddrFromAddrPort(ap)
+		}
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	return d.DialContext(ctx, o.Network, addr)
+}
+
+func dialUnix(ctx context.Context, path string, o DialOptions) (net.Conn, error) {
+	if path == "" {
+		return nil, badInput("e.g. sonde -U /tmp/app.sock", "missing socket path")
+	}
+	if err := checkAbstract(path); err != nil {
+		return nil, err
+	}
+	d := net.Dialer{}
+	if o.Timeout > 0 {
+		d.Timeout = o.Timeout
+	}
+	if o.Network == "unix" {
+		c, err := d.DialContext(ctx, "unix", path)
+		if err != nil {
+			return nil, &DialError{Network: o.Network, Target: path, Attempts: []Attempt{{Addr: path, Err: err}}, Timeout: o.Timeout}
+		}
+		return c, nil
+	}
+	// A datagram client needs an address of its own, or replies cannot reach it.
+	return dialUnixgram(path, o)
+}

@@ -1,0 +1,308 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DialError reports a connect that failed on every address it tried.
+type DialError struct {
+	Network  string // "tcp", "udp", "unix", "unixgram"
+	Target   string // host and port (or path) as the user gave them
+	Attempts []Attempt
+	Timeout  time.Duration // the connect timeout in force, 0 for none
+}
+
+// Attempt is one address tried while connecting, and how it failed.
+type Attempt struct {
+	Addr string
+	Err  error
+}
+
+func (e *DialError) Error() string {
+	parts := make([]string, len(e.Attempts))
+	for i, a := range e.Attempts {
+		parts[i] = a.Addr + ": " + rootCause(a.Err).Error()
+	}
+	return fmt.Sprintf("cannot connect to %s: %s", e.Target, strings.Join(parts, "; "))
+}
+
+func (e *DialError) Unwrap() error {
+	if len(e.Attempts) == 0 {
+		return nil
+	}
+	return e.Attempts[len(e.Attempts)-1].Err
+}
+
+// ListenError reports a socket that could not be bound or listened on.
+type ListenError struct {
+	Network string
+	Addr    string // "127.0.0.1:8080", "[::]:8080" or a socket path
+	Port    int
+	Err     error
+	Holder  *Holder // who holds the port, when the OS lets us see it
+}
+
+func (e *ListenError) Error() string {
+	return fmt.Sprintf("cannot listen on %s: %s", e.Addr, rootCause(e.Err))
+}
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// ResolveError reports a name that could not be turned into addresses.
+type ResolveError struct {
+	Host    string
+	Family  int // 0, 4 or 6: what -4/-6 asked for
+	Err     error
+	Numeric bool // -n was given
+}
+
+func (e *ResolveError) Error() string {
+	return fmt.Sprintf("cannot resolve %s: %v", e.Host, e.Err)
+}
+
+func (e *ResolveError) Unwrap() error { return e.Err }
+
+// StreamError reports a connection that broke after it was established.
+type StreamError struct {
+	Peer     string
+	Network  string
+	Received int64 // bytes received before the failure
+	Err      error
+}
+
+func (e *StreamError) Error() string {
+	return fmt.Sprintf("connection to %s failed after %d bytes received: %v", e.Peer, e.Received, rootCause(e.Err))
+}
+
+func (e *StreamError) Unwrap() error { return e.Err }
+
+// IdleError reports a session closed because nothing moved for too long.
+type IdleError struct {
+	Peer string
+	Idle time.Duration
+}
+
+func (e *IdleError) Error() string {
+	return fmt.Sprintf("no data to or from %s for %s", e.Peer, e.Idle)
+}
+
+// Explanation is what sonde tells the user about a failure.
+type Explanation struct {
+	Msg     string   // one line: what failed, on which address, why
+	Details []string // further lines, e.g. every address tried
+	Hint    string   // what to try; may be empty
+	Usage   bool     // the user's input was at fault (exit 2)
+}
+
+// Explain turns any error sonde can meet into an Explanation. It classifies
+// errors once, by their type and errno, so every mode words them alike.
+func Explain(err error) Explanation {
+	var (
+		in  *InputError
+		de  *DialError
+		le  *ListenError
+		re  *ResolveError
+		se  *StreamError
+		ie  *IdleError
+		dns *net.DNSError
+	)
+	switch {
+	case errors.As(err, &in):
+		return Explanation{Msg: in.Msg, Hint: in.Hint, Usage: true}
+	case errors.As(err, &re):
+		return explainResolve(re)
+	case errors.As(err, &de):
+		return explainDial(de)
+	case errors.As(err, &le):
+		return explainListen(le)
+	case errors.As(err, &se):
+		return explainStream(se)
+	case errors.As(err, &ie):
+		return Explanation{Msg: ie.Error() + ", closing",
+			Hint: "-w sets how long a quiet connection may stay open; use -q to quit a set time after stdin ends"}
+	case errors.As(err, &dns):
+		return explainResolve(&ResolveError{Host: dns.Name, Err: dns})
+	}
+	why, hint := reason(err, 0)
+	return Explanation{Msg: why, Hint: hint}
+}
+
+func explainResolve(e *ResolveError) Explanation {
+	var dns *net.DNSError
+	x := Explanation{}
+	switch {
+	case errors.As(e.Err, &dns) && dns.IsNotFound:
+		x.Msg = fmt.Sprintf("cannot resolve %s: no such host", e.Host)
+		x.Hint = "check the spelling; the resolver answered that the name does not exist"
+	case errors.As(e.Err, &dns) && dns.IsTimeout:
+		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver did not answer in time", e.Host)
+		x.Hint = "check the DNS servers in /etc/resolv.conf, or give a numeric address"
+	case errors.Is(e.Err, errNoAddrOfFamily):
+		x.Msg = fmt.Sprintf("cannot resolve %s: it has no IPv%d address", e.Host, e.Family)
+		x.Hint = fmt.Sprintf("drop -%d, or use the other address family", e.Family)
+	case errors.As(e.Err, &dns):
+		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver could not be reached (%s)", e.Host, dns.Err)
+		x.Hint = "check the DNS servers in /etc/resolv.conf, or give a numeric address"
+	default:
+		x.Msg = fmt.Sprintf("cannot resolve %s: %v", e.Host, rootCause(e.Err))
+	}
+	return x
+}
+
+func explainDial(e *DialError) Explanation {
+	x := Explanation{}
+	if len(e.Attempts) == 1 {
+		a := e.Attempts[0]
+		why, hint := reason(a.Err, e.Timeout)
+		where := e.Target
+		if a.Addr != "" && a.Addr != e.Target {
+			where = fmt.Sprintf("%s (%s)", e.Target, a.Addr)
+		}
+		x.Msg = fmt.Sprintf("cannot connect to %s: %s", where, why)
+		x.Hint = hint
+		return x
+	}
+	x.Msg = fmt.Sprintf("cannot connect to %s: all %d addresses failed", e.Target, len(e.Attempts))
+	var firstHint string
+	for _, a := range e.Attempts {
+		why, hint := reason(a.Err, e.Timeout)
+		x.Details = append(x.Details, fmt.Sprintf("  %s: %s", a.Addr, why))
+		if firstHint == "" {
+			firstHint = hint
+		}
+	}
+	x.Hint = firstHint
+	return x
+}
+
+func explainListen(e *ListenError) Explanation {
+	why, hint := reason(e.Err, 0)
+	x := Explanation{Msg: fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), Hint: hint}
+	switch {
+	case errors.Is(e.Err, syscall.EADDRINUSE):
+		x.Msg = fmt.Sprintf("cannot listen on %s: address already in use", e.Addr)
+		switch {
+		case e.Holder != nil && isUnix(e.Network):
+			x.Hint = fmt.Sprintf("held by %s; stop it or choose another path", e.Holder)
+		case e.Holder != nil:
+			x.Hint = fmt.Sprintf("held by %s; stop it or choose another port", e.Holder)
+		case isUnix(e.Network):
+			x.Hint = "a live process listens on that socket; choose another path"
+		default:
+			x.Hint = fmt.Sprintf("find what holds it with `%s` or `lsof -i :%d`, or choose another port", ssCommand(e.Network, e.Port), e.Port)
+		}
+	case errors.Is(e.Err, syscall.EACCES) && !isUnix(e.Network) && e.Port > 0 && e.Port < 1024:
+		x.Msg = fmt.Sprintf("cannot listen on %s: permission denied", e.Addr)
+		x.Hint = "ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port above 1023"
+	case errors.Is(e.Err, syscall.EADDRNOTAVAIL):
+		x.Msg = fmt.Sprintf("cannot listen on %s: address not available", e.Addr)
+		x.Hint = "that address belongs to no interface of this machine; list them with `ip addr`, or listen on all addresses"
+	}
+	return x
+}
+
+func ssCommand(network string, port int) string {
+	flags := "-ltnp"
+	if network == "udp" {
+		flags = "-lunp"
+	}
+	return fmt.Sprintf("ss %s 'sport = :%d'", flags, port)
+}
+
+func explainStream(e *StreamError) Explanation {
+	switch {
+	case errors.Is(e.Err, syscall.ECONNRESET):
+		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after %d bytes received", e.Peer, e.Received),
+			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
+	case errors.Is(e.Err, syscall.ECONNREFUSED) && e.Network == "udp":
+		return Explanation{Msg: fmt.Sprintf("nothing is listening on UDP port %s of %s (ICMP port unreachable)", portOf(e.Peer), hostOf(e.Peer)),
+			Hint: "check the port, or whether the service runs over TCP"}
+	case errors.Is(e.Err, syscall.ECONNREFUSED):
+		return Explanation{Msg: fmt.Sprintf("nothing is listening on %s (connection refused)", e.Peer)}
+	case errors.Is(e.Err, syscall.EPIPE):
+		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after %d bytes received", e.Peer, e.Received),
+			Hint: "the peer stopped reading and closed the connection"}
+	}
+	why, hint := reason(e.Err, 0)
+	return Explanation{Msg: fmt.Sprintf("connection to %s failed after %d bytes received: %s", e.Peer, e.Received, why), Hint: hint}
+}
+
+// reason words a low-level error and suggests what to try.
+func reason(err error, timeout time.Duration) (why, hint string) {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", "the host answered but nothing listens on that port (or a firewall rejected the connection)"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		if timeout > 0 {
+			why = fmt.Sprintf("no answer within %s", timeout)
+		} else {
+			why = "timed out"
+		}
+		return why, "the host may be down, or a firewall may be silently dropping packets"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return "no route to host", "check routing, VPN and firewall rules between here and the host"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return "network unreachable", "this machine has no route to that network; check routing and VPN"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by peer", "the peer aborted the connection"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "address not available", "the source address belongs to no interface of this machine, or no local port is free"
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return "permission denied", "a local firewall rule or the file permissions forbid it"
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOENT):
+		return "no such socket file", "check the path; the listener may not be running"
+	case errors.Is(err, syscall.ENOTSOCK):
+		return "not a socket", "that path is an ordinary file, not a Unix socket"
+	case errors.Is(err, syscall.EPROTOTYPE):
+		return "wrong socket type", "the socket is of the other kind: add or drop -u (stream vs datagram)"
+	case errors.Is(err, syscall.EAFNOSUPPORT):
+		return "address family not supported", "this machine has no support for that address family (IPv6 disabled?)"
+	}
+	return rootCause(err).Error(), ""
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// rootCause strips *net.OpError and *os.SyscallError layers, which repeat
+// the address sonde already names.
+func rootCause(err error) error {
+	for {
+		switch e := err.(type) {
+		case *net.OpError:
+			err = e.Err
+		case *os.SyscallError:
+			err = e.Err
+		default:
+			return err
+		}
+	}
+}
+
+func isUnix(network string) bool { return strings.HasPrefix(network, "unix") }
+
+func portOf(hostport string) string {
+	_, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	return p
+}
+
+func hostOf(hostport string) string {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	return h
+}

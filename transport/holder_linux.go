@@ -1,0 +1,92 @@
+package transport
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// FindPortHolder names the process listening on port, by matching the
+// socket inodes of /proc/net/{tcp,tcp6,udp,udp6} against /proc/*/fd. It
+// returns nil when the port is free or the holder is not visible to us
+// (another user's process, without root).
+func FindPortHolder(network string, port int) *Holder {
+	if port <= 0 {
+		return nil
+	}
+	tables, wantState := []string{"/proc/net/tcp", "/proc/net/tcp6"}, "0A" // LISTEN
+	if network == "udp" {
+		tables, wantState = []string{"/proc/net/udp", "/proc/net/udp6"}, "07" // unconnected
+	}
+	inodes := make(map[string]bool)
+	for _, table := range tables {
+		for _, f := range readTable(table) {
+			// fields: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			if len(f) < 10 || f[3] != wantState {
+				continue
+			}
+			_, hexPort, ok := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); ok && err == nil && int(p) == port && f[9] != "0" {
+				inodes[f[9]] = true
+			}
+		}
+	}
+	return findSocketOwner(inodes)
+}
+
+// FindUnixHolder names the process bound to a Unix socket path.
+func FindUnixHolder(path string) *Holder {
+	inodes := make(map[string]bool)
+	for _, f := range readTable("/proc/net/unix") {
+		// fields: Num RefCount Protocol Flags Type St Inode Path
+		if len(f) >= 8 && f[7] == path {
+			inodes[f[6]] = true
+		}
+	}
+	return findSocketOwner(inodes)
+}
+
+func readTable(name string) [][]string {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var rows [][]string
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		rows = append(rows, strings.Fields(sc.Text()))
+	}
+	return rows
+}
+
+func findSocketOwner(inodes map[string]bool) *Holder {
+	if len(inodes) == 0 {
+		return nil
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, dir := range procs {
+		pid, err := strconv.Atoi(filepath.Base(dir))
+		if err != nil {
+			continue
+		}
+		fds, err := os.ReadDir(dir + "/fd")
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			link, err := os.Readlink(dir + "/fd/" + fd.Name())
+			if err != nil || !strings.HasPrefix(link, "socket:[") {
+				continue
+			}
+			if inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] {
+				name, _ := os.ReadFile(dir + "/comm")
+				return &Holder{Name: strings.TrimSpace(string(name)), PID: pid}
+			}
+		}
+	}
+	return nil
+}

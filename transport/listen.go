@@ -1,0 +1,164 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// ListenOptions are the listen-side settings of SPEC §3.
+type ListenOptions struct {
+	Network string // "tcp", "udp", "unix" or "unixgram"
+	Family  int    // 0 for any, 4 or 6
+	Numeric bool
+}
+
+// Listen opens a stream listener (TCP or Unix). An empty host listens on
+// every address; a name listens on its first IPv4 address (IPv6 with -6),
+// as netcat does. A stale Unix socket file left by a dead listener is
+// replaced; a live one is reported as in use.
+func Listen(ctx context.Context, t Target, o ListenOptions) (net.Listener, error) {
+	if isUnix(o.Network) {
+		var ln net.Listener
+		err := bindUnix(t.Host, o.Network, func() (err error) {
+			ln, err = net.Listen("unix", t.Host)
+			return err
+		})
+		return ln, err
+	}
+	network, addr, port, err := listenAddr(ctx, t, o)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, newListenError(o.Network, addr, port, err)
+	}
+	return ln, nil
+}
+
+// ListenPacket opens a datagram socket (UDP or Unix datagram) to receive on.
+func ListenPacket(ctx context.Context, t Target, o ListenOptions) (net.PacketConn, error) {
+	if isUnix(o.Network) {
+		var pc net.PacketConn
+		err := bindUnix(t.Host, o.Network, func() (err error) {
+			pc, err = net.ListenPacket("unixgram", t.Host)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(t.Host, "@") {
+			return pc, nil
+		}
+		return &unlinkOnClose{PacketConn: pc, path: t.Host}, nil
+	}
+	network, addr, port, err := listenAddr(ctx, t, o)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := net.ListenPacket(network, addr)
+	if err != nil {
+		return nil, newListenError(o.Network, addr, port, err)
+	}
+	return pc, nil
+}
+
+func listenAddr(ctx context.Context, t Target, o ListenOptions) (network, addr string, port int, err error) {
+	port, err = ParsePort(t.Port, o.Network, true)
+	if err != nil {
+		return "", "", 0, err
+	}
+	network = o.Network
+	if o.Family != 0 {
+		network += strconv.Itoa(o.Family)
+	}
+	if t.Host == "" {
+		return network, net.JoinHostPort("", strconv.Itoa(port)), port, nil
+	}
+	addrs, err := Resolve(ctx, t.Host, o.Family, o.Numeric)
+	if err != nil {
+		return "", "", 0, err
+	}
+	pick := addrs[0]
+	for _, a := range addrs {
+		if a.Is4() {
+			pick = a
+			break
+		}
+	}
+	return network, netip.AddrPortFrom(pick, uint16(port)).String(), port, nil
+}
+
+func newListenError(network, addr string, port int, err error) *ListenError {
+	le := &ListenError{Network: network, Addr: addr, Port: port, Err: err}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		le.Holder = FindPortHolder(network, port)
+	}
+	return le
+}
+
+// bindUnix runs bind for a Unix socket path and, when the path is taken by
+// a socket file nobody listens on any more, removes it and binds again.
+func bindUnix(path, network string, bind func() error) error {
+	if path == "" {
+		return badInput("e.g. sonde -lU /tmp/app.sock", "missing socket path")
+	}
+	if err := checkAbstract(path); err != nil {
+		return err
+	}
+	err := bind()
+	if err == nil || !errors.Is(err, syscall.EADDRINUSE) || strings.HasPrefix(path, "@") {
+		return wrapUnixListen(network, path, err)
+	}
+	if !isStale(path, network) {
+		return wrapUnixListen(network, path, err)
+	}
+	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		return wrapUnixListen(network, path, err)
+	}
+	return wrapUnixListen(network, path, bind())
+}
+
+func wrapUnixListen(network, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	le := &ListenError{Network: network, Addr: path, Err: err}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		le.Holder = FindUnixHolder(path)
+	}
+	return le
+}
+
+// isStale tells whether path is a socket file that no process listens on:
+// only then may sonde remove it. Ordinary files are never touched.
+func isStale(path, network string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSocket == 0 {
+		return false
+	}
+	c, err := net.Dial(network, path)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+type unlinkOnClose struct {
+	net.PacketConn
+	path string
+}
+
+func (c *unlinkOnClose) Close() error {
+	err := c.PacketConn.Close()
+	os.Remove(c.path)
+	return err
+}

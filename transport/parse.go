@@ -1,0 +1,270 @@
+// Package transport holds everything sonde does with sockets: parsing
+// addresses, ports and durations, dialing, listening, copying bytes, and
+// turning network errors into explanations. It never prints: it returns
+// errors that carry enough context to explain themselves (see Explain).
+package transport
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// InputError is a problem with what the user typed. It maps to exit status 2.
+type InputError struct {
+	Msg  string // what was wrong, e.g. `bad port "70000": must be 1-65535`
+	Hint string // a valid example or what to try instead; may be empty
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+func badInput(hint, format string, args ...any) *InputError {
+	return &InputError{Msg: fmt.Sprintf(format, args...), Hint: hint}
+}
+
+// ParsePort parses a port number or a service name ("http") for network
+// ("tcp" or "udp"). Port 0 is accepted only when allowZero is set (listening).
+func ParsePort(s, network string, allowZero bool) (int, error) {
+	const hint = "a port is a number from 1 to 65535 or a service name, e.g. 8080 or http"
+	if s == "" {
+		return 0, badInput(hint, "missing port")
+	}
+	if isDigits(s) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n > 65535 {
+			return 0, badInput(hint, "bad port %q: must be 1-65535", s)
+		}
+		if n == 0 && !allowZero {
+			return 0, badInput(hint, "bad port %q: port 0 is only for listening (it picks a free port)", s)
+		}
+		return n, nil
+	}
+	if !isServiceName(s) {
+		return 0, badInput(hint, "bad port %q: not a number or a service name", s)
+	}
+	if network != "udp" {
+		network = "tcp"
+	}
+	n, err := net.LookupPort(network, s)
+	if err != nil || n == 0 {
+		return 0, badInput(hint, "unknown service %q for %s", s, network)
+	}
+	return n, nil
+}
+
+// ParsePorts parses a scan list such as "22", "20-25", "22,80,443" or
+// "http,8000-8010". The result is sorted and free of duplicates.
+func ParsePorts(s, network string) ([]int, error) {
+	const hint = "give ports as a list and/or ranges, e.g. 22,80,443 or 1-1024"
+	if strings.TrimSpace(s) == "" {
+		return nil, badInput(hint, "missing port list")
+	}
+	seen := make(map[int]bool)
+	var ports []int
+	add := func(p int) {
+		if !seen[p] {
+			seen[p] = true
+			ports = append(ports, p)
+		}
+	}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		lo, hi, isRange := strings.Cut(item, "-")
+		if !isRange {
+			p, err := ParsePort(item, network, false)
+			if err != nil {
+				return nil, err
+			}
+			add(p)
+			continue
+		}
+		if lo == "" || hi == "" {
+			return nil, badInput(hint, "bad port range %q: both ends are needed", item)
+		}
+		first, err := ParsePort(lo, network, false)
+		if err != nil {
+			return nil, err
+		}
+		last, err := ParsePort(hi, network, false)
+		if err != nil {
+			return nil, err
+		}
+		if first > last {
+			return nil, badInput(hint, "bad port range %q: %d is above %d", item, first, last)
+		}
+		for p := first; p <= last; p++ {
+			add(p)
+		}
+	}
+	sort.Ints(ports)
+	return ports, nil
+}
+
+// ParseDuration accepts Go syntax ("500ms", "2s", "1m30s") or a bare number
+// of seconds ("3", "0.5"), as netcat users type it. A leading "-" gives a
+// negative duration, which some flags read as "never".
+func ParseDuration(s string) (time.Duration, error) {
+	const hint = "give a duration like 500ms, 2s or 1m, or a number of seconds like 3"
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, badInput(hint, "missing duration")
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXpPnN_") {
+		if f > float64(1<<63-1)/float64(time.Second) || f < -float64(1<<63-1)/float64(time.Second) {
+			return 0, badInput(hint, "bad duration %q: too long", s)
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		return 0, badInput(hint, "bad duration %q", s)
+	}
+	return d, nil
+}
+
+// Target is a host and a port as the user wrote them, not yet resolved.
+type Target struct {
+	Host string // name, IP literal (brackets removed, zone kept), or "" for any
+	Port string
+}
+
+// SplitTarget reads the positional arguments of connect and listen:
+// "HOST PORT", "HOST:PORT", "[v6]:PORT", "v6 PORT", or for listening
+// a lone "PORT" (then the host is empty). portFlag is the -p value, if any.
+func SplitTarget(args []string, portFlag string, listening bool) (Target, error) {
+	hint := "e.g. sonde example.com 80, sonde example.com:80 or sonde [::1]:80"
+	if listening {
+		hint = "e.g. sonde -l 8080, sonde -l 127.0.0.1 8080 or sonde -l -p 8080"
+	}
+	var t Target
+	switch len(args) {
+	case 0:
+		if !listening || portFlag == "" {
+			return t, badInput(hint, "missing host and port")
+		}
+		t.Port = portFlag
+	case 1:
+		a := args[0]
+		switch {
+		case listening && portFlag == "" && isPortLike(a):
+			t.Port = a
+		case listening && portFlag != "":
+			t.Host, t.Port = a, portFlag
+		default:
+			host, port, err := splitCombined(a)
+			if err != nil {
+				if listening {
+					return t, badInput(hint, "missing port in %q", a)
+				}
+				return t, badInput(hint, "missing port: give HOST PORT or HOST:PORT, not %q alone", a)
+			}
+			t.Host, t.Port = host, port
+		}
+	case 2:
+		if portFlag != "" && listening {
+			return t, badInput(hint, "the port is given twice: -p %s and %q", portFlag, args[1])
+		}
+		t.Host, t.Port = args[0], args[1]
+	default:
+		return t, badInput(hint, "too many arguments: %s", strings.Join(args[2:], " "))
+	}
+	host, err := cleanHost(t.Host)
+	if err != nil {
+		return t, err
+	}
+	t.Host = host
+	return t, nil
+}
+
+// SplitHostPort parses a combined "HOST:PORT" or "[v6]:PORT" address (as
+// relay takes them). An empty host means every local address.
+func SplitHostPort(s string) (Target, error) {
+	host, port, err := splitCombined(s)
+	if err != nil {
+		return Target{}, badInput("e.g. 127.0.0.1:8080, [::1]:8080 or :8080", "bad address %q: want HOST:PORT", s)
+	}
+	host, err = cleanHost(host)
+	return Target{Host: host, Port: port}, err
+}
+
+func splitCombined(s string) (host, port string, err error) {
+	host, port, err = net.SplitHostPort(s)
+	if err != nil || port == "" {
+		return "", "", fmt.Errorf("no port in %q", s)
+	}
+	return host, port, nil
+}
+
+// cleanHost strips brackets from an IPv6 literal and rejects hosts that
+// cannot be names or addresses, so junk never reaches the resolver.
+func cleanHost(h string) (string, error) {
+	const hint = "a host is a name (example.com), an IPv4 address (192.0.2.1) or an IPv6 address (::1, fe80::1%eth0)"
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		h = h[1 : len(h)-1]
+		if _, err := netip.ParseAddr(h); err != nil {
+			return "", badInput(hint, "bad IPv6 address [%s]", h)
+		}
+	}
+	if h == "" {
+		return "", nil
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return h, nil
+	}
+	if strings.Contains(h, ":") {
+		return "", badInput(hint, "bad address %q", h)
+	}
+	if len(h) > 253 {
+		return "", badInput(hint, "bad host name: longer than 253 characters")
+	}
+	for _, r := range h {
+		if !(r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return "", badInput(hint, "bad host name %q: %q is not allowed in a name", h, r)
+		}
+	}
+	return h, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isServiceName accepts what /etc/services names look like: letters,
+// digits, '-', '_' and '.', starting with a letter.
+func isServiceName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	c := s[0]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// isPortLike tells whether a lone listen argument is a port rather than a host.
+func isPortLike(s string) bool {
+	if isDigits(s) {
+		return true
+	}
+	_, err := net.LookupPort("tcp", s)
+	return err == nil && isServiceName(s) && !strings.Contains(s, ".")
+}
