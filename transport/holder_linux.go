@@ -48,6 +48,30 @@ func FindUnixHolder(path string) *Holder {
 	return findSocketOwner(inodes)
 }
 
+// unixPathBound tells whether a socket in this network namespace is bound
+// to path. known is false when /proc cannot settle it: /proc/net/unix
+// lists paths as they were bound, so a relative name with the same base
+// may or may not be ours.
+func unixPathBound(path string) (bound, known bool) {
+	rows := readTable("/proc/net/unix")
+	if rows == nil {
+		return false, false
+	}
+	known = true
+	for _, f := range rows {
+		if len(f) < 8 {
+			continue
+		}
+		switch {
+		case f[7] == path:
+			return true, true
+		case !filepath.IsAbs(f[7]) && filepath.Base(f[7]) == filepath.Base(path):
+			known = false
+		}
+	}
+	return false, known
+}
+
 func readTable(name string) [][]string {
 	f, err := os.Open(name)
 	if err != nil {

@@ -8,3 +8,6 @@ func FindPortHolder(network string, port int) *Holder { return nil }
 
 // FindUnixHolder is not implemented off Linux.
 func FindUnixHolder(path string) *Holder { return nil }
+
+// unixPathBound cannot tell off Linux: the caller probes with a connect.
+func unixPathBound(path string) (bound, known bool) { return false, false }

@@ -138,11 +138,16 @@ func wrapUnixListen(network, path string, err error) error {
 }
 
 // isStale tells whether path is a socket file that no process listens on:
-// only then may sonde remove it. Ordinary files are never touched.
+// only then may sonde remove it. Ordinary files are never touched. Where
+// the OS lists bound sockets (Linux), that list decides, because probing
+// with a connect would be accepted by a live listener as its client.
 func isStale(path, network string) bool {
 	fi, err := os.Lstat(path)
 	if err != nil || fi.Mode()&fs.ModeSocket == 0 {
 		return false
+	}
+	if bound, known := unixPathBound(path); known {
+		return !bound
 	}
 	c, err := net.Dial(network, path)
 	if err == nil {

@@ -5,7 +5,9 @@
 package transport
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"sort"
@@ -73,6 +75,14 @@ func ParsePorts(s, network string) ([]int, error) {
 	}
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
+		// Service names may contain '-' ("http-alt", "ftp-data"): a whole
+		// item that names a service is that service, not a range.
+		if strings.Contains(item, "-") && isServiceName(item) {
+			if p, err := ParsePort(item, network, false); err == nil {
+				add(p)
+				continue
+			}
+		}
 		lo, hi, isRange := strings.Cut(item, "-")
 		if !isRange {
 			p, err := ParsePort(item, network, false)
@@ -113,11 +123,15 @@ func ParseDuration(s string) (time.Duration, error) {
 	if t == "" {
 		return 0, badInput(hint, "missing duration")
 	}
-	if f, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXpPnN_") {
-		if f > float64(1<<63-1)/float64(time.Second) || f < -float64(1<<63-1)/float64(time.Second) {
+	if f, err := strconv.ParseFloat(t, 64); !strings.ContainsAny(t, "xXpPnN_") && (err == nil || errors.Is(err, strconv.ErrRange)) {
+		// Round, not truncate: 1.001 * 1e9 is 1000999999.9999999 in
+		// floating point. The bound is checked after rounding, on the value
+		// converted, because converting 2^63 or more to int64 wraps around.
+		ns := math.Round(f * float64(time.Second))
+		if err != nil || ns >= 1<<63 || ns < -(1<<63) {
 			return 0, badInput(hint, "bad duration %q: too long", s)
 		}
-		return time.Duration(f * float64(time.Second)), nil
+		return time.Duration(ns), nil
 	}
 	d, err := time.ParseDuration(t)
 	if err != nil {
@@ -166,11 +180,11 @@ func SplitTarget(args []string, portFlag string, listening bool) (Target, error)
 		}
 	case 2:
 		if portFlag != "" && listening {
-			return t, badInput(hint, "the port is given twice: -p %s and %q", portFlag, args[1])
+			return t, badInput(hint, "the port is given twice: -p %q and %q", portFlag, args[1])
 		}
 		t.Host, t.Port = args[0], args[1]
 	default:
-		return t, badInput(hint, "too many arguments: %s", strings.Join(args[2:], " "))
+		return t, badInput(hint, "too many arguments: %q", strings.Join(args[2:], " "))
 	}
 	host, err := cleanHost(t.Host)
 	if err != nil {
@@ -196,6 +210,11 @@ func splitCombined(s string) (host, port string, err error) {
 	if err != nil || port == "" {
 		return "", "", fmt.Errorf("no port in %q", s)
 	}
+	if strings.HasPrefix(s, "[") {
+		// Keep the brackets for cleanHost, which allows only an IP address
+		// inside them, as it does for "[x]" given apart from the port.
+		host = "[" + host + "]"
+	}
 	return host, port, nil
 }
 
@@ -206,13 +225,18 @@ func cleanHost(h string) (string, error) {
 	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
 		h = h[1 : len(h)-1]
 		if _, err := netip.ParseAddr(h); err != nil {
-			return "", badInput(hint, "bad IPv6 address [%s]", h)
+			return "", badInput(hint, "bad IPv6 address %q", "["+h+"]")
 		}
 	}
 	if h == "" {
 		return "", nil
 	}
-	if _, err := netip.ParseAddr(h); err == nil {
+	if ip, err := netip.ParseAddr(h); err == nil {
+		// netip takes any bytes as a zone, spaces and newlines included;
+		// an interface name or index never has them.
+		if z := ip.Zone(); !isNameChars(z) {
+			return "", badInput(hint, "bad zone %q in %q: want an interface name or number", z, h)
+		}
 		return h, nil
 	}
 	if strings.Contains(h, ":") {
@@ -222,11 +246,24 @@ func cleanHost(h string) (string, error) {
 		return "", badInput(hint, "bad host name: longer than 253 characters")
 	}
 	for _, r := range h {
-		if !(r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		if !isNameChar(r) {
 			return "", badInput(hint, "bad host name %q: %q is not allowed in a name", h, r)
 		}
 	}
 	return h, nil
+}
+
+func isNameChar(r rune) bool {
+	return r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
+func isNameChars(s string) bool {
+	for _, r := range s {
+		if !isNameChar(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func isDigits(s string) bool {
@@ -260,11 +297,21 @@ func isServiceName(s string) bool {
 	return true
 }
 
-// isPortLike tells whether a lone listen argument is a port rather than a host.
+// isPortLike tells whether a lone listen argument is a port rather than a
+// host. SplitTarget does not know the network, so a service of either
+// protocol counts ("ntp" is UDP only); ParsePort then checks it for the
+// network in use.
 func isPortLike(s string) bool {
 	if isDigits(s) {
 		return true
 	}
-	_, err := net.LookupPort("tcp", s)
-	return err == nil && isServiceName(s) && !strings.Contains(s, ".")
+	if !isServiceName(s) || strings.Contains(s, ".") {
+		return false
+	}
+	for _, network := range []string{"tcp", "udp"} {
+		if _, err := net.LookupPort(network, s); err == nil {
+			return true
+		}
+	}
+	return false
 }
