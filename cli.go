@@ -131,10 +131,14 @@ func action(ctx context.Context, c *cli.Context, listen bool, stdin io.Reader, s
 	if c.Command != nil && c.Command.Name == "connect" && c.Bool("listen") {
 		return usageError("connect cannot be combined with -l")
 	}
+	source, err := transport.ParseHost(c.String("source"))
+	if err != nil {
+		return err
+	}
 	o := &modes.Options{
 		Network:     "tcp",
 		Numeric:     c.Bool("numeric"),
-		Source:      c.String("source"),
+		Source:      source,
 		NoStdin:     c.Bool("no-stdin") || c.Bool("recv-only"),
 		SendOnly:    c.Bool("send-only"),
 		CRLF:        c.Bool("crlf"),
@@ -164,7 +168,6 @@ func action(ctx context.Context, c *cli.Context, listen bool, stdin io.Reader, s
 	} else if c.Bool("6") {
 		o.Family = 6
 	}
-	var err error
 	if o.Timeout, err = durationFlag(c, "wait", false); err != nil {
 		return err
 	}

@@ -58,10 +58,9 @@ func (e *ListenError) Unwrap() error { return e.Err }
 
 // ResolveError reports a name that could not be turned into addresses.
 type ResolveError struct {
-	Host    string
-	Family  int // 0, 4 or 6: what -4/-6 asked for
-	Err     error
-	Numeric bool // -n was given
+	Host   string
+	Family int // 0, 4 or 6: what -4/-6 asked for
+	Err    error
 }
 
 func (e *ResolveError) Error() string {
@@ -148,9 +147,12 @@ func explainResolve(e *ResolveError) Explanation {
 	case errors.Is(e.Err, errNoAddrOfFamily):
 		x.Msg = fmt.Sprintf("cannot resolve %s: it has no IPv%d address", e.Host, e.Family)
 		x.Hint = fmt.Sprintf("drop -%d, or use the other address family", e.Family)
+	case errors.As(e.Err, &dns) && strings.Contains(dns.Err, "server misbehaving"):
+		x.Msg = fmt.Sprintf("cannot resolve %s: the DNS server answered with a failure (SERVFAIL)", e.Host)
+		x.Hint = "the name's DNS servers are broken or unreachable from the resolver; try again later or give a numeric address"
 	case errors.As(e.Err, &dns):
 		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver could not be reached (%s)", e.Host, dns.Err)
-		x.Hint = "check the DNS servers in /etc/resolv.conf, or give a numeric address"
+		x.Hint = "check the DNS servers in /etc/resolv.conf, or give a numeric address with -n"
 	default:
 		x.Msg = fmt.Sprintf("cannot resolve %s: %v", e.Host, rootCause(e.Err))
 	}

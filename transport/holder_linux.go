@@ -39,9 +39,8 @@ func FindPortHolder(network string, port int) *Holder {
 // FindUnixHolder names the process bound to a Unix socket path.
 func FindUnixHolder(path string) *Holder {
 	inodes := make(map[string]bool)
-	for _, f := range readTable("/proc/net/unix") {
-		// fields: Num RefCount Protocol Flags Type St Inode Path
-		if len(f) >= 8 && f[7] == path {
+	for _, f := range readUnixTable() {
+		if f[7] == path {
 			inodes[f[6]] = true
 		}
 	}
@@ -53,15 +52,12 @@ func FindUnixHolder(path string) *Holder {
 // lists paths as they were bound, so a relative name with the same base
 // may or may not be ours.
 func unixPathBound(path string) (bound, known bool) {
-	rows := readTable("/proc/net/unix")
+	rows := readUnixTable()
 	if rows == nil {
 		return false, false
 	}
 	known = true
 	for _, f := range rows {
-		if len(f) < 8 {
-			continue
-		}
 		switch {
 		case f[7] == path:
 			return true, true
@@ -70,6 +66,37 @@ func unixPathBound(path string) (bound, known bool) {
 		}
 	}
 	return false, known
+}
+
+// readUnixTable reads /proc/net/unix as rows of eight fields: Num RefCount
+// Protocol Flags Type St Inode Path. The path is the rest of the line, as
+// it may contain spaces; unnamed sockets are left out.
+func readUnixTable() [][]string {
+	f, err := os.Open("/proc/net/unix")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	rows := [][]string{}
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		line := sc.Text()
+		var row []string
+		for range 7 {
+			line = strings.TrimLeft(line, " ")
+			field, rest, ok := strings.Cut(line, " ")
+			if !ok {
+				break
+			}
+			row = append(row, field)
+			line = rest
+		}
+		if len(row) == 7 && line != "" {
+			rows = append(rows, append(row, line))
+		}
+	}
+	return rows
 }
 
 func readTable(name string) [][]string {

@@ -166,6 +166,8 @@ func SplitTarget(args []string, portFlag string, listening bool) (Target, error)
 		switch {
 		case listening && portFlag == "" && isPortLike(a):
 			t.Port = a
+		case listening && portFlag != "" && isDigits(a):
+			return t, badInput(hint, "the port is given twice: -p %s and %s", portFlag, a)
 		case listening && portFlag != "":
 			t.Host, t.Port = a, portFlag
 		default:
@@ -221,6 +223,12 @@ func splitCombined(s string) (host, port string, err error) {
 // cleanHost strips brackets from an IPv6 literal and rejects hosts that
 // cannot be names or addresses, so junk never reaches the resolver.
 func cleanHost(h string) (string, error) {
+	return ParseHost(h)
+}
+
+// ParseHost checks a host as the user typed it (for -s, or a positional)
+// and strips the brackets of an IPv6 literal. "" stays "" (any address).
+func ParseHost(h string) (string, error) {
 	const hint = "a host is a name (example.com), an IPv4 address (192.0.2.1) or an IPv6 address (::1, fe80::1%eth0)"
 	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
 		h = h[1 : len(h)-1]

@@ -1,17 +1,27 @@
 package transport
 
 import (
+	"context"
 	"net"
+	"syscall"
 )
 
 // checkAbstract accepts "@name" paths: Linux has an abstract namespace.
 func checkAbstract(string) error { return nil }
 
-// dialUnixgram binds the client to an autobound abstract address, which
-// Linux hands out when the bound name is empty; nothing to clean up.
+// dialUnixgram binds the client before connecting, with an empty name,
+// which makes Linux hand out a unique abstract address ("autobind"), so
+// replies can reach it and there is no file to clean up. (net.DialUnix
+// with an empty local name does not bind at all.)
 func dialUnixgram(path string, o DialOptions) (net.Conn, error) {
-	laddr := &net.UnixAddr{Name: "", Net: "unixgram"}
-	c, err := net.DialUnix("unixgram", laddr, &net.UnixAddr{Name: path, Net: "unixgram"})
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var err error
+		if cerr := c.Control(func(fd uintptr) { err = syscall.Bind(int(fd), &syscall.SockaddrUnix{}) }); cerr != nil {
+			return cerr
+		}
+		return err
+	}}
+	c, err := d.DialContext(context.Background(), "unixgram", path)
 	if err != nil {
 		return nil, &DialError{Network: o.Network, Target: path, Attempts: []Attempt{{Addr: path, Err: err}}}
 	}

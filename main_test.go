@@ -1,0 +1,130 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary act as the sonde command inside scripts.
+// The wrapper sets the test-only ready-file hook from SONDE_READY, so a
+// script can start a listener on port 0 and learn its address.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"sonde": func() {
+			testOnlyReadyFile = os.Getenv("SONDE_READY")
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			// Unix socket paths must stay under ~100 bytes: give scripts a
+			// short directory of their own.
+			dir, err := os.MkdirTemp("", "sd")
+			if err != nil {
+				return err
+			}
+			env.Defer(func() { os.RemoveAll(dir) })
+			env.Setenv("SOCKDIR", dir)
+			env.Setenv("NO_COLOR", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitready": cmdWaitReady,
+			"freeport":  cmdFreePort,
+			"randfile":  cmdRandFile,
+			"sha256":    cmdSHA256,
+		},
+	})
+}
+
+// waitready FILE [PREFIX]: wait (at most 20 s) for a listener to write its
+// address to FILE, then set $PREFIXADDR, $PREFIXHOST and $PREFIXPORT
+// (PREFIX defaults to empty).
+func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitready FILE [PREFIX]")
+	}
+	prefix := ""
+	if len(args) == 2 {
+		prefix = args[1]
+	}
+	file := ts.MkAbs(args[0])
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(file)
+		if err == nil && len(b) > 0 {
+			addr := string(b)
+			ts.Setenv(prefix+"ADDR", addr)
+			if host, port, err := net.SplitHostPort(addr); err == nil {
+				ts.Setenv(prefix+"HOST", host)
+				ts.Setenv(prefix+"PORT", port)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("listener never wrote %s", file)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// freeport VAR: set $VAR to a TCP and UDP port on 127.0.0.1 that nothing
+// listens on (it was free a moment ago).
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		pc, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		pc.Close()
+		ts.Setenv(args[0], strconv.Itoa(port))
+		return
+	}
+	ts.Fatalf("no free port found")
+}
+
+// randfile NAME SIZE: write SIZE pseudo-random bytes to NAME.
+func cmdRandFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: randfile NAME SIZE")
+	}
+	size, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	r := rand.NewChaCha8([32]byte{1, 2, 3})
+	_, err = io.CopyN(f, r, int64(size))
+	ts.Check(err)
+}
+
+// sha256 FILE VAR: set $VAR to the hex SHA-256 of FILE.
+func cmdSHA256(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sha256 FILE VAR")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	sum := sha256.Sum256(b)
+	ts.Setenv(args[1], hex.EncodeToString(sum[:]))
+}
