@@ -136,6 +136,7 @@ func action(ctx context.Context, c *cli.Context, listen bool, stdin io.Reader, s
 		return err
 	}
 	o := &modes.Options{
+		OnReady:     writeReadyFile,
 		Network:     "tcp",
 		Numeric:     c.Bool("numeric"),
 		Source:      source,
@@ -210,7 +211,6 @@ func action(ctx context.Context, c *cli.Context, listen bool, stdin io.Reader, s
 			}
 			o.Target.Host = o.Source
 		}
-		o.OnListen = writeReadyFile
 		return modes.Listen(ctx, o)
 	}
 	if c.IsSet("port") {
@@ -262,7 +262,8 @@ func durationFlag(c *cli.Context, name string, allowNegative bool) (time.Duratio
 	return d, nil
 }
 
-// writeReadyFile hands the bound address to end-to-end tests.
+// writeReadyFile hands the bound (listen) or local (connect) address to
+// end-to-end tests.
 func writeReadyFile(addr net.Addr) {
 	if testOnlyReadyFile == "" {
 		return

@@ -160,12 +160,22 @@ func usageError(format string, args ...any) error {
 func onUsageError(_ *cli.Context, err error, _ bool) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return &transport.InputError{Msg: "unknown flag " + name, Hint: "sonde --help lists every flag"}
+		return &transport.InputError{Msg: "unknown flag " + dashed(name), Hint: "sonde --help lists every flag"}
 	}
 	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return &transport.InputError{Msg: "flag " + rest + " needs a value", Hint: "sonde --help lists every flag"}
 	}
 	return &transport.InputError{Msg: msg, Hint: "sonde --help lists every flag"}
+}
+
+// dashed spells a flag name the way the user must have typed it: Go's flag
+// package reports "--bogus" as "-bogus".
+func dashed(name string) string {
+	name = strings.TrimLeft(name, "-")
+	if len([]rune(name)) > 1 {
+		return "--" + name
+	}
+	return "-" + name
 }
 
 func isTerminal(r io.Reader) bool {

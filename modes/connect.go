@@ -44,6 +44,9 @@ func Connect(ctx context.Context, o *Options) error {
 		u.Verbosef(1, "connected to %s (%s) in %s", peerName(conn), describeNetwork(o.Network), roundDuration(took))
 	}
 	u.Verbosef(2, "local address %s", conn.LocalAddr())
+	if o.OnReady != nil {
+		o.OnReady(conn.LocalAddr())
+	}
 
 	st := stats{started: time.Now()}
 	if o.Network == "udp" || o.Network == "unixgram" {

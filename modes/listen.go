@@ -59,8 +59,8 @@ func announce(o *Options, addr net.Addr) {
 		level = 0
 	}
 	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeNetwork(o.Network))
-	if o.OnListen != nil {
-		o.OnListen(addr)
+	if o.OnReady != nil {
+		o.OnReady(addr)
 	}
 }
 

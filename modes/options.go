@@ -43,8 +43,9 @@ type Options struct {
 	Stdout io.Writer
 	UI     *ui.UI
 
-	// OnListen, if set, is called with the bound address once listening.
-	OnListen func(net.Addr)
+	// OnReady, if set, is called once the socket is ready: with the bound
+	// address when listening, with the local address once connected.
+	OnReady func(net.Addr)
 }
 
 // DefaultLinger is how long UDP connect keeps receiving after stdin ends.
