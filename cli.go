@@ -91,12 +91,13 @@ func newApp(stdout, stderr io.Writer, act func(c *cli.Context, listen bool) erro
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true}
 	command := func(name, usage string, listen bool) *cli.Command {
 		return &cli.Command{
-			Name:         name,
-			Usage:        usage,
-			UsageText:    "sonde " + name + " [flags] HOST PORT",
-			Flags:        flagList(),
-			OnUsageError: onUsageError,
-			Action:       func(c *cli.Context) error { return act(c, listen) },
+			Name:            name,
+			Usage:           usage,
+			HideHelpCommand: true, // else "sonde connect h 80" asks for help
+			UsageText:       "sonde " + name + " [flags] HOST PORT",
+			Flags:           flagList(),
+			OnUsageError:    onUsageError,
+			Action:          func(c *cli.Context) error { return act(c, listen) },
 		}
 	}
 	return &cli.App{

@@ -177,8 +177,10 @@ func (s *streamSession) receive() error {
 	if !s.observed() {
 		n, err := io.Copy(dst, s.conn)
 		s.received.Add(n)
+		// When the kernel splices socket to file, os.File reports the
+		// socket's errors as its own: tell them apart by errno.
 		var pe *os.PathError
-		if errors.As(err, &pe) {
+		if errors.As(err, &pe) && !isSocketErrno(err) {
 			return &stdoutError{err}
 		}
 		return err
@@ -303,6 +305,18 @@ func toCRLF(p []byte, prevCR bool) ([]byte, bool) {
 		out = append(out, c)
 	}
 	return out, endsCR
+}
+
+// isSocketErrno tells whether err can only have come from the socket side
+// of a copy.
+func isSocketErrno(err error) bool {
+	for _, e := range []error{syscall.ECONNRESET, syscall.ECONNABORTED, syscall.ETIMEDOUT,
+		syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ECONNREFUSED, syscall.ENOTCONN} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func closeWrite(c net.Conn) {

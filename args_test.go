@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeArgs(t *testing.T) {
+	cmds := []string{"connect", "listen"}
+	tests := []struct {
+		in, want string
+	}{
+		{"host 80", "-- host 80"},
+		{"host 80 -v", "-v -- host 80"},
+		{"-lvnp 4444", "-l -v -n -p 4444"},
+		{"-lvnp4444", "-l -v -n -p 4444"},
+		{"-p4444 -l", "-p 4444 -l"},
+		{"-w5 host 80", "-w 5 -- host 80"},
+		{"-vv host 80", "-v -v -- host 80"},
+		{"-ulk 9000", "-u -l -k -- 9000"},
+		{"-l 4444 -k", "-l -k -- 4444"},
+		{"-q -1 host 80", "-q -1 -- host 80"},
+		{"--color never host 80", "--color never -- host 80"},
+		{"--color=never host 80", "--color=never -- host 80"},
+		{"host 80 --hex-file f", "--hex-file -- host 80 f"}, // unknown flags pass through
+		{"connect echo 7", "connect -- echo 7"},
+		{"-v connect echo 7", "connect -v -- echo 7"},
+		{"listen -p 80", "listen -p 80"},
+		{"host -- -80", "-- host -80"},
+		{"-4 ::1 80", "-4 -- ::1 80"},
+		{"-w", "-w"},
+		{"-é", "-é"},
+	}
+	flags := flagList()
+	for _, tt := range tests {
+		got := strings.Join(normalizeArgs(strings.Fields(tt.in), flags, cmds), " ")
+		if got != tt.want {
+			t.Errorf("normalizeArgs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestUsageErrors runs sonde in-process on malformed command lines: each
+// must exit 2 with a "sonde: " message and no more than a hint line, and
+// print nothing on stdout. None of them may touch the network.
+func TestUsageErrors(t *testing.T) {
+	cases := [][]string{
+		{"127.0.0.1", "0"},
+		{"127.0.0.1", "65536"},
+		{"127.0.0.1", "-5"},
+		{"127.0.0.1", "nosuchservice"},
+		{"[::1", "80"},
+		{"exa mple.com", "80"},
+		{"127.0.0.1:"},
+		{"a", "b", "c"},
+		{"-l"},
+		{"-l", "localhost"},
+		{"-l", "-p", "80", "81"},
+		{"-4", "-6", "h", "1"},
+		{"-k", "h", "1"},
+		{"--max-conns", "2", "-l", "1"},
+		{"--max-conns", "x", "-lk", "1"},
+		{"--replies", "1", "h", "1"},
+		{"--send-only", "--recv-only", "h", "1"},
+		{"-w", "soon", "h", "1"},
+		{"-w", "-1", "h", "1"},
+		{"-i", "x", "h", "1"},
+		{"-q", "", "h", "1"},
+		{"--color", "purple", "h", "1"},
+		{"-U"},
+		{"-U", "-p", "1", "/tmp/x"},
+		{"-Z", "h", "1"},
+		{"--nope"},
+		{"-n", "localhost", "1"},
+		{"-4", "::1", "80"},
+		{"-s", "[bad", "h", "1"},
+		{"connect", "-l", "h", "1"},
+		{"-p", "99999", "127.0.0.1", "80"},
+		{"connect", "h", "80000"},
+		{"\x00", "\xff"},
+		{"-\xff"},
+	}
+	for _, args := range cases {
+		var stdout, stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+		switch {
+		case code != exitUsage:
+			t.Errorf("sonde %q: exit %d, want 2; stderr:\n%s", args, code, stderr.String())
+		case stdout.Len() != 0:
+			t.Errorf("sonde %q: wrote %q to stdout", args, stdout.String())
+		case !strings.HasPrefix(lines[0], "sonde: ") || len(lines) > 2:
+			t.Errorf("sonde %q: want one error line (and a hint), got:\n%s", args, stderr.String())
+		case len(lines) == 2 && !strings.HasPrefix(lines[1], "sonde: hint: "):
+			t.Errorf("sonde %q: second line is not a hint:\n%s", args, stderr.String())
+		}
+	}
+}
+
+func TestHelpGoesToStdout(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"--help"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, want := range []string{"--listen, -l", "--wait value, -w value", "EXAMPLES"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("--help wrote to stderr: %q", stderr.String())
+	}
+}

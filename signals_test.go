@@ -1,0 +1,205 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startSonde runs the sonde command (the test binary, via TestMain) with a
+// ready file, and returns once the socket is ready, with its address.
+func startSonde(t *testing.T, stdin io.Reader, stdout io.Writer, args ...string) (*exec.Cmd, *bytes.Buffer, string) {
+	t.Helper()
+	bin, err := exec.LookPath("sonde")
+	if err != nil {
+		t.Fatalf("sonde not in PATH (TestMain sets it up): %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	ready := filepath.Join(t.TempDir(), "ready")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "SONDE_READY="+ready)
+	cmd.Stdin = stdin
+	cmd.Stdout = stdout
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
+			return cmd, &stderr, string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sonde %v never became ready; stderr:\n%s", args, stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func exitCode(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	return 0
+}
+
+func shortSockDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "sd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// A signal while listening on a Unix socket: the socket file is removed,
+// the -v summary printed, and the exit code tells which signal it was.
+func TestSignalRemovesUnixSocket(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			path := filepath.Join(shortSockDir(t), "s.sock")
+			cmd, stderr, _ := startSonde(t, nil, io.Discard, "-lU", "-v", path)
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("socket file missing while listening: %v", err)
+			}
+			cmd.Process.Signal(tc.sig)
+			if code := exitCode(t, cmd); code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("socket file left behind after %v: %v", tc.sig, err)
+			}
+		})
+	}
+}
+
+// Ctrl-C in the middle of a session prints the -v summary and exits 130.
+func TestInterruptPrintsSummary(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			c.Write([]byte("12345"))
+			accepted <- c
+		}
+		close(accepted)
+	}()
+	pr, pw, err := os.Pipe() // stdin that never ends (an *os.File, so Wait need not copy it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	defer pr.Close()
+	var out bytes.Buffer
+	cmd, stderr, _ := startSonde(t, pr, &out, "-v", ln.Addr().String())
+	c := <-accepted
+	if c == nil {
+		t.Fatal("sonde never connected")
+	}
+	defer c.Close()
+	pw.Write([]byte("abc"))
+	buf := make([]byte, 3)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatalf("reading what sonde sent: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCode(t, cmd); code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	if !strings.Contains(stderr.String(), "sonde: sent 3 bytes, received 5 bytes in ") {
+		t.Errorf("no -v summary after Ctrl-C; stderr:\n%s", stderr)
+	}
+	if out.String() != "12345" {
+		t.Errorf("stdout %q, want 12345", out.String())
+	}
+}
+
+// A reader of sonde's stdout that goes away (sonde … | head -c 10) ends
+// the session quietly, exit 0.
+func TestClosedStdoutIsQuiet(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		for range 1000 { // 64 MiB at most, far beyond any pipe buffer
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	for _, verbose := range []bool{false, true} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"-d", ln.Addr().String()}
+		if verbose {
+			args = append([]string{"-v"}, args...) // the observed copy loop
+		}
+		cmd, stderr, _ := startSonde(t, nil, w, args...)
+		w.Close()
+		head := make([]byte, 10)
+		if _, err := io.ReadFull(r, head); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		if code := exitCode(t, cmd); code != 0 {
+			t.Errorf("verbose=%v: exit %d after stdout closed, want 0; stderr:\n%s", verbose, code, stderr)
+		}
+		if strings.Contains(stderr.String(), "error") || strings.Contains(stderr.String(), "broken pipe") {
+			t.Errorf("verbose=%v: stderr should be quiet, got:\n%s", verbose, stderr)
+		}
+		go func() { // serve the next round
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			chunk := bytes.Repeat([]byte("y"), 64<<10)
+			c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+			for range 1000 {
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
