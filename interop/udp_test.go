@@ -1,0 +1,122 @@
+//go:build linux
+
+package interop
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestUDPConnectToPeer: `echo hi | sonde -u 127.0.0.1 PORT` sends one
+// datagram, prints the answer and exits 0 once its 1 s linger has passed
+// with nothing more arriving (SPEC §3).
+func TestUDPConnectToPeer(t *testing.T) {
+	t.Parallel()
+
+	t.Run("python-seed-server", func(t *testing.T) {
+		t.Parallel()
+		server := python(t, stdio{}, "udp_server.py")
+		port := server.printedPort(t)
+		s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Recieved you Message: hi\n"))
+	})
+
+	echoes := []struct {
+		name, program string
+		args          func(port int) []string
+	}{
+		{"socat-recvfrom-cat", "socat", func(port int) []string {
+			return []string{fmt.Sprintf("UDP-RECVFROM:%d,bind=127.0.0.1,fork", port), "EXEC:cat"}
+		}},
+		{"ncat-exec-cat", "ncat", func(port int) []string {
+			return []string{"-u", "-l", "127.0.0.1", strconv.Itoa(port), "--exec", "/bin/cat"}
+		}},
+	}
+	for _, echo := range echoes {
+		t.Run(echo.name, func(t *testing.T) {
+			t.Parallel()
+			requirePeer(t, echo.program)
+			_, port := startPeerListener(t, "udp4", func(port int) *proc {
+				return start(t, stdio{}, echo.program, echo.args(port)...)
+			})
+			s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
+			s.expectExit(t, 0)
+			sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("hi\n"))
+		})
+	}
+
+	t.Run("python-echo-65507-byte-datagram", func(t *testing.T) {
+		// The largest UDP payload over IPv4 must travel as one datagram
+		// each way (SPEC §3: boundaries preserved up to 65,507 bytes).
+		t.Parallel()
+		server := python(t, stdio{}, "dgram_echo.py", "inet", "127.0.0.1")
+		port := server.printedPort(t)
+		payload := randomPayload(t, 65507)
+		s := sonde(t, stdio{stdin: dataFile(t, payload)}, "-u", "127.0.0.1", strconv.Itoa(port))
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), payload)
+	})
+}
+
+// TestUDPPeerSendsToSonde: the seed UDP client sends one datagram to
+// `sonde -u -l 127.0.0.1 0 --replies 1`, which prints it and exits 0.
+func TestUDPPeerSendsToSonde(t *testing.T) {
+	t.Parallel()
+
+	t.Run("python-seed-client", func(t *testing.T) {
+		t.Parallel()
+		s := sonde(t, stdio{}, "-u", "-l", "127.0.0.1", "0", "--replies", "1")
+		_, port := s.listenAddr(t)
+		python(t, stdio{}, "udp_client.py", strconv.Itoa(port))
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Hello UDP server"))
+	})
+
+	t.Run("python-seed-client-gets-reply", func(t *testing.T) {
+		// Replies (stdin) go to the most recent sender (SPEC §3, UDP
+		// listen). -q 1: quit 1 s after stdin ends, since a listener
+		// otherwise keeps receiving.
+		t.Parallel()
+		s := sonde(t, stdio{stdin: strings.NewReader("answer from sonde")}, "-u", "-l", "127.0.0.1", "0", "-q", "1")
+		_, port := s.listenAddr(t)
+		client := python(t, stdio{}, "udp_client.py", strconv.Itoa(port))
+		client.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Hello UDP server"))
+		sameBytes(t, "seed client stdout", client.stdout.Bytes(), []byte("server says:  answer from sonde\n"))
+	})
+
+	t.Run("socat-udp-sendto", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "socat")
+		s := sonde(t, stdio{}, "-u", "-l", "127.0.0.1", "0", "--replies", "1")
+		_, port := s.listenAddr(t)
+		peer := start(t, stdio{stdin: strings.NewReader("datagram from socat\n")},
+			"socat", "-u", "STDIN", fmt.Sprintf("UDP-SENDTO:127.0.0.1:%d", port))
+		peer.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("datagram from socat\n"))
+	})
+}
+
+// TestUDPPortUnreachable: a datagram to a port nobody listens on draws an
+// ICMP port unreachable, which sonde reports as a closed port, exit 1
+// (SPEC §3 and §6).
+func TestUDPPortUnreachable(t *testing.T) {
+	t.Parallel()
+	port := freePort(t, "udp4")
+	s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
+	s.expectExit(t, 1)
+	sameBytes(t, "sonde stdout", s.stdout.Bytes(), nil)
+	stderr := s.stderr.String()
+	want := fmt.Sprintf("nothing is listening on UDP port %d", port)
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "port unreachable") {
+		t.Errorf("sonde stderr should say %q and mention the ICMP port unreachable; got:\n%s", want, stderr)
+	}
+	if !strings.HasPrefix(stderr, "sonde: ") {
+		t.Errorf("sonde stderr should start with \"sonde: \"; got:\n%s", stderr)
+	}
+}

@@ -1,0 +1,248 @@
+//go:build linux
+
+package interop
+
+import (
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestUnixStreamConnect: `sonde -U PATH` against socat listeners.
+func TestUnixStreamConnect(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "socat")
+
+	t.Run("socat-stdio", func(t *testing.T) {
+		t.Parallel()
+		const sent, reply = "hello over unix from sonde\n", "hello from socat\n"
+		path := filepath.Join(sockDir(t), "s")
+		peer := start(t, stdio{stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "STDIO")
+		waitUnix(t, peer, path, true)
+		s := sonde(t, stdio{stdin: strings.NewReader(sent)}, "-U", path)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte(reply))
+		peer.expectExit(t, 0)
+		sameBytes(t, "socat stdout", peer.stdout.Bytes(), []byte(sent))
+	})
+
+	t.Run("nc.openbsd-lU", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "nc.openbsd")
+		const sent, reply = "hello over unix from sonde\n", "hello from nc.openbsd -lU\n"
+		path := filepath.Join(sockDir(t), "s")
+		peer := start(t, stdio{stdin: dataFile(t, []byte(reply))}, "nc.openbsd", "-lU", path)
+		waitUnix(t, peer, path, true)
+		s := sonde(t, stdio{stdin: strings.NewReader(sent)}, "-U", path)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte(reply))
+		peer.expectExit(t, 0)
+		sameBytes(t, "nc.openbsd stdout", peer.stdout.Bytes(), []byte(sent))
+	})
+
+	t.Run("socat-exec-cat-4MiB", func(t *testing.T) {
+		t.Parallel()
+		payload := randomPayload(t, 4<<20)
+		path := filepath.Join(sockDir(t), "s")
+		peer := start(t, stdio{}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "EXEC:cat")
+		waitUnix(t, peer, path, true)
+		out := newOutFile(t)
+		s := sonde(t, stdio{stdin: dataFile(t, payload), stdout: out}, "-U", path)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout (echoed by socat EXEC:cat)", out.contents(t), payload)
+	})
+}
+
+// TestUnixStreamListen: peers connect to `sonde -lU PATH`. sonde's stdout
+// is exactly what they sent, and the socket file is gone once sonde exits
+// (SPEC §3: the listener removes its socket file).
+func TestUnixStreamListen(t *testing.T) {
+	t.Parallel()
+	payload := randomPayload(t, 4<<20)
+
+	senders := []struct {
+		name, program string
+		args          func(path string) []string
+	}{
+		{"nc.openbsd", "nc.openbsd", func(path string) []string { return []string{"-N", "-U", path} }},
+		// Both directions open, as the brief's `socat - UNIX-CONNECT:path`;
+		// -t 10 keeps socat sending after sonde's early half-close.
+		{"socat", "socat", func(path string) []string { return []string{"-t", "10", "-", "UNIX-CONNECT:" + path} }},
+	}
+	for _, snd := range senders {
+		t.Run(snd.name+"-sends-4MiB", func(t *testing.T) {
+			t.Parallel()
+			requirePeer(t, snd.program)
+			path := filepath.Join(sockDir(t), "s")
+			out := newOutFile(t)
+			s := sonde(t, stdio{stdout: out}, "-lU", path)
+			waitUnix(t, s, path, true)
+			peer := start(t, stdio{stdin: dataFile(t, payload)}, snd.program, snd.args(path)...)
+			peer.expectExit(t, 0)
+			s.expectExit(t, 0)
+			sameBytes(t, "sonde stdout", out.contents(t), payload)
+			if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("socket file %s still there after sonde -lU exited (Lstat: %v)", path, err)
+			}
+		})
+	}
+
+	t.Run("sonde-sends-4MiB-to-socat", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "socat")
+		path := filepath.Join(sockDir(t), "s")
+		s := sonde(t, stdio{stdin: dataFile(t, payload)}, "-lU", path)
+		waitUnix(t, s, path, true)
+		out := newOutFile(t)
+		peer := start(t, stdio{stdout: out}, "socat", "-u", "UNIX-CONNECT:"+path, "STDOUT")
+		peer.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "socat stdout (what sonde -lU sent)", out.contents(t), payload)
+	})
+}
+
+// TestUnixDatagram: `sonde -uU PATH` sends a datagram to an echo server and
+// prints the answer (replies reach sonde through its autobound address);
+// `sonde -luU PATH` receives from a sender.
+func TestUnixDatagram(t *testing.T) {
+	t.Parallel()
+
+	t.Run("socat-recvfrom-cat", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "socat")
+		path := filepath.Join(sockDir(t), "s")
+		peer := start(t, stdio{}, "socat", "UNIX-RECVFROM:"+path+",fork", "EXEC:cat")
+		waitUnix(t, peer, path, false)
+		s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-uU", path)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("hi\n"))
+	})
+
+	t.Run("python-echo", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(sockDir(t), "s")
+		server := python(t, stdio{}, "dgram_echo.py", "unix", path)
+		waitUnix(t, server, path, false)
+		s := sonde(t, stdio{stdin: strings.NewReader("hello unix datagram\n")}, "-uU", path)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("hello unix datagram\n"))
+	})
+
+	t.Run("python-client-gets-reply-from-sonde-listener", func(t *testing.T) {
+		// Replies (stdin) go to the most recent sender (SPEC §3, UDP
+		// listen; the same holds for Unix datagrams). -q 1: quit 1 s after
+		// stdin ends, since a listener otherwise keeps receiving.
+		t.Parallel()
+		path := filepath.Join(sockDir(t), "s")
+		s := sonde(t, stdio{stdin: strings.NewReader("answer from sonde")}, "-luU", path, "-q", "1")
+		waitUnix(t, s, path, false)
+		client := python(t, stdio{}, "unix_dgram_client.py", path, "question from python")
+		client.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("question from python"))
+		sameBytes(t, "python client stdout", client.stdout.Bytes(), []byte("reply: answer from sonde\n"))
+	})
+
+	t.Run("socat-sends-to-sonde-listener", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "socat")
+		path := filepath.Join(sockDir(t), "s")
+		s := sonde(t, stdio{}, "-luU", path, "--replies", "1")
+		waitUnix(t, s, path, false)
+		peer := start(t, stdio{stdin: strings.NewReader("datagram from socat\n")}, "socat", "-u", "STDIN", "UNIX-SENDTO:"+path)
+		peer.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("datagram from socat\n"))
+		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("socket file %s still there after sonde -luU exited (Lstat: %v)", path, err)
+		}
+	})
+}
+
+// TestUnixStaleAndLiveSocket: a socket file left by a listener that was
+// killed (socat, SIGKILL: no chance to unlink it) is replaced by `sonde
+// -lU`; a socket file with a live listener behind it is an "already in
+// use" error, exit 1, and is left alone (SPEC §3, Unix sockets).
+func TestUnixStaleAndLiveSocket(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "socat")
+
+	t.Run("stale", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(sockDir(t), "s")
+		dead := start(t, stdio{}, "socat", "UNIX-LISTEN:"+path, "STDIO")
+		waitUnix(t, dead, path, true)
+		if err := dead.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-dead.done
+		if fi, err := os.Lstat(path); err != nil || fi.Mode()&fs.ModeSocket == 0 {
+			t.Fatalf("killed socat should have left its socket file %s behind (Lstat: %v)", path, err)
+		}
+		s := sonde(t, stdio{}, "-lU", path)
+		waitUnix(t, s, path, true)
+		peer := start(t, stdio{stdin: strings.NewReader("after the stale socket\n")}, "socat", "-u", "STDIN", "UNIX-CONNECT:"+path)
+		peer.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("after the stale socket\n"))
+	})
+
+	t.Run("live", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(sockDir(t), "s")
+		// fork: socat keeps listening even if sonde checks liveness by
+		// connecting to it.
+		live := start(t, stdio{}, "socat", "UNIX-LISTEN:"+path+",fork", "EXEC:cat")
+		waitUnix(t, live, path, true)
+		s := sonde(t, stdio{}, "-lU", path)
+		s.expectExit(t, 1)
+		if stderr := s.stderr.String(); !strings.Contains(stderr, "already in use") {
+			t.Errorf("sonde stderr should say the socket is already in use; got:\n%s", stderr)
+		}
+		if live.exited() || !unixBound(path, true) {
+			t.Errorf("socat's live socket %s was disturbed by sonde -lU", path)
+		}
+	})
+}
+
+// TestUnixAbstract: "@name" is a Linux abstract socket (SPEC §3, -U), the
+// same namespace socat calls ABSTRACT-LISTEN / ABSTRACT-CONNECT.
+func TestUnixAbstract(t *testing.T) {
+	t.Parallel()
+	requirePeer(t, "socat")
+	// Abstract names live in a namespace shared by the whole machine, so
+	// each test takes one no other run can be using.
+	uniqueName := func(t *testing.T) string {
+		return "sonde-interop-" + hex.EncodeToString(randomPayload(t, 8))
+	}
+
+	t.Run("sonde-connects-socat-abstract-listen", func(t *testing.T) {
+		t.Parallel()
+		name := uniqueName(t)
+		const sent, reply = "to an abstract socket\n", "from socat ABSTRACT-LISTEN\n"
+		peer := start(t, stdio{stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "ABSTRACT-LISTEN:"+name, "STDIO")
+		waitUnix(t, peer, "@"+name, true)
+		s := sonde(t, stdio{stdin: strings.NewReader(sent)}, "-U", "@"+name)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte(reply))
+		peer.expectExit(t, 0)
+		sameBytes(t, "socat stdout", peer.stdout.Bytes(), []byte(sent))
+	})
+
+	t.Run("socat-abstract-connects-sonde", func(t *testing.T) {
+		t.Parallel()
+		name := uniqueName(t)
+		payload := randomPayload(t, 1<<20)
+		out := newOutFile(t)
+		s := sonde(t, stdio{stdout: out}, "-lU", "@"+name)
+		waitUnix(t, s, "@"+name, true)
+		peer := start(t, stdio{stdin: dataFile(t, payload)}, "socat", "-u", "STDIN", "ABSTRACT-CONNECT:"+name)
+		peer.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "sonde stdout", out.contents(t), payload)
+	})
+}
