@@ -13,10 +13,12 @@ import (
 //     and the positionals follow a "--";
 //   - short flags combine (-lvnp 4444, -vv, -ulk) and take attached values
 //     (-p4444, -w5): each is split into its own token;
-//   - a first positional that names a command (connect, listen) is moved
-//     to the front, where urfave/cli looks for it.
+//   - a first positional that names a command (connect, listen, ...) is
+//     moved to the front, where urfave/cli looks for it.
 //
-// Unknown flags are passed through for urfave/cli to reject.
+// flags are those of the app and of every command: a flag name must mean
+// the same (value or not) everywhere. Unknown flags are passed through for
+// urfave/cli to reject.
 func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string {
 	takesValue := make(map[string]bool)
 	for _, f := range flags {

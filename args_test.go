@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestNormalizeArgs(t *testing.T) {
@@ -110,5 +112,27 @@ func TestHelpGoesToStdout(t *testing.T) {
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("--help wrote to stderr: %q", stderr.String())
+	}
+}
+
+// A flag name must take a value in every command or in none, or
+// normalizeArgs could not split "-xN" the same way for all of them.
+func TestFlagNamesAgreeAcrossCommands(t *testing.T) {
+	app := newApp(nil, nil, nil)
+	takes := map[string]bool{}
+	check := func(where string, flags []cli.Flag) {
+		for _, f := range flags {
+			tv := f.(cli.DocGenerationFlag).TakesValue()
+			for _, n := range f.Names() {
+				if prev, ok := takes[n]; ok && prev != tv {
+					t.Errorf("%s: flag %q takes a value here but not elsewhere (or the reverse)", where, n)
+				}
+				takes[n] = tv
+			}
+		}
+	}
+	check("sonde", app.Flags)
+	for _, c := range app.Commands {
+		check(c.Name, c.Flags)
 	}
 }

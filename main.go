@@ -74,10 +74,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return nil
 	})
 	var names []string
+	flags := app.Flags
 	for _, c := range app.Commands {
 		names = append(names, c.Name)
+		flags = append(flags, c.Flags...)
 	}
-	argv := append([]string{"sonde"}, normalizeArgs(args, app.Flags, names)...)
+	argv := append([]string{"sonde"}, normalizeArgs(args, flags, names)...)
 	if err := app.Run(argv); err != nil {
 		result = err
 	}
@@ -89,6 +91,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // report explains err on stderr and returns the exit code it deserves.
 func report(u *ui.UI, err error) int {
+	var status *modes.ExitStatus
+	if errors.As(err, &status) {
+		return status.Code // the mode has said all there is to say
+	}
 	var intr *modes.Interrupted
 	if errors.As(err, &intr) {
 		if intr.Signal == "terminated" {

@@ -60,6 +60,12 @@ type Interrupted struct{ Signal string }
 
 func (e *Interrupted) Error() string { return "interrupted by " + e.Signal }
 
+// ExitStatus ends sonde with Code and no further message: the mode has
+// already reported what happened (e.g. a scan that found no open port).
+type ExitStatus struct{ Code int }
+
+func (e *ExitStatus) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
 // stats are the byte counts of a session, reported with -v.
 type stats struct {
 	sent, received int64
