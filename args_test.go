@@ -25,7 +25,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{"-q -1 host 80", "-q -1 -- host 80"},
 		{"--color never host 80", "--color never -- host 80"},
 		{"--color=never host 80", "--color=never -- host 80"},
-		{"host 80 --hex-file f", "--hex-file -- host 80 f"}, // unknown flags pass through
+		{"host 80 --hex-file f", "--hex-file f -- host 80"},
+		{"host 80 --bogus f", "--bogus -- host 80 f"}, // unknown flags pass through
 		{"connect echo 7", "connect -- echo 7"},
 		{"-v connect echo 7", "connect -v -- echo 7"},
 		{"listen -p 80", "listen -p 80"},
@@ -118,7 +119,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 // A flag name must take a value in every command or in none, or
 // normalizeArgs could not split "-xN" the same way for all of them.
 func TestFlagNamesAgreeAcrossCommands(t *testing.T) {
-	app := newApp(nil, nil, nil)
+	app := newApp(runEnv{})
 	takes := map[string]bool{}
 	check := func(where string, flags []cli.Flag) {
 		for _, f := range flags {

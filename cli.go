@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"time"
 
+	"github.com/fatih/color"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sondeproject/sonde/modes"
@@ -66,6 +68,9 @@ func flagList() []cli.Flag {
 
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, DisableDefaultText: true,
 			Usage: "report progress on stderr (-vv: more detail)"},
+		hexFlag(), hexFileFlag(),
+		&cli.BoolFlag{Name: "progress", Category: catOutput, DisableDefaultText: true,
+			Usage: "show bytes and rate each way on stderr, then a summary"},
 		&cli.StringFlag{Name: "color", Category: catOutput, Value: "auto",
 			Usage: "colour messages: auto, always or never"},
 	}
@@ -87,7 +92,16 @@ EXAMPLES:
    echo hi | sonde -u 127.0.0.1 7             send a datagram, print the reply
    sonde -lU /tmp/app.sock                    listen on a Unix socket`
 
-func newApp(stdout, stderr io.Writer, act func(c *cli.Context, listen bool) error) *cli.App {
+// runEnv is what every command's action needs from the process: the
+// signal-aware context and the three standard streams.
+type runEnv struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+func newApp(env runEnv) *cli.App {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true}
 	command := func(name, usage string, listen bool) *cli.Command {
 		return &cli.Command{
@@ -97,7 +111,7 @@ func newApp(stdout, stderr io.Writer, act func(c *cli.Context, listen bool) erro
 			UsageText:       "sonde " + name + " [flags] HOST PORT",
 			Flags:           flagList(),
 			OnUsageError:    onUsageError,
-			Action:          func(c *cli.Context) error { return act(c, listen) },
+			Action:          func(c *cli.Context) error { return action(env, c, listen) },
 		}
 	}
 	return &cli.App{
@@ -105,8 +119,8 @@ func newApp(stdout, stderr io.Writer, act func(c *cli.Context, listen bool) erro
 		Usage:                  "talk to ports, pipe data, see why connections fail",
 		UsageText:              appUsageText,
 		Version:                version,
-		Writer:                 stdout,
-		ErrWriter:              stderr,
+		Writer:                 env.stdout,
+		ErrWriter:              env.stderr,
 		HideHelpCommand:        true,
 		UseShortOptionHandling: false, // normalizeArgs splits clusters itself
 		Flags:                  flagList(),
@@ -115,19 +129,29 @@ func newApp(stdout, stderr io.Writer, act func(c *cli.Context, listen bool) erro
 		Commands: []*cli.Command{
 			command("connect", "connect to HOST PORT (the default mode)", false),
 			command("listen", "listen on [HOST] PORT (same as -l)", true),
+			echoCommand(env),
 		},
-		Action: func(c *cli.Context) error { return act(c, c.Bool("listen")) },
+		Action: func(c *cli.Context) error { return action(env, c, c.Bool("listen")) },
 	}
 }
 
-// action turns parsed flags into modes.Options, checks misuse before
-// touching the network, and runs the mode.
-func action(ctx context.Context, c *cli.Context, listen bool, stdin io.Reader, stdout, stderr io.Writer) error {
-	setColor(os.Getenv("NO_COLOR"), c.String("color"), stderr)
+// applyColor reads --color and sets the colour policy for stderr.
+func applyColor(c *cli.Context, stderr io.Writer) error {
 	switch c.String("color") {
 	case "auto", "always", "never":
 	default:
 		return &transport.InputError{Msg: "bad --color " + c.String("color"), Hint: "use --color auto, always or never"}
+	}
+	setColor(os.Getenv("NO_COLOR"), c.String("color"), stderr)
+	return nil
+}
+
+// action turns parsed flags into modes.Options, checks misuse before
+// touching the network, and runs the mode.
+func action(env runEnv, c *cli.Context, listen bool) error {
+	ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
+	if err := applyColor(c, stderr); err != nil {
+		return err
 	}
 	if c.Command != nil && c.Command.Name == "connect" && c.Bool("listen") {
 		return usageError("connect cannot be combined with -l")
@@ -136,22 +160,31 @@ func action(ctx context.Context, c *cli.Context, listen bool, stdin io.Reader, s
 	if err != nil {
 		return err
 	}
+	u := ui.New(stderr, c.Count("verbose"))
+	hex, closeHex, err := openHexLog(c, u)
+	if err != nil {
+		return err
+	}
+	defer closeHex()
 	o := &modes.Options{
-		OnReady:     writeReadyFile,
-		Network:     "tcp",
-		Numeric:     c.Bool("numeric"),
-		Source:      source,
-		NoStdin:     c.Bool("no-stdin") || c.Bool("recv-only"),
-		SendOnly:    c.Bool("send-only"),
-		CRLF:        c.Bool("crlf"),
-		NoShutdown:  c.Bool("no-shutdown"),
-		Replies:     c.Int("replies"),
-		Keep:        c.Bool("keep-open"),
-		MaxConns:    c.Int("max-conns"),
-		Stdin:       stdin,
-		Stdout:      stdout,
-		UI:          ui.New(stderr, c.Count("verbose")),
-		Interactive: isTerminal(stdin),
+		Hex:             hex,
+		Progress:        c.Bool("progress"),
+		ProgressInPlace: isTerminalWriter(stderr),
+		OnReady:         writeReadyFile,
+		Network:         "tcp",
+		Numeric:         c.Bool("numeric"),
+		Source:          source,
+		NoStdin:         c.Bool("no-stdin") || c.Bool("recv-only"),
+		SendOnly:        c.Bool("send-only"),
+		CRLF:            c.Bool("crlf"),
+		NoShutdown:      c.Bool("no-shutdown"),
+		Replies:         c.Int("replies"),
+		Keep:            c.Bool("keep-open"),
+		MaxConns:        c.Int("max-conns"),
+		Stdin:           stdin,
+		Stdout:          stdout,
+		UI:              u,
+		Interactive:     isTerminal(stdin),
 	}
 	unix, udp := c.Bool("unix"), c.Bool("udp")
 	switch {
@@ -273,4 +306,38 @@ func writeReadyFile(addr net.Addr) {
 	if os.WriteFile(tmp, []byte(addr.String()), 0o600) == nil {
 		os.Rename(tmp, testOnlyReadyFile)
 	}
+}
+
+func hexFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "hex", Category: catOutput, DisableDefaultText: true,
+		Usage: "dump all traffic to stderr, hexdump -C style, > sent, < received"}
+}
+
+func hexFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "hex-file", Category: catOutput,
+		Usage: "write the hex dump to `FILE` (created 0600) instead of stderr"}
+}
+
+// openHexLog sets up --hex / --hex-file. The dump goes to stderr, coloured
+// by direction when messages are, or to a file of its own, never coloured.
+func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
+	if path := c.String("hex-file"); path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot open --hex-file: %w", err)
+		}
+		return transport.NewHexLog(f, transport.HexColors{}), func() { f.Close() }, nil
+	}
+	if !c.Bool("hex") {
+		return nil, func() {}, nil
+	}
+	colors := transport.HexColors{}
+	if !color.NoColor {
+		paint := func(a color.Attribute) func(string) string {
+			c := color.New(a)
+			return func(s string) string { return c.Sprint(s) }
+		}
+		colors = transport.HexColors{Sent: paint(color.FgGreen), Received: paint(color.FgCyan), Note: paint(color.Faint)}
+	}
+	return transport.NewHexLog(u.Writer(), colors), func() {}, nil
 }

@@ -68,11 +68,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stopSignals := signalContext()
 	defer stopSignals()
 
-	var result error
-	app := newApp(stdout, stderr, func(c *cli.Context, listen bool) error {
-		result = action(ctx, c, listen, stdin, stdout, stderr)
-		return nil
-	})
+	app := newApp(runEnv{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr})
 	var names []string
 	flags := app.Flags
 	for _, c := range app.Commands {
@@ -80,13 +76,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		flags = append(flags, c.Flags...)
 	}
 	argv := append([]string{"sonde"}, normalizeArgs(args, flags, names)...)
-	if err := app.Run(argv); err != nil {
-		result = err
-	}
-	if result == nil {
+	err := app.Run(argv)
+	if err == nil {
 		return exitOK
 	}
-	return report(u, result)
+	return report(u, err)
 }
 
 // report explains err on stderr and returns the exit code it deserves.
@@ -186,5 +180,10 @@ func dashed(name string) string {
 
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -2,6 +2,7 @@ package modes
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
@@ -52,7 +53,11 @@ func Connect(ctx context.Context, o *Options) error {
 	if o.Network == "udp" || o.Network == "unixgram" {
 		st.sent, st.received, err = runDatagramConnect(ctx, conn, o)
 	} else {
-		st.sent, st.received, err = runStream(ctx, conn, o)
+		var hex *transport.HexStream
+		if o.Hex != nil {
+			hex = o.Hex.Stream(1, false, fmt.Sprintf("connected %s to %s", conn.LocalAddr(), peerName(conn)))
+		}
+		st.sent, st.received, err = runStream(ctx, conn, o, hex)
 	}
 	u.Verbosef(1, "%s", st.summary())
 	return err

@@ -3,6 +3,7 @@ package modes
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -22,6 +23,7 @@ const maxDatagram = 65507
 type datagramSession struct {
 	o              *Options
 	ctx            context.Context
+	hex            *transport.HexStream // nil without --hex
 	sent, received atomic.Int64
 	datagrams      atomic.Int64
 	lastRecv       atomic.Int64 // UnixNano of the last datagram received
@@ -43,10 +45,14 @@ func (s *datagramSession) gotEnough() bool {
 
 // deliver writes one datagram to stdout as one write, so its boundary is
 // kept when stdout is itself a datagram-preserving pipe or socket.
-func (s *datagramSession) deliver(p []byte) error {
+func (s *datagramSession) deliver(p []byte, from string) error {
 	s.received.Add(int64(len(p)))
 	s.datagrams.Add(1)
 	s.touch(true)
+	if s.hex != nil {
+		s.hex.Note("datagram of %d bytes from %s", len(p), orUnnamed(from))
+		s.hex.Received(p)
+	}
 	if s.o.SendOnly {
 		return nil
 	}
@@ -64,7 +70,14 @@ func (s *datagramSession) deliver(p []byte) error {
 // until no datagram has arrived for the linger time (-q, default 1s).
 func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, received int64, err error) {
 	s := &datagramSession{o: o, ctx: ctx}
+	if o.Hex != nil {
+		s.hex = o.Hex.Stream(1, false, fmt.Sprintf("%s %s to %s", describeNetwork(o.Network), conn.LocalAddr(), peerName(conn)))
+	}
 	s.touch(false)
+	if o.Progress {
+		stop := startProgress(o, &s.sent, &s.received)
+		defer stop()
+	}
 	recvDone := make(chan error, 1)
 	go func() {
 		buf := make([]byte, 64<<10)
@@ -74,7 +87,7 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 				recvDone <- err
 				return
 			}
-			if err := s.deliver(buf[:n]); err != nil {
+			if err := s.deliver(buf[:n], peerName(conn)); err != nil {
 				recvDone <- err
 				return
 			}
@@ -87,7 +100,7 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	var sendDone chan error
 	if !o.NoStdin {
 		sendDone = make(chan error, 1)
-		go func() { sendDone <- s.sendDatagrams(conn.Write) }()
+		go func() { sendDone <- s.sendDatagrams(conn.Write, func() string { return peerName(conn) }) }()
 	}
 	err = s.wait(recvDone, sendDone, func(err error) error {
 		return &transport.StreamError{Peer: peerName(conn), Network: o.Network, Received: s.received.Load(), Err: err}
@@ -98,10 +111,17 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 
 // sendDatagrams reads stdin and sends each read (each line with -i) as a
 // datagram through write. It returns nil at stdin EOF.
-func (s *datagramSession) sendDatagrams(write func([]byte) (int, error)) error {
+func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func() string) error {
 	buf := make([]byte, maxDatagram)
 	lines := lineWriter{w: writerFunc(write), crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx,
-		onWrite: func(n int) { s.touch(false); s.sent.Add(int64(n)) }}
+		onWrite: func(p []byte) {
+			s.touch(false)
+			s.sent.Add(int64(len(p)))
+			if s.hex != nil {
+				s.hex.Note("datagram of %d bytes to %s", len(p), to())
+				s.hex.Sent(p)
+			}
+		}}
 	for {
 		n, err := s.o.Stdin.Read(buf)
 		if n > 0 {
@@ -206,7 +226,14 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 // recent sender, and is read only once someone has sent something.
 func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error {
 	s := &datagramSession{o: o, ctx: ctx}
+	if o.Hex != nil {
+		s.hex = o.Hex.Stream(1, false, fmt.Sprintf("%s listening on %s", describeNetwork(o.Network), pc.LocalAddr()))
+	}
 	s.touch(false)
+	if o.Progress {
+		stop := startProgress(o, &s.sent, &s.received)
+		defer stop()
+	}
 	var (
 		mu       sync.Mutex
 		last     net.Addr
@@ -238,7 +265,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 				}
 			}
 			o.UI.Verbosef(2, "received %d bytes from %s", n, orUnnamed(name))
-			if err := s.deliver(buf[:n]); err != nil {
+			if err := s.deliver(buf[:n], name); err != nil {
 				recvDone <- err
 				return
 			}
@@ -258,12 +285,17 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 				sendDone <- context.Cause(ctx)
 				return
 			}
+			lastName := func() string {
+				mu.Lock()
+				defer mu.Unlock()
+				return addrName(last)
+			}
 			sendDone <- s.sendDatagrams(func(p []byte) (int, error) {
 				mu.Lock()
 				to := last
 				mu.Unlock()
 				return pc.WriteTo(p, to)
-			})
+			}, lastName)
 		}()
 	}
 	err := s.wait(recvDone, sendDone, func(err error) error {
@@ -272,10 +304,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 		}
 		return &transport.StreamError{Peer: "sender", Network: o.Network, Received: s.received.Load(), Err: err}
 	}, true)
-	if o.UI.Verbosity() > 0 {
-		st := stats{sent: s.sent.Load(), received: s.received.Load(), started: time.Unix(0, 0)}
-		o.UI.Verbosef(1, "sent %s, received %s in %d datagrams", bytesString(st.sent), bytesString(st.received), s.datagrams.Load())
-	}
+	o.UI.Verbosef(1, "sent %s, received %s in %d datagrams", bytesString(s.sent.Load()), bytesString(s.received.Load()), s.datagrams.Load())
 	return err
 }
 

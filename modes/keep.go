@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sondeproject/sonde/transport"
 )
 
 // serveKeep is listen -k: clients are accepted concurrently until sonde is
@@ -50,6 +52,9 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 		}
 		id := served.Add(1)
 		c := &keepClient{id: id, conn: conn, started: time.Now()}
+		if o.Hex != nil {
+			c.hex = o.Hex.Stream(id, true, "accepted "+clientName(conn))
+		}
 		h.add(c)
 		o.UI.Verbosef(1, "accepted %s (client %d)", clientName(conn), id)
 		wg.Add(1)
@@ -79,6 +84,7 @@ type keepClient struct {
 	started        time.Time
 	writeMu        sync.Mutex
 	sent, received atomic.Int64
+	hex            *transport.HexStream // nil without --hex
 }
 
 type hub struct {
@@ -137,6 +143,9 @@ func (h *hub) serve(c *keepClient) error {
 		n, err := c.conn.Read(buf)
 		if n > 0 {
 			c.received.Add(int64(n))
+			if c.hex != nil {
+				c.hex.Received(buf[:n])
+			}
 			if !h.o.SendOnly {
 				h.stdoutMu.Lock()
 				_, werr := h.o.Stdout.Write(buf[:n])
@@ -205,6 +214,9 @@ func (h *hub) sendAll(p []byte) int {
 	for _, c := range h.snapshot() {
 		c.writeMu.Lock()
 		n, err := c.conn.Write(p)
+		if c.hex != nil {
+			c.hex.Sent(p[:n])
+		}
 		c.writeMu.Unlock()
 		c.sent.Add(int64(n))
 		if err != nil {

@@ -2,6 +2,7 @@ package modes
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"time"
 
@@ -45,8 +46,12 @@ func Listen(ctx context.Context, o *Options) error {
 	defer conn.Close()
 	o.UI.Verbosef(1, "accepted %s", clientName(conn))
 
+	var hex *transport.HexStream
+	if o.Hex != nil {
+		hex = o.Hex.Stream(1, false, fmt.Sprintf("accepted %s on %s", clientName(conn), conn.LocalAddr()))
+	}
 	st := stats{started: time.Now()}
-	st.sent, st.received, err = runStream(ctx, conn, o)
+	st.sent, st.received, err = runStream(ctx, conn, o, hex)
 	o.UI.Verbosef(1, "%s", st.summary())
 	return err
 }

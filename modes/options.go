@@ -43,6 +43,13 @@ type Options struct {
 	Stdout io.Writer
 	UI     *ui.UI
 
+	// Hex, if set, receives a dump of all traffic (--hex, --hex-file).
+	Hex *transport.HexLog
+	// Progress shows bytes and rates each way (--progress); ProgressInPlace
+	// redraws one line (stderr is a terminal) instead of printing lines.
+	Progress        bool
+	ProgressInPlace bool
+
 	// OnReady, if set, is called once the socket is ready: with the bound
 	// address when listening, with the local address once connected.
 	OnReady func(net.Addr)

@@ -27,6 +27,7 @@ type streamSession struct {
 	conn net.Conn
 	o    *Options
 	ctx  context.Context
+	hex  *transport.HexStream // nil without --hex
 
 	sent, received atomic.Int64
 	lastActive     atomic.Int64 // UnixNano of the last byte moved
@@ -46,16 +47,20 @@ func (e *stdoutError) Unwrap() error { return e.err }
 // Otherwise io.Copy moves the bytes, so the kernel can splice or sendfile.
 func (s *streamSession) observed() bool {
 	o := s.o
-	return o.Timeout > 0 || o.CRLF || o.Interval > 0 || o.UI.Verbosity() > 0
+	return o.Timeout > 0 || o.CRLF || o.Interval > 0 || o.UI.Verbosity() > 0 || s.hex != nil || o.Progress
 }
 
 func (s *streamSession) touch() { s.lastActive.Store(time.Now().UnixNano()) }
 
 // runStream runs a session on conn until it ends, and returns the bytes
 // moved each way and why it ended (nil for a clean end).
-func runStream(ctx context.Context, conn net.Conn, o *Options) (sent, received int64, err error) {
-	s := &streamSession{conn: conn, o: o, ctx: ctx}
+func runStream(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexStream) (sent, received int64, err error) {
+	s := &streamSession{conn: conn, o: o, ctx: ctx, hex: hex}
 	s.touch()
+	if o.Progress {
+		stop := startProgress(o, &s.sent, &s.received)
+		defer stop()
+	}
 	err = s.run()
 	return s.sent.Load(), s.received.Load(), err
 }
@@ -191,6 +196,9 @@ func (s *streamSession) receive() error {
 		if n > 0 {
 			s.touch()
 			s.received.Add(int64(n))
+			if s.hex != nil {
+				s.hex.Received(buf[:n])
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return &stdoutError{werr}
 			}
@@ -217,7 +225,13 @@ func (s *streamSession) send() error {
 	}
 	buf := make([]byte, 64<<10)
 	lines := lineWriter{w: s.conn, crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx,
-		onWrite: func(n int) { s.touch(); s.sent.Add(int64(n)) }}
+		onWrite: func(p []byte) {
+			s.touch()
+			s.sent.Add(int64(len(p)))
+			if s.hex != nil {
+				s.hex.Sent(p)
+			}
+		}}
 	for {
 		n, err := s.o.Stdin.Read(buf)
 		if n > 0 {
@@ -242,7 +256,7 @@ type lineWriter struct {
 	crlf     bool
 	interval time.Duration
 	ctx      context.Context
-	onWrite  func(n int)
+	onWrite  func(written []byte)
 	pending  bool // a line was sent and the pause after it is still owed
 	lastCR   bool // the last byte written was CR (for -C across reads)
 }
@@ -281,7 +295,7 @@ func (l *lineWriter) put(p []byte) error {
 	}
 	n, err := l.w.Write(p)
 	if n > 0 && l.onWrite != nil {
-		l.onWrite(n)
+		l.onWrite(p[:n])
 	}
 	return err
 }

@@ -26,6 +26,7 @@ type UI struct {
 	mu        sync.Mutex
 	w         io.Writer
 	verbosity int
+	status    bool // a --progress line is drawn in place and must be cleared first
 }
 
 // New returns a UI writing to w (normally os.Stderr) at the given -v level.
@@ -36,9 +37,9 @@ func New(w io.Writer, verbosity int) *UI {
 // Verbosity is the number of -v flags given.
 func (u *UI) Verbosity() int { return u.verbosity }
 
-// Writer is the stream messages go to, for modes that write reports such
-// as hex dumps in their own format.
-func (u *UI) Writer() io.Writer { return u.w }
+// Writer returns a writer to the message stream for reports in their own
+// format (a hex dump on stderr): each Write lands whole, between messages.
+func (u *UI) Writer() io.Writer { return lockedWriter{u} }
 
 var (
 	errorColor = color.New(color.FgRed, color.Bold)
@@ -60,8 +61,33 @@ func (u *UI) line(c *color.Color, label, format string, args ...any) {
 		b.WriteByte('\n')
 	}
 	u.mu.Lock()
+	if u.status {
+		io.WriteString(u.w, "\r\x1b[K")
+		u.status = false
+	}
 	io.WriteString(u.w, b.String())
 	u.mu.Unlock()
+}
+
+// Status draws line in place of the previous status line (on a terminal:
+// carriage return, line, erase to end of line). The next message clears it.
+func (u *UI) Status(line string) {
+	u.mu.Lock()
+	io.WriteString(u.w, "\rsonde: "+line+"\x1b[K")
+	u.status = true
+	u.mu.Unlock()
+}
+
+type lockedWriter struct{ u *UI }
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.u.mu.Lock()
+	defer l.u.mu.Unlock()
+	if l.u.status {
+		io.WriteString(l.u.w, "\r\x1b[K")
+		l.u.status = false
+	}
+	return l.u.w.Write(p)
 }
 
 // Infof prints a message the user always needs (e.g. the port that port 0

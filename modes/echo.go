@@ -1,0 +1,262 @@
+package modes
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+)
+
+// EchoOptions configure the echo server (SPEC §7, RFC 862).
+type EchoOptions struct {
+	Options                   // Network, Target, Family, Numeric, UI, Hex, OnReady
+	MaxConns    int           // clients over this many are closed at once; 0: no limit
+	IdleTimeout time.Duration // a client silent this long is closed; 0: never
+	Delay       time.Duration // wait this long before echoing each chunk or datagram
+}
+
+// echoTotals are what Ctrl-C reports.
+type echoTotals struct {
+	clients, refused, bytes atomic.Int64 // streams
+	datagrams, senders      atomic.Int64 // datagrams
+}
+
+// Echo serves RFC 862 echo until interrupted. Every byte a TCP client
+// sends comes back in order, including after the client half-closes: the
+// server reads to the client's EOF, writes everything back, then closes.
+// stdout stays empty and stdin is never read.
+func Echo(ctx context.Context, o *EchoOptions) error {
+	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
+	var totals echoTotals
+	start := time.Now()
+	var err error
+	if o.Network == "udp" || o.Network == "unixgram" {
+		var pc net.PacketConn
+		if pc, err = transport.ListenPacket(ctx, o.Target, lopts); err != nil {
+			return err
+		}
+		defer pc.Close()
+		announce(&o.Options, pc.LocalAddr())
+		err = echoDatagrams(ctx, pc, o, &totals)
+	} else {
+		var ln net.Listener
+		if ln, err = transport.Listen(ctx, o.Target, lopts); err != nil {
+			return err
+		}
+		defer ln.Close()
+		announce(&o.Options, ln.Addr())
+		err = echoStreams(ctx, ln, o, &totals)
+	}
+	if o.Network == "udp" || o.Network == "unixgram" {
+		o.UI.Infof("echoed %s in %d datagrams from %d senders in %s", bytesString(totals.bytes.Load()),
+			totals.datagrams.Load(), totals.senders.Load(), time.Since(start).Round(time.Millisecond))
+	} else {
+		o.UI.Infof("served %d clients (%d refused), echoed %s in %s", totals.clients.Load(), totals.refused.Load(),
+			bytesString(totals.bytes.Load()), time.Since(start).Round(time.Millisecond))
+	}
+	return err
+}
+
+func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *echoTotals) error {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		active = make(map[net.Conn]struct{})
+	)
+	stop := context.AfterFunc(ctx, func() {
+		ln.Close()
+		mu.Lock()
+		for c := range active {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	defer stop()
+	defer wg.Wait()
+	var ids int64
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil {
+				return cause
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if isTooManyFiles(err) {
+				// Out of descriptors: shed load for a moment rather than spin.
+				o.UI.Warnf("accept: %v; pausing 50ms", err)
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		mu.Lock()
+		full := o.MaxConns > 0 && len(active) >= o.MaxConns
+		if !full {
+			active[conn] = struct{}{}
+		}
+		mu.Unlock()
+		if full {
+			totals.refused.Add(1)
+			o.UI.Verbosef(1, "refused %s: %d clients connected (--max-conns)", clientName(conn), o.MaxConns)
+			conn.Close()
+			continue
+		}
+		ids++
+		id := ids
+		totals.clients.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				mu.Lock()
+				delete(active, conn)
+				mu.Unlock()
+			}()
+			echoClient(ctx, conn, id, o, totals)
+		}()
+	}
+}
+
+// echoClient echoes one connection. The buffer starts small, so that
+// thousands of idle clients cost little, and grows while reads fill it.
+func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, totals *echoTotals) {
+	defer conn.Close()
+	start := time.Now()
+	peer := clientName(conn)
+	o.UI.Verbosef(2, "client %d: accepted %s", id, peer)
+	var hex *transport.HexStream
+	if o.Hex != nil {
+		hex = o.Hex.Stream(id, true, "accepted "+peer)
+	}
+	var echoed int64
+	buf := make([]byte, 2<<10)
+	var err error
+	for {
+		if o.IdleTimeout > 0 {
+			conn.SetReadDeadline(time.Now().Add(o.IdleTimeout))
+		}
+		var n int
+		n, err = conn.Read(buf)
+		if n > 0 {
+			o.UI.Verbosef(3, "client %d: read %d bytes", id, n)
+			if hex != nil {
+				hex.Received(buf[:n])
+			}
+			if o.Delay > 0 && !sleepCtx(ctx, o.Delay) {
+				break
+			}
+			w, werr := conn.Write(buf[:n])
+			echoed += int64(w)
+			totals.bytes.Add(int64(w))
+			if hex != nil {
+				hex.Sent(buf[:w])
+			}
+			if werr != nil {
+				err = werr
+				break
+			}
+			if n == len(buf) && len(buf) < 64<<10 {
+				buf = make([]byte, 2*len(buf))
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	switch {
+	case err == io.EOF:
+		closeWrite(conn)
+		o.UI.Verbosef(1, "client %d %s: echoed %s in %s", id, peer, bytesString(echoed), time.Since(start).Round(time.Millisecond))
+	case isTimeoutErr(err):
+		o.UI.Verbosef(1, "client %d %s: idle for %s, closed after echoing %s", id, peer, o.IdleTimeout, bytesString(echoed))
+	case context.Cause(ctx) != nil:
+	default:
+		o.UI.Verbosef(1, "client %d %s: %s after echoing %s", id, peer, transport.Explain(err).Msg, bytesString(echoed))
+	}
+}
+
+func isTimeoutErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// echoDatagrams sends each datagram back to its sender, whole.
+func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, totals *echoTotals) error {
+	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	defer stop()
+	var hex *transport.HexStream
+	if o.Hex != nil {
+		hex = o.Hex.Stream(1, false, "echoing datagrams on "+pc.LocalAddr().String())
+	}
+	var (
+		senders = make(map[string]bool)
+		pending sync.WaitGroup
+	)
+	defer pending.Wait()
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil {
+				return cause
+			}
+			if isTimeoutErr(err) {
+				continue
+			}
+			return err
+		}
+		name := addrName(from)
+		if name == "" {
+			o.UI.Verbosef(1, "datagram from %s dropped", orUnnamed(name))
+			continue
+		}
+		if !senders[name] {
+			senders[name] = true
+			totals.senders.Add(1)
+			o.UI.Verbosef(1, "datagram from %s", name)
+		}
+		totals.datagrams.Add(1)
+		o.UI.Verbosef(2, "echo %d bytes to %s", n, name)
+		if hex != nil {
+			hex.Note("datagram of %d bytes from %s", n, name)
+			hex.Received(buf[:n])
+		}
+		p := append([]byte(nil), buf[:n]...)
+		send := func() {
+			if _, err := pc.WriteTo(p, from); err != nil {
+				o.UI.Verbosef(1, "echo to %s: %v", name, err)
+				return
+			}
+			totals.bytes.Add(int64(len(p)))
+			if hex != nil {
+				hex.Note("datagram of %d bytes to %s", len(p), name)
+				hex.Sent(p)
+			}
+		}
+		if o.Delay <= 0 {
+			send()
+			continue
+		}
+		pending.Add(1)
+		time.AfterFunc(o.Delay, func() { defer pending.Done(); send() })
+	}
+}

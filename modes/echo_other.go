@@ -1,0 +1,5 @@
+//go:build !unix
+
+package modes
+
+func isTooManyFiles(err error) bool { return false }
