@@ -26,7 +26,7 @@ const (
 // flagList builds sonde's flags. Each command gets its own copy, since
 // urfave/cli keeps parse state in the flag values.
 func flagList() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.BoolFlag{Name: "listen", Aliases: []string{"l"}, Category: catMode, DisableDefaultText: true,
 			Usage: "listen for a client instead of connecting (-p may give the port)"},
 		&cli.BoolFlag{Name: "udp", Aliases: []string{"u"}, Category: catMode, DisableDefaultText: true,
@@ -73,24 +73,24 @@ func flagList() []cli.Flag {
 			Usage: "show bytes and rate each way on stderr, then a summary"},
 		&cli.StringFlag{Name: "color", Category: catOutput, Value: "auto",
 			Usage: "colour messages: auto, always or never"},
-	}
+	}, tlsFlags()...)
 }
 
 const appUsageText = `sonde [flags] HOST PORT           connect (TCP; -u UDP; -U PATH for Unix)
-   sonde -l [flags] [HOST] PORT      listen  (also: sonde -l -p PORT, sonde -lvnp PORT)
-   sonde connect|listen ...          explicit spellings of the two above
+sonde -l [flags] [HOST] PORT      listen  (also: sonde -l -p PORT, sonde -lvnp PORT)
+sonde connect|listen ...          explicit spellings of the two above
 
-   HOST PORT may be written HOST:PORT ([::1]:80 for IPv6). Flags may come
-   anywhere and combine as in nc (-lvnp 4444, -w5). Durations take Go syntax
-   (500ms, 2s) or a number of seconds.
+HOST PORT may be written HOST:PORT ([::1]:80 for IPv6). Flags may come
+anywhere and combine as in nc (-lvnp 4444, -w5). Durations take Go syntax
+(500ms, 2s) or a number of seconds.
 
 EXAMPLES:
-   sonde example.com 80                       talk to a port by hand
-   printf 'GET / HTTP/1.0\r\n\r\n' | sonde example.com 80
-   sonde -lvnp 4444                           wait for one client on port 4444
-   sonde -l 9000 > file                       receive a file; sonde host 9000 < file sends it
-   echo hi | sonde -u 127.0.0.1 7             send a datagram, print the reply
-   sonde -lU /tmp/app.sock                    listen on a Unix socket`
+sonde example.com 80                       talk to a port by hand
+printf 'GET / HTTP/1.0\r\n\r\n' | sonde example.com 80
+sonde -lvnp 4444                           wait for one client on port 4444
+sonde -l 9000 > file                       receive a file; sonde host 9000 < file sends it
+echo hi | sonde -u 127.0.0.1 7             send a datagram, print the reply
+sonde -lU /tmp/app.sock                    listen on a Unix socket`
 
 // runEnv is what every command's action needs from the process: the
 // signal-aware context and the three standard streams.
@@ -103,6 +103,7 @@ type runEnv struct {
 
 func newApp(env runEnv) *cli.App {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true}
+	cli.VersionPrinter = printVersion
 	command := func(name, usage string, listen bool) *cli.Command {
 		return &cli.Command{
 			Name:            name,
@@ -118,7 +119,7 @@ func newApp(env runEnv) *cli.App {
 		Name:                   "sonde",
 		Usage:                  "talk to ports, pipe data, see why connections fail",
 		UsageText:              appUsageText,
-		Version:                version,
+		Version:                appVersion(),
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
 		HideHelpCommand:        true,
@@ -129,6 +130,7 @@ func newApp(env runEnv) *cli.App {
 		Commands: []*cli.Command{
 			command("connect", "connect to HOST PORT (the default mode)", false),
 			command("listen", "listen on [HOST] PORT (same as -l)", true),
+			completionCommand(),
 			echoCommand(env),
 		},
 		Action: func(c *cli.Context) error { return action(env, c, c.Bool("listen")) },
@@ -245,12 +247,18 @@ func action(env runEnv, c *cli.Context, listen bool) error {
 			}
 			o.Target.Host = o.Source
 		}
+		if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, udp); err != nil {
+			return err
+		}
 		return modes.Listen(ctx, o)
 	}
 	if c.IsSet("port") {
 		if o.SourcePort, err = transport.ParsePort(c.String("port"), o.Network, false); err != nil {
 			return err
 		}
+	}
+	if o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp); err != nil {
+		return err
 	}
 	return modes.Connect(ctx, o)
 }
@@ -262,6 +270,8 @@ func checkMisuse(c *cli.Context, listen, unix bool) error {
 	switch {
 	case both("4", "6"):
 		return usageError("-4 and -6 cannot be combined")
+	case both("shutdown", "no-shutdown"):
+		return usageError("-N and --no-shutdown cannot be combined")
 	case both("send-only", "recv-only"):
 		return usageError("--send-only and --recv-only cannot be combined")
 	case both("send-only", "no-stdin"):

@@ -19,7 +19,7 @@ func echoCommand(env runEnv) *cli.Command {
 		UsageText:       "sonde echo [flags] [HOST] PORT\n\nexamples:\n   sonde echo 7000                 echo over TCP on every address\n   sonde echo -u 127.0.0.1 7000    echo datagrams\n   sonde echo -v --delay 200ms 7000  a slow echo, logging each client",
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "udp", Aliases: []string{"u"}, Category: catMode, DisableDefaultText: true, Usage: "echo UDP datagrams"},
 			&cli.BoolFlag{Name: "unix", Aliases: []string{"U"}, Category: catMode, DisableDefaultText: true, Usage: "echo on a Unix-domain socket: the argument is a path"},
 			&cli.BoolFlag{Name: "4", Category: catConn, DisableDefaultText: true, Usage: "IPv4 only"},
@@ -33,7 +33,7 @@ func echoCommand(env runEnv) *cli.Command {
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, DisableDefaultText: true, Usage: "log each client (-vv: each datagram, -vvv: each read)"},
 			hexFlag(), hexFileFlag(),
 			&cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"},
-		},
+		}, tlsFlags()...),
 		Action: func(c *cli.Context) error {
 			return runEcho(env.ctx, c, env.stderr)
 		},
@@ -107,5 +107,8 @@ func runEcho(ctx context.Context, c *cli.Context, stderr io.Writer) error {
 	}
 	defer closeHex()
 	o.Hex = hex
+	if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, udp); err != nil {
+		return err
+	}
 	return modes.Echo(ctx, o)
 }

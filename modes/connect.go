@@ -28,14 +28,20 @@ func Connect(ctx context.Context, o *Options) error {
 			}
 			u.Verbosef(1, "resolved %s to %s", host, strings.Join(list, ", "))
 		},
-		OnAttempt: func(addr string, err error) {
-			u.Verbosef(1, "%s: %s", addr, transport.Explain(err).Msg)
-		},
+	}
+	// Failed addresses are worth a -v line only when a later one works:
+	// if all fail, the error lists them anyway.
+	var failed []string
+	dopts.OnAttempt = func(addr string, err error) {
+		failed = append(failed, fmt.Sprintf("%s: %s", addr, transport.Explain(err).Msg))
 	}
 	start := time.Now()
 	conn, err := transport.Dial(ctx, o.Target, dopts)
 	if err != nil {
 		return err
+	}
+	for _, f := range failed {
+		u.Verbosef(1, "%s", f)
 	}
 	defer conn.Close()
 	took := time.Since(start)
@@ -45,6 +51,9 @@ func Connect(ctx context.Context, o *Options) error {
 		u.Verbosef(1, "connected to %s (%s) in %s", peerName(conn), describeNetwork(o.Network), roundDuration(took))
 	}
 	u.Verbosef(2, "local address %s", conn.LocalAddr())
+	if conn, err = clientTLS(ctx, conn, o); err != nil {
+		return err
+	}
 	if o.OnReady != nil {
 		o.OnReady(conn.LocalAddr())
 	}

@@ -24,6 +24,7 @@ type datagramSession struct {
 	o              *Options
 	ctx            context.Context
 	hex            *transport.HexStream // nil without --hex
+	peer           func() string        // who we talk to, for messages
 	sent, received atomic.Int64
 	datagrams      atomic.Int64
 	lastRecv       atomic.Int64 // UnixNano of the last datagram received
@@ -69,7 +70,7 @@ func (s *datagramSession) deliver(p []byte, from string) error {
 // datagrams go to stdout as they come. After stdin ends, sonde lingers
 // until no datagram has arrived for the linger time (-q, default 1s).
 func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, received int64, err error) {
-	s := &datagramSession{o: o, ctx: ctx}
+	s := &datagramSession{o: o, ctx: ctx, peer: func() string { return peerName(conn) }}
 	if o.Hex != nil {
 		s.hex = o.Hex.Stream(1, false, fmt.Sprintf("%s %s to %s", describeNetwork(o.Network), conn.LocalAddr(), peerName(conn)))
 	}
@@ -214,7 +215,7 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 				continue // after stdin EOF, the linger governs
 			}
 			if time.Since(time.Unix(0, s.lastActive.Load())) >= o.Timeout {
-				return &transport.IdleError{Peer: "the peer", Idle: o.Timeout}
+				return &transport.IdleError{Peer: s.peer(), Idle: o.Timeout}
 			}
 		case <-s.ctx.Done():
 			return context.Cause(s.ctx)
@@ -225,7 +226,7 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 // runDatagramListen receives from any sender; stdin goes to the most
 // recent sender, and is read only once someone has sent something.
 func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error {
-	s := &datagramSession{o: o, ctx: ctx}
+	s := &datagramSession{o: o, ctx: ctx, peer: func() string { return "the senders" }}
 	if o.Hex != nil {
 		s.hex = o.Hex.Stream(1, false, fmt.Sprintf("%s listening on %s", describeNetwork(o.Network), pc.LocalAddr()))
 	}
@@ -304,7 +305,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 		}
 		return &transport.StreamError{Peer: "sender", Network: o.Network, Received: s.received.Load(), Err: err}
 	}, true)
-	o.UI.Verbosef(1, "sent %s, received %s in %d datagrams", bytesString(s.sent.Load()), bytesString(s.received.Load()), s.datagrams.Load())
+	o.UI.Verbosef(1, "sent %s, received %s in %s", bytesString(s.sent.Load()), bytesString(s.received.Load()), plural(s.datagrams.Load(), "datagram"))
 	return err
 }
 

@@ -53,10 +53,10 @@ func Echo(ctx context.Context, o *EchoOptions) error {
 		err = echoStreams(ctx, ln, o, &totals)
 	}
 	if o.Network == "udp" || o.Network == "unixgram" {
-		o.UI.Infof("echoed %s in %d datagrams from %d senders in %s", bytesString(totals.bytes.Load()),
-			totals.datagrams.Load(), totals.senders.Load(), time.Since(start).Round(time.Millisecond))
+		o.UI.Infof("echoed %s in %s from %s in %s", bytesString(totals.bytes.Load()),
+			plural(totals.datagrams.Load(), "datagram"), plural(totals.senders.Load(), "sender"), time.Since(start).Round(time.Millisecond))
 	} else {
-		o.UI.Infof("served %d clients (%d refused), echoed %s in %s", totals.clients.Load(), totals.refused.Load(),
+		o.UI.Infof("served %s (%d refused), echoed %s in %s", plural(totals.clients.Load(), "client"), totals.refused.Load(),
 			bytesString(totals.bytes.Load()), time.Since(start).Round(time.Millisecond))
 	}
 	return err
@@ -105,7 +105,7 @@ func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *e
 		mu.Unlock()
 		if full {
 			totals.refused.Add(1)
-			o.UI.Verbosef(1, "refused %s: %d clients connected (--max-conns)", clientName(conn), o.MaxConns)
+			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
 			conn.Close()
 			continue
 		}
@@ -131,6 +131,11 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	defer conn.Close()
 	start := time.Now()
 	peer := clientName(conn)
+	conn, err := serverTLS(ctx, conn, &o.Options)
+	if err != nil {
+		o.UI.Verbosef(1, "client %d %s: %s", id, peer, transport.Explain(err).Msg)
+		return
+	}
 	o.UI.Verbosef(2, "client %d: accepted %s", id, peer)
 	var hex *transport.HexStream
 	if o.Hex != nil {
@@ -138,7 +143,6 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	}
 	var echoed int64
 	buf := make([]byte, 2<<10)
-	var err error
 	for {
 		if o.IdleTimeout > 0 {
 			conn.SetReadDeadline(time.Now().Add(o.IdleTimeout))

@@ -46,7 +46,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 			return err
 		}
 		if o.MaxConns > 0 && h.count() >= o.MaxConns {
-			o.UI.Verbosef(1, "refused %s: %d clients connected (--max-conns)", clientName(conn), o.MaxConns)
+			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
 			conn.Close()
 			continue
 		}
@@ -55,12 +55,18 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 		if o.Hex != nil {
 			c.hex = o.Hex.Stream(id, true, "accepted "+clientName(conn))
 		}
-		h.add(c)
 		o.UI.Verbosef(1, "accepted %s (client %d)", clientName(conn), id)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := h.serve(c)
+			tc, err := serverTLS(ctx, conn, o)
+			if err != nil {
+				o.UI.Warnf("client %d: %s", id, transport.Explain(err).Msg)
+				return
+			}
+			c.conn = tc
+			h.add(c)
+			err = h.serve(c)
 			h.remove(c)
 			conn.Close()
 			if errors.Is(err, errStdoutClosed) {
@@ -69,9 +75,12 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 				return
 			}
 			st := stats{sent: c.sent.Load(), received: c.received.Load(), started: c.started}
-			if err != nil {
-				o.UI.Verbosef(1, "client %d %s: %v; %s", c.id, clientName(conn), err, st.summary())
-			} else {
+			switch {
+			case err != nil && context.Cause(ctx) != nil:
+				o.UI.Verbosef(1, "client %d %s: %s", c.id, clientName(conn), st.summary())
+			case err != nil:
+				o.UI.Verbosef(1, "client %d %s: %s; %s", c.id, clientName(conn), transport.Explain(err).Msg, st.summary())
+			default:
 				o.UI.Verbosef(1, "client %d %s closed: %s", c.id, clientName(conn), st.summary())
 			}
 		}()
@@ -85,7 +94,10 @@ type keepClient struct {
 	writeMu        sync.Mutex
 	sent, received atomic.Int64
 	hex            *transport.HexStream // nil without --hex
+	lastActive     atomic.Int64         // UnixNano of the last byte either way
 }
+
+func (c *keepClient) touch() { c.lastActive.Store(time.Now().UnixNano()) }
 
 type hub struct {
 	o        *Options
@@ -136,12 +148,22 @@ func (h *hub) closeAll() {
 // serve copies one client's data to stdout, chunk by chunk.
 func (h *hub) serve(c *keepClient) error {
 	buf := make([]byte, 64<<10)
+	c.touch()
 	for {
 		if h.o.Timeout > 0 {
-			c.conn.SetReadDeadline(time.Now().Add(h.o.Timeout))
+			// -w: idle both ways. Sending to the client counts as activity.
+			last := time.Unix(0, c.lastActive.Load())
+			if time.Since(last) >= h.o.Timeout {
+				return &transport.IdleError{Peer: clientName(c.conn), Idle: h.o.Timeout}
+			}
+			c.conn.SetReadDeadline(last.Add(h.o.Timeout))
 		}
 		n, err := c.conn.Read(buf)
+		if isTimeoutErr(err) && n == 0 && h.o.Timeout > 0 {
+			continue // the loop head decides whether the client was idle
+		}
 		if n > 0 {
+			c.touch()
 			c.received.Add(int64(n))
 			if c.hex != nil {
 				c.hex.Received(buf[:n])
@@ -167,26 +189,27 @@ func (h *hub) serve(c *keepClient) error {
 	}
 }
 
-// broadcast sends stdin to every client. A chunk read while clients were
-// connected but delivered to none (they all left) waits for the next one.
+// broadcast sends stdin to every client, with -C and -i applied as in a
+// single session. A chunk read while clients were connected but delivered
+// to none (they all left) waits for the next one.
 func (h *hub) broadcast(ctx context.Context) {
+	lines := lineWriter{crlf: h.o.CRLF, interval: h.o.Interval, ctx: ctx,
+		w: writerFunc(func(p []byte) (int, error) {
+			for h.sendAll(p) == 0 {
+				if !h.waitForClient(ctx) {
+					return 0, context.Cause(ctx)
+				}
+			}
+			return len(p), nil
+		})}
 	buf := make([]byte, 64<<10)
 	for {
 		if !h.waitForClient(ctx) {
 			return
 		}
 		n, err := h.o.Stdin.Read(buf)
-		lines := buf[:n]
-		if h.o.CRLF {
-			lines, _ = toCRLF(lines, false)
-		}
-		for len(lines) > 0 {
-			if h.sendAll(lines) > 0 {
-				break
-			}
-			if !h.waitForClient(ctx) {
-				return
-			}
+		if n > 0 && lines.write(buf[:n]) != nil {
+			return
 		}
 		if err != nil {
 			if err != io.EOF {
@@ -219,6 +242,9 @@ func (h *hub) sendAll(p []byte) int {
 		}
 		c.writeMu.Unlock()
 		c.sent.Add(int64(n))
+		if n > 0 {
+			c.touch()
+		}
 		if err != nil {
 			c.conn.Close() // its reader sees the error and reports it
 			continue

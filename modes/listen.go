@@ -35,16 +35,12 @@ func Listen(ctx context.Context, o *Options) error {
 		return serveKeep(ctx, ln, o)
 	}
 
-	conn, err := ln.Accept()
+	conn, err := acceptOne(ctx, ln, o)
 	if err != nil {
-		if cause := context.Cause(ctx); cause != nil {
-			return cause
-		}
 		return err
 	}
 	ln.Close() // one client: stop listening (and remove a Unix socket file)
 	defer conn.Close()
-	o.UI.Verbosef(1, "accepted %s", clientName(conn))
 
 	var hex *transport.HexStream
 	if o.Hex != nil {
@@ -54,6 +50,31 @@ func Listen(ctx context.Context, o *Options) error {
 	st.sent, st.received, err = runStream(ctx, conn, o, hex)
 	o.UI.Verbosef(1, "%s", st.summary())
 	return err
+}
+
+// acceptOne waits for the one client a plain listener serves. A client
+// that fails the TLS handshake does not count: sonde reports it and goes
+// on waiting, so a stray probe cannot end the listener.
+func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, error) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil {
+				return nil, cause
+			}
+			return nil, err
+		}
+		o.UI.Verbosef(1, "accepted %s", clientName(conn))
+		tc, err := serverTLS(ctx, conn, o)
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil {
+				return nil, cause
+			}
+			o.UI.Warnf("%s; still listening", transport.Explain(err).Msg)
+			continue
+		}
+		return tc, nil
+	}
 }
 
 // announce reports the bound address: always when port 0 let the system

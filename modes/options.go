@@ -4,6 +4,8 @@
 package modes
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +44,11 @@ type Options struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	UI     *ui.UI
+
+	// TLSClient, if set, wraps a connect in TLS; TLSServer wraps every
+	// accepted client (--tls and its family).
+	TLSClient *tls.Config
+	TLSServer *tls.Config
 
 	// Hex, if set, receives a dump of all traffic (--hex, --hex-file).
 	Hex *transport.HexLog
@@ -84,6 +91,14 @@ func (s *stats) summary() string {
 		time.Since(s.started).Round(time.Millisecond))
 }
 
+// plural words a count: "1 datagram", "2 datagrams".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func bytesString(n int64) string {
 	switch {
 	case n < 1024:
@@ -94,6 +109,45 @@ func bytesString(n int64) string {
 		return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%d bytes (%.2f GiB)", n, float64(n)/(1<<30))
+}
+
+// clientTLS runs the client handshake on conn when --tls is on, and
+// reports the session with -v.
+func clientTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error) {
+	if o.TLSClient == nil {
+		return conn, nil
+	}
+	tc := tls.Client(conn, o.TLSClient)
+	if err := transport.Handshake(ctx, tc, o.Timeout); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+		o.UI.Verbosef(1, "%s", l)
+	}
+	return tc, nil
+}
+
+// serverTLS runs the server handshake on an accepted client when --tls is
+// on. A client that does not finish it within -w (10s by default) is
+// dropped.
+func serverTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error) {
+	if o.TLSServer == nil {
+		return conn, nil
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	tc := tls.Server(conn, o.TLSServer)
+	if err := transport.Handshake(ctx, tc, timeout); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+		o.UI.Verbosef(2, "%s", l)
+	}
+	return tc, nil
 }
 
 func describeNetwork(network string) string {

@@ -179,6 +179,11 @@ func (s *streamSession) receive() error {
 	if s.o.SendOnly {
 		dst = io.Discard
 	}
+	if s.o.TLSClient == nil && s.o.TLSServer == nil {
+		if eof, err := s.receiveFirst(dst); eof || err != nil {
+			return err
+		}
+	}
 	if !s.observed() {
 		n, err := io.Copy(dst, s.conn)
 		s.received.Add(n)
@@ -210,6 +215,34 @@ func (s *streamSession) receive() error {
 			return err
 		}
 	}
+}
+
+// receiveFirst handles the first chunk of a plain session by itself, to
+// notice a peer that speaks TLS (its alert or hello would otherwise land
+// on stdout unexplained). eof tells that the peer has already closed.
+func (s *streamSession) receiveFirst(dst io.Writer) (eof bool, err error) {
+	buf := make([]byte, 16<<10)
+	n, err := s.conn.Read(buf)
+	if err != nil && err != io.EOF {
+		return true, err
+	}
+	if n > 0 {
+		s.touch()
+		s.received.Add(int64(n))
+		if transport.LooksLikeTLS(buf[:n]) {
+			s.o.UI.Warnf("%s sent a TLS record: it speaks TLS; try again with --tls", peerName(s.conn))
+		}
+		if s.hex != nil {
+			s.hex.Received(buf[:n])
+		}
+		if _, werr := dst.Write(buf[:n]); werr != nil {
+			return false, &stdoutError{werr}
+		}
+	}
+	if err == io.EOF {
+		return true, nil
+	}
+	return err != nil, err
 }
 
 // send copies stdin to the connection. It returns nil at stdin EOF.

@@ -52,6 +52,10 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 		if cause := context.Cause(ctx); cause != nil {
 			return nil, cause
 		}
+		var ae *net.AddrError
+		if family != 0 && errors.As(err, &ae) {
+			err = errNoAddrOfFamily // "no suitable address found": the name has none of that family
+		}
 		return nil, &ResolveError{Host: host, Family: family, Err: err}
 	}
 	out := addrs[:0]

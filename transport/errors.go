@@ -111,11 +111,14 @@ func Explain(err error) Explanation {
 		re  *ResolveError
 		se  *StreamError
 		ie  *IdleError
+		te  *TLSError
 		dns *net.DNSError
 	)
 	switch {
 	case errors.As(err, &in):
 		return Explanation{Msg: in.Msg, Hint: in.Hint, Usage: true}
+	case errors.As(err, &te):
+		return explainTLS(te)
 	case errors.As(err, &re):
 		return explainResolve(re)
 	case errors.As(err, &de):
@@ -164,6 +167,9 @@ func explainDial(e *DialError) Explanation {
 	if len(e.Attempts) == 1 {
 		a := e.Attempts[0]
 		why, hint := reason(a.Err, e.Timeout)
+		if isUnix(e.Network) && errors.Is(a.Err, syscall.ECONNREFUSED) {
+			why, hint = "nothing listens on that socket", "the file is a stale socket left by a dead listener, or not a socket at all"
+		}
 		where := e.Target
 		if a.Addr != "" && a.Addr != e.Target {
 			where = fmt.Sprintf("%s (%s)", e.Target, a.Addr)
@@ -187,8 +193,16 @@ func explainDial(e *DialError) Explanation {
 
 func explainListen(e *ListenError) Explanation {
 	why, hint := reason(e.Err, 0)
+	addr := e.Addr
+	if strings.HasPrefix(addr, ":") {
+		addr = "port " + addr[1:] + " (every address)"
+	}
+	e = &ListenError{Network: e.Network, Addr: addr, Port: e.Port, Err: e.Err, Holder: e.Holder}
 	x := Explanation{Msg: fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), Hint: hint}
 	switch {
+	case errors.Is(e.Err, errNotSocketFile):
+		x.Msg = fmt.Sprintf("cannot listen on %s: %v", e.Addr, errNotSocketFile)
+		x.Hint = "sonde removes only stale socket files; move that file away or choose another path"
 	case errors.Is(e.Err, syscall.EADDRINUSE):
 		x.Msg = fmt.Sprintf("cannot listen on %s: address already in use", e.Addr)
 		switch {

@@ -117,6 +117,9 @@ func bindUnix(path, network string, bind func() error) error {
 	if err == nil || !errors.Is(err, syscall.EADDRINUSE) || strings.HasPrefix(path, "@") {
 		return wrapUnixListen(network, path, err)
 	}
+	if fi, serr := os.Lstat(path); serr == nil && fi.Mode()&fs.ModeSocket == 0 {
+		return &ListenError{Network: network, Addr: path, Err: errNotSocketFile}
+	}
 	if !isStale(path, network) {
 		return wrapUnixListen(network, path, err)
 	}
@@ -156,6 +159,10 @@ func isStale(path, network string) bool {
 	}
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
+
+// errNotSocketFile: a Unix listener's path is taken by an ordinary file,
+// which sonde never removes.
+var errNotSocketFile = errors.New("a file that is not a socket is in the way")
 
 type unlinkOnClose struct {
 	net.PacketConn

@@ -1,0 +1,99 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// AccessList decides which clients a listener serves (--allow, --deny).
+// A client is refused when it matches a deny rule, or when allow rules
+// exist and it matches none. Rules are CIDRs, single addresses or host
+// names (resolved once, when the list is built).
+type AccessList struct {
+	allow, deny []netip.Prefix
+}
+
+// NewAccessList parses --allow and --deny values (each may be repeated or
+// comma-separated). Names are resolved now, honouring -n.
+func NewAccessList(ctx context.Context, allow, deny []string, numeric bool) (*AccessList, error) {
+	a := &AccessList{}
+	var err error
+	if a.allow, err = parseRules(ctx, "--allow", allow, numeric); err != nil {
+		return nil, err
+	}
+	if a.deny, err = parseRules(ctx, "--deny", deny, numeric); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func parseRules(ctx context.Context, flag string, values []string, numeric bool) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			if strings.Contains(item, "/") {
+				p, err := netip.ParsePrefix(item)
+				if err != nil {
+					return nil, badInput("give a CIDR such as 10.0.0.0/8 or fd00::/8, an address or a host name",
+						"bad %s %q: not a CIDR", flag, item)
+				}
+				out = append(out, p.Masked())
+				continue
+			}
+			host, err := ParseHost(item)
+			if err != nil {
+				return nil, err
+			}
+			addrs, err := Resolve(ctx, host, 0, numeric)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", flag, item, err)
+			}
+			for _, ad := range addrs {
+				out = append(out, netip.PrefixFrom(ad, ad.BitLen()))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Active tells whether any rule was given.
+func (a *AccessList) Active() bool { return a != nil && (len(a.allow) > 0 || len(a.deny) > 0) }
+
+// Permits tells whether the client at addr may be served, and if not, why.
+// Clients without an IP address (Unix sockets) are always permitted.
+func (a *AccessList) Permits(addr net.Addr) (ok bool, why string) {
+	if !a.Active() {
+		return true, ""
+	}
+	var ip netip.Addr
+	switch v := addr.(type) {
+	case *net.TCPAddr:
+		ip, _ = netip.AddrFromSlice(v.IP)
+	case *net.UDPAddr:
+		ip, _ = netip.AddrFromSlice(v.IP)
+	default:
+		return true, ""
+	}
+	ip = ip.Unmap()
+	for _, p := range a.deny {
+		if p.Contains(ip) {
+			return false, "matches --deny " + p.String()
+		}
+	}
+	if len(a.allow) == 0 {
+		return true, ""
+	}
+	for _, p := range a.allow {
+		if p.Contains(ip) {
+			return true, ""
+		}
+	}
+	return false, "matches no --allow rule"
+}
