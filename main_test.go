@@ -50,7 +50,7 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// waitready FILE [PREFIX]: wait (at most 20 s) for a listener to write its
+// waitready FILE [PREFIX]: wait (at most 60 s) for a listener to write its
 // address to FILE, then set $PREFIXADDR, $PREFIXHOST and $PREFIXPORT
 // (PREFIX defaults to empty).
 func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
@@ -62,7 +62,7 @@ func cmdWaitReady(ts *testscript.TestScript, neg bool, args []string) {
 		prefix = args[1]
 	}
 	file := ts.MkAbs(args[0])
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		b, err := os.ReadFile(file)
 		if err == nil && len(b) > 0 {

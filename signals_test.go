@@ -38,7 +38,7 @@ func startSonde(t *testing.T, stdin io.Reader, stdout io.Writer, args ...string)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
 			return cmd, &stderr, string(b)

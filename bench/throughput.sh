@@ -67,7 +67,7 @@ HYPERFINE=0
 [[ ${SONDE_BENCH_HYPERFINE:-1} == 1 ]] && have hyperfine && have jq && HYPERFINE=1
 
 note "building sonde from $repo"
-(cd "$repo" && go build -o "$tmp/sonde" .) || die "go build failed"
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w" -o "$tmp/sonde" .) || die "go build failed"
 SONDE=$tmp/sonde
 
 TOOLS=(sonde)
@@ -214,7 +214,7 @@ echo "file:    $BYTES bytes ($SIZE) of /dev/urandom, page-cached; $ROUNDS interl
 echo
 # show CMD: a command template as printed (the temporary sonde path shortened)
 show() { printf '%s' "${1//$SONDE/sonde}"; }
-echo "Commands (sonde = the binary just built by 'go build' from the repo root;"
+echo "Commands (sonde = the binary just built as a release is: CGO_ENABLED=0, -tags urfave_cli_no_docs, -ldflags '-s -w';"
 echo "{PORT} = a fresh free port per run; {FILE} = the source file; every transfer"
 echo "command runs under 'timeout $T'):"
 echo

@@ -96,11 +96,12 @@ func requirePeer(t *testing.T, name string) {
 }
 
 // procDeadline bounds every process a test starts. It is a guard against
-// hangs (a missing half-close, a peer that never exits), not a measurement.
-const procDeadline = 20 * time.Second
+// hangs (a missing half-close, a peer that never exits), not a measurement;
+// it is generous because a loaded CI machine can be very slow.
+const procDeadline = 90 * time.Second
 
 // readyTimeout bounds the polling for a listener to be ready.
-const readyTimeout = 10 * time.Second
+const readyTimeout = 60 * time.Second
 
 // proc is a running process whose stdout (unless redirected) and stderr
 // are captured.
