@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/fatih/color"
@@ -35,6 +36,8 @@ func flagList() []cli.Flag {
 			Usage: "use a Unix-domain socket: HOST is a path (@name: Linux abstract)"},
 		&cli.BoolFlag{Name: "keep-open", Aliases: []string{"k"}, Category: catMode, DisableDefaultText: true,
 			Usage: "with -l: keep listening, serve clients concurrently"},
+		&cli.BoolFlag{Name: "zero", Aliases: []string{"z"}, Category: catMode, DisableDefaultText: true,
+			Usage: "scan HOST PORTS without sending data: only the exit status tells (-v: every port); see sonde scan"},
 
 		&cli.BoolFlag{Name: "4", Category: catConn, DisableDefaultText: true, Usage: "IPv4 only"},
 		&cli.BoolFlag{Name: "6", Category: catConn, DisableDefaultText: true, Usage: "IPv6 only"},
@@ -52,6 +55,7 @@ func flagList() []cli.Flag {
 			Usage: "keep the write side open after stdin ends (for servers that treat FIN as abort)"},
 		&cli.IntFlag{Name: "max-conns", Category: catConn,
 			Usage: "with -lk: refuse clients beyond this many at once"},
+		allowFlag(), denyFlag(),
 
 		&cli.BoolFlag{Name: "no-stdin", Aliases: []string{"d"}, Category: catData, DisableDefaultText: true,
 			Usage: "do not read stdin"},
@@ -73,7 +77,7 @@ func flagList() []cli.Flag {
 			Usage: "show bytes and rate each way on stderr, then a summary"},
 		&cli.StringFlag{Name: "color", Category: catOutput, Value: "auto",
 			Usage: "colour messages: auto, always or never"},
-	}, tlsFlags()...)
+	}, slices.Concat(tlsFlags(), proxyFlags(), execFlags())...)
 }
 
 const appUsageText = `sonde [flags] HOST PORT           connect (TCP; -u UDP; -U PATH for Unix)
@@ -132,6 +136,10 @@ func newApp(env runEnv) *cli.App {
 			command("listen", "listen on [HOST] PORT (same as -l)", true),
 			completionCommand(),
 			echoCommand(env),
+			scanCommand(env),
+			pingCommand(env),
+			waitCommand(env),
+			relayCommand(env),
 		},
 		Action: func(c *cli.Context) error { return action(env, c, c.Bool("listen")) },
 	}
@@ -154,6 +162,15 @@ func action(env runEnv, c *cli.Context, listen bool) error {
 	ctx, stdin, stdout, stderr := env.ctx, env.stdin, env.stdout, env.stderr
 	if err := applyColor(c, stderr); err != nil {
 		return err
+	}
+	if err := checkProxy(c, listen); err != nil {
+		return err
+	}
+	if err := checkExec(c); err != nil {
+		return err
+	}
+	if c.Bool("zero") {
+		return zeroScan(env, c, listen)
 	}
 	if c.Command != nil && c.Command.Name == "connect" && c.Bool("listen") {
 		return usageError("connect cannot be combined with -l")
@@ -200,6 +217,9 @@ func action(env runEnv, c *cli.Context, listen bool) error {
 	if err := checkMisuse(c, listen, unix); err != nil {
 		return err
 	}
+	if o.Access, err = accessList(ctx, c); err != nil {
+		return err
+	}
 	if c.Bool("4") {
 		o.Family = 4
 	} else if c.Bool("6") {
@@ -239,6 +259,9 @@ func action(env runEnv, c *cli.Context, listen bool) error {
 		} else if _, err := transport.ParsePort(o.Target.Port, o.Network, false); err != nil {
 			return err
 		}
+	}
+	if err := applyProxyExec(c, o, listen, u, stderr); err != nil {
+		return err
 	}
 	if listen {
 		if o.Source != "" {
@@ -288,6 +311,12 @@ func checkMisuse(c *cli.Context, listen, unix bool) error {
 		return usageError("bad --replies %d: must be 1 or more", c.Int("replies"))
 	case unix && (c.IsSet("4") || c.IsSet("6") || c.IsSet("numeric") || c.IsSet("port") || c.IsSet("source")):
 		return usageError("-U takes a socket path: -4, -6, -n, -p and -s do not apply")
+	case (c.IsSet("allow") || c.IsSet("deny")) && !listen:
+		return usageError("--allow and --deny choose the clients of a listener: they need -l")
+	case (c.IsSet("allow") || c.IsSet("deny")) && unix:
+		return usageError("--allow and --deny match IP addresses, and Unix socket clients have none")
+	case (c.IsSet("allow") || c.IsSet("deny")) && c.Bool("udp"):
+		return usageError("--allow and --deny are not supported with -lu yet: a UDP listener replies to any sender")
 	}
 	return nil
 }
@@ -316,6 +345,25 @@ func writeReadyFile(addr net.Addr) {
 	if os.WriteFile(tmp, []byte(addr.String()), 0o600) == nil {
 		os.Rename(tmp, testOnlyReadyFile)
 	}
+}
+
+func allowFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "allow", Category: catConn,
+		Usage: "listening: serve only clients in this `CIDR` or host (repeatable, comma-separated)"}
+}
+
+func denyFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "deny", Category: catConn,
+		Usage: "listening: refuse clients in this `CIDR` or host (repeatable, comma-separated)"}
+}
+
+// accessList builds --allow and --deny (nil without them). Host names are
+// resolved once, now.
+func accessList(ctx context.Context, c *cli.Context) (*transport.AccessList, error) {
+	if !c.IsSet("allow") && !c.IsSet("deny") {
+		return nil, nil
+	}
+	return transport.NewAccessList(ctx, c.StringSlice("allow"), c.StringSlice("deny"), c.Bool("numeric"))
 }
 
 func hexFlag() cli.Flag {

@@ -67,6 +67,9 @@ func clientTLSConfig(c *cli.Context, host string, udp bool) (*tls.Config, error)
 	if c.Bool("insecure") && c.IsSet("pin") {
 		return nil, usageError("--insecure and --pin cannot be combined: --pin already replaces verification")
 	}
+	if c.Bool("insecure") && c.IsSet("ca") { // the --ca would be silently ignored
+		return nil, usageError("--insecure and --ca cannot be combined: --insecure verifies nothing, --ca verifies against FILE")
+	}
 	return transport.ClientTLSConfig(tlsOptions(c), host)
 }
 

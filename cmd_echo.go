@@ -28,6 +28,7 @@ func echoCommand(env runEnv) *cli.Command {
 			&cli.StringFlag{Name: "port", Aliases: []string{"p"}, Category: catConn, Usage: "port to listen on"},
 			&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Category: catConn, Usage: "address to listen on"},
 			&cli.IntFlag{Name: "max-conns", Category: catConn, Usage: "close clients beyond this many at once (0: no limit)"},
+			allowFlag(), denyFlag(),
 			&cli.StringFlag{Name: "idle-timeout", Category: catConn, Usage: "close a client that sends nothing for this long"},
 			&cli.StringFlag{Name: "delay", Category: catData, Usage: "wait this long before echoing each read or datagram"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, DisableDefaultText: true, Usage: "log each client (-vv: each datagram, -vvv: each read)"},
@@ -76,6 +77,12 @@ func runEcho(ctx context.Context, c *cli.Context, stderr io.Writer) error {
 		o.Network = "unix"
 	case udp:
 		o.Network = "udp"
+	}
+	if unix && (c.IsSet("allow") || c.IsSet("deny")) {
+		return usageError("--allow and --deny match IP addresses, and Unix socket clients have none")
+	}
+	if o.Access, err = accessList(ctx, c); err != nil {
+		return err
 	}
 	args := c.Args().Slice()
 	if unix {

@@ -8,7 +8,8 @@ package main
 // command. What completes:
 //
 //   - flags, long and short: the app's, or the command's once one is named;
-//   - flag values: the choices in flagChoices, file names for TakesFile flags;
+//   - flag values: the choices in flagChoices; file names for TakesFile
+//     flags and for those whose usage names a `FILE` (or `PATH`) value;
 //   - the first argument: commands and host names (socket paths with -U);
 //     a command's own words where commandArgs lists them.
 
@@ -50,8 +51,11 @@ func completionCommand() *cli.Command {
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 || !slices.Contains(completionShells, c.Args().First()) {
-				return usageError("completion needs one shell name: bash, zsh or fish")
+			if c.NArg() != 1 {
+				return usageError("completion takes one shell name: bash, zsh or fish")
+			}
+			if shell := c.Args().First(); !slices.Contains(completionShells, shell) {
+				return usageError("no completion script for shell %q: use bash, zsh or fish", shell)
 			}
 			return writeCompletion(c.App.Writer, c.Args().First(), newCompletionModel(c.App))
 		},
@@ -90,6 +94,7 @@ type completionCommandModel struct {
 type completionFlag struct {
 	long, short []string // names without dashes: two or more characters / one
 	usage       string
+	placeholder string   // the `NAME` of the value in usage, e.g. FILE
 	value       bool     // takes a value
 	files       bool     // the value is a file name
 	choices     []string // the value is one of these
@@ -133,7 +138,7 @@ func (m *completionModel) command(name string, aliases []string, usage string, f
 			}
 		}
 		if d, ok := f.(cli.DocGenerationFlag); ok {
-			cf.usage = d.GetUsage()
+			cf.placeholder, cf.usage = splitUsage(d.GetUsage())
 			cf.value = d.TakesValue()
 		}
 		if s, ok := f.(cli.DocGenerationSliceFlag); ok && s.IsSliceFlag() {
@@ -149,6 +154,7 @@ func (m *completionModel) command(name string, aliases []string, usage string, f
 		case *cli.PathFlag:
 			cf.files = true
 		}
+		cf.files = cf.files || strings.HasSuffix(cf.placeholder, "FILE") || cf.placeholder == "PATH"
 		for _, n := range f.Names() {
 			cf.repeated = cf.repeated || repeatedFlags[n]
 			if cf.choices == nil {
@@ -177,6 +183,15 @@ func (m *completionModel) command(name string, aliases []string, usage string, f
 		cm.flags = append(cm.flags, cf)
 	}
 	return cm
+}
+
+// splitUsage separates urfave/cli's value placeholder, the first word in
+// backquotes ("write the dump to `FILE`"), from the plain usage text.
+func splitUsage(usage string) (placeholder, plain string) {
+	if _, rest, ok := strings.Cut(usage, "`"); ok {
+		placeholder, _, _ = strings.Cut(rest, "`")
+	}
+	return placeholder, strings.ReplaceAll(usage, "`", "")
 }
 
 // isAlnum reports whether a short flag name can go into a shell pattern
@@ -248,7 +263,7 @@ func (m *completionModel) parserFuncs(b *strings.Builder) {
 	b.WriteString("    --*) return 1 ;;\n")
 	if m.valueShort != "" {
 		fmt.Fprintf(b, "    -?*)\n        rest=${1#-}\n        head=${rest%%%%[%s]*}\n", m.valueShort)
-		b.WriteString("        [[ $head != \"$rest\" ]] && ((${#head} == ${#rest} - 1)) ;;\n")
+		b.WriteString("        [[ $head != \"$rest\" ]] && ((${#head} == ${#rest} - 1))\n        return ;;\n")
 	}
 	b.WriteString("    esac\n    return 1\n}\n\n")
 
@@ -260,7 +275,7 @@ func (m *completionModel) parserFuncs(b *strings.Builder) {
 		if m.valueShort != "" {
 			fmt.Fprintf(b, "        rest=${rest%%%%[%s]*}\n", m.valueShort)
 		}
-		fmt.Fprintf(b, "        [[ $rest == *[%s]* ]] ;;\n", m.pathShort)
+		fmt.Fprintf(b, "        [[ $rest == *[%s]* ]]\n        return ;;\n", m.pathShort)
 	}
 	b.WriteString("    esac\n    return 1\n}\n\n")
 
@@ -402,6 +417,9 @@ func zshSpecs(c completionCommandModel) []string {
 		action := ""
 		if f.value {
 			message := strings.TrimLeft(names[0], "-")
+			if isAlnum(strings.ReplaceAll(f.placeholder, "_", "")) {
+				message = strings.ToLower(f.placeholder) // a colon would end the message
+			}
 			switch {
 			case f.choices != nil:
 				action = ":" + message + ":(" + strings.Join(f.choices, " ") + ")"

@@ -3,10 +3,12 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -16,12 +18,23 @@ import (
 
 // TestMain lets the test binary act as the sonde command inside scripts.
 // The wrapper sets the test-only ready-file hook from SONDE_READY, so a
-// script can start a listener on port 0 and learn its address.
+// script can start a listener on port 0 and learn its address; with
+// SONDE_STDERR it also copies stderr to that file, where a script can read
+// what a background sonde has said before it ends (grepvar).
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"sonde": func() {
 			testOnlyReadyFile = os.Getenv("SONDE_READY")
-			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+			var stderr io.Writer = os.Stderr
+			if name := os.Getenv("SONDE_STDERR"); name != "" {
+				f, err := os.Create(name)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "test wrapper:", err)
+					os.Exit(1)
+				}
+				stderr = io.MultiWriter(os.Stderr, f)
+			}
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, stderr))
 		},
 	})
 }
@@ -46,6 +59,8 @@ func TestScripts(t *testing.T) {
 			"freeport":  cmdFreePort,
 			"randfile":  cmdRandFile,
 			"sha256":    cmdSHA256,
+			"fakeproxy": cmdFakeProxy,
+			"grepvar":   cmdGrepVar,
 		},
 	})
 }
@@ -127,4 +142,21 @@ func cmdSHA256(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	sum := sha256.Sum256(b)
 	ts.Setenv(args[1], hex.EncodeToString(sum[:]))
+}
+
+// grepvar FILE REGEXP VAR: set $VAR to the first group of REGEXP's first
+// match in FILE (lines are matched with ^ and $, as stderr assertions are).
+func cmdGrepVar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: grepvar FILE REGEXP VAR")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	m := re.FindSubmatch(b)
+	if len(m) < 2 {
+		ts.Fatalf("no match for %s (with a group) in %s:\n%s", args[1], args[0], b)
+	}
+	ts.Setenv(args[2], string(m[1]))
 }

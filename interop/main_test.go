@@ -15,7 +15,7 @@
 //
 // A missing peer skips its test with a loud message, or fails it when the
 // CI environment variable is set: CI must install them
-// (apt-get install -y netcat-openbsd ncat socat python3).
+// (apt-get install -y netcat-openbsd ncat socat python3 openssl).
 package interop
 
 import (
@@ -77,6 +77,7 @@ var peerPackages = map[string]string{
 	"ncat":       "ncat",
 	"socat":      "socat",
 	"python3":    "python3",
+	"openssl":    "openssl",
 }
 
 // requirePeer makes sure a peer program is installed. Locally a missing

@@ -3,6 +3,7 @@ package modes
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ func Connect(ctx context.Context, o *Options) error {
 		Source:     o.Source,
 		SourcePort: o.SourcePort,
 		Timeout:    o.Timeout,
+		Proxy:      o.Proxy,
+		ProxyType:  o.ProxyType,
+		ProxyAuth:  o.ProxyAuth,
 		OnResolve: func(host string, addrs []netip.Addr) {
 			list := make([]string, len(addrs))
 			for i, a := range addrs {
@@ -47,6 +51,8 @@ func Connect(ctx context.Context, o *Options) error {
 	took := time.Since(start)
 	if o.Network == "udp" || o.Network == "unixgram" {
 		u.Verbosef(1, "sending datagrams to %s (%s)", peerName(conn), describeNetwork(o.Network))
+	} else if o.Proxy != "" {
+		u.Verbosef(1, "connected to %s through proxy %s in %s", net.JoinHostPort(o.Target.Host, o.Target.Port), peerName(conn), roundDuration(took))
 	} else {
 		u.Verbosef(1, "connected to %s (%s) in %s", peerName(conn), describeNetwork(o.Network), roundDuration(took))
 	}
@@ -66,7 +72,7 @@ func Connect(ctx context.Context, o *Options) error {
 		if o.Hex != nil {
 			hex = o.Hex.Stream(1, false, fmt.Sprintf("connected %s to %s", conn.LocalAddr(), peerName(conn)))
 		}
-		st.sent, st.received, err = runStream(ctx, conn, o, hex)
+		st.sent, st.received, err = runSession(ctx, conn, o, hex)
 	}
 	u.Verbosef(1, "%s", st.summary())
 	return err

@@ -97,6 +97,12 @@ func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *e
 			}
 			return err
 		}
+		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
+			totals.refused.Add(1)
+			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
+			conn.Close()
+			continue
+		}
 		mu.Lock()
 		full := o.MaxConns > 0 && len(active) >= o.MaxConns
 		if !full {
@@ -231,6 +237,13 @@ func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, total
 		name := addrName(from)
 		if name == "" {
 			o.UI.Verbosef(1, "datagram from %s dropped", orUnnamed(name))
+			continue
+		}
+		if ok, why := o.Access.Permits(from); !ok {
+			if !senders[name] {
+				senders[name] = true // so that it is logged once; never served
+				o.UI.Verbosef(1, "refused %s: %s", name, why)
+			}
 			continue
 		}
 		if !senders[name] {

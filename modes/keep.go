@@ -25,7 +25,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	if !o.NoStdin {
+	if !o.NoStdin && o.Exec == nil { // with -e / -c, each client's program takes stdin's place
 		go h.broadcast(ctx) // may stay blocked reading stdin; it owns nothing to clean
 	}
 	var served atomic.Int64
@@ -44,6 +44,11 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 				continue
 			}
 			return err
+		}
+		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
+			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
+			conn.Close()
+			continue
 		}
 		if o.MaxConns > 0 && h.count() >= o.MaxConns {
 			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
@@ -66,7 +71,11 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 			}
 			c.conn = tc
 			h.add(c)
-			err = h.serve(c)
+			if o.Exec != nil {
+				err = h.serveExec(ctx, c)
+			} else {
+				err = h.serve(c)
+			}
 			h.remove(c)
 			conn.Close()
 			if errors.Is(err, errStdoutClosed) {

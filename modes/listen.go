@@ -47,14 +47,15 @@ func Listen(ctx context.Context, o *Options) error {
 		hex = o.Hex.Stream(1, false, fmt.Sprintf("accepted %s on %s", clientName(conn), conn.LocalAddr()))
 	}
 	st := stats{started: time.Now()}
-	st.sent, st.received, err = runStream(ctx, conn, o, hex)
+	st.sent, st.received, err = runSession(ctx, conn, o, hex)
 	o.UI.Verbosef(1, "%s", st.summary())
 	return err
 }
 
 // acceptOne waits for the one client a plain listener serves. A client
-// that fails the TLS handshake does not count: sonde reports it and goes
-// on waiting, so a stray probe cannot end the listener.
+// refused by --allow/--deny, or that fails the TLS handshake, does not
+// count: sonde reports it and goes on waiting, so a stray probe cannot
+// end the listener.
 func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, error) {
 	for {
 		conn, err := ln.Accept()
@@ -63,6 +64,11 @@ func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, erro
 				return nil, cause
 			}
 			return nil, err
+		}
+		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
+			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
+			conn.Close()
+			continue // a refused client does not count: still listening
 		}
 		o.UI.Verbosef(1, "accepted %s", clientName(conn))
 		tc, err := serverTLS(ctx, conn, o)

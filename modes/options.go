@@ -40,6 +40,9 @@ type Options struct {
 	Replies     int  // --replies: UDP, stop after this many datagrams
 	Keep        bool // -k
 	MaxConns    int  // --max-conns with -k; 0 for no limit
+	// Access, if set, decides which clients a listener serves (--allow,
+	// --deny); the others are closed at once (datagrams: dropped).
+	Access *transport.AccessList
 
 	Stdin  io.Reader
 	Stdout io.Writer
@@ -49,6 +52,13 @@ type Options struct {
 	// accepted client (--tls and its family).
 	TLSClient *tls.Config
 	TLSServer *tls.Config
+
+	// Proxy, ProxyType and ProxyAuth are -x, -X and --proxy-auth: connect
+	// goes through that proxy (see transport.DialOptions).
+	Proxy, ProxyType, ProxyAuth string
+	// Exec, if set, is the program of -e or -c: its stdin and stdout take
+	// the place of sonde's, a fresh process for each session (exec.go).
+	Exec *Exec
 
 	// Hex, if set, receives a dump of all traffic (--hex, --hex-file).
 	Hex *transport.HexLog

@@ -22,6 +22,13 @@ type DialOptions struct {
 	OnResolve func(host string, addrs []netip.Addr)
 	// OnAttempt, if set, is told about every address that failed.
 	OnAttempt func(addr string, err error)
+
+	// Proxy, if set, is -x ADDR[:PORT]: the connection goes through that
+	// proxy, of ProxyType (-X: "5", "4" or "connect"; "" for SOCKS5), with
+	// ProxyAuth (--proxy-auth USER:PASS; "" for none). See proxy.go.
+	Proxy     string
+	ProxyType string
+	ProxyAuth string
 }
 
 var errNoAddrOfFamily = errors.New("no address of the requested family")
@@ -75,6 +82,9 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 // Dial connects to t. A name with several addresses is tried address by
 // address; if all fail, the *DialError lists each one and why.
 func Dial(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
+	if o.Proxy != "" {
+		return dialProxy(ctx, t, o)
+	}
 	if isUnix(o.Network) {
 		return dialUnix(ctx, t.Host, o)
 	}

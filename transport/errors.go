@@ -112,11 +112,14 @@ func Explain(err error) Explanation {
 		se  *StreamError
 		ie  *IdleError
 		te  *TLSError
+		pe  *ProxyError
 		dns *net.DNSError
 	)
 	switch {
 	case errors.As(err, &in):
 		return Explanation{Msg: in.Msg, Hint: in.Hint, Usage: true}
+	case errors.As(err, &pe): // before the dial errors it may wrap
+		return explainProxy(pe)
 	case errors.As(err, &te):
 		return explainTLS(te)
 	case errors.As(err, &re):

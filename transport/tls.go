@@ -13,10 +13,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,8 +36,9 @@ type TLSOptions struct {
 
 // TLSError reports a failed TLS handshake with the peer it was with.
 type TLSError struct {
-	Peer string
-	Err  error
+	Peer    string
+	Err     error
+	Timeout time.Duration // the handshake timeout in force, 0 for none
 }
 
 func (e *TLSError) Error() string { return fmt.Sprintf("TLS handshake with %s: %v", e.Peer, e.Err) }
@@ -70,7 +73,7 @@ func ClientTLSConfig(o TLSOptions, host string) (*tls.Config, error) {
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return nil, badInput("give a PEM file of CA certificates", "cannot read --ca %s: %v", o.CAFile, rootCause(err))
+			return nil, badInput("give a PEM file of CA certificates", "cannot read --ca %s: %v", o.CAFile, fileCause(err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -105,8 +108,39 @@ func ClientTLSConfig(o TLSOptions, host string) (*tls.Config, error) {
 		}
 	case o.Insecure:
 		cfg.InsecureSkipVerify = true
+	default:
+		cfg.InsecureSkipVerify = true // replaced by verifyChainFirst, never skipped
+		cfg.VerifyConnection = verifyChainFirst(cfg.RootCAs, cfg.ServerName)
 	}
 	return cfg, nil
+}
+
+// verifyChainFirst checks the server's certificate as crypto/tls does, but
+// its chain before its name: crypto/tls checks the name first, so a
+// self-signed certificate (ncat's, say) would be reported as a name
+// mismatch that no --sni can fix, rather than as the unknown authority
+// that --ca or --pin fix.
+func verifyChainFirst(roots *x509.CertPool, name string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("the server sent no certificate")
+		}
+		leaf := cs.PeerCertificates[0]
+		opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		err := func() error {
+			if _, err := leaf.Verify(opts); err != nil {
+				return err
+			}
+			return leaf.VerifyHostname(name)
+		}()
+		if err != nil {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+		}
+		return nil
+	}
 }
 
 // PinMismatchError: the certificate is not the pinned one.
@@ -150,7 +184,7 @@ func ServerTLSConfig(o TLSOptions, hosts []string) (cfg *tls.Config, leaf *x509.
 	if o.CAFile != "" { // --ca on a server: require client certificates it signed
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return nil, nil, false, badInput("give a PEM file of CA certificates", "cannot read --ca %s: %v", o.CAFile, rootCause(err))
+			return nil, nil, false, badInput("give a PEM file of CA certificates", "cannot read --ca %s: %v", o.CAFile, fileCause(err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -228,7 +262,7 @@ func Handshake(ctx context.Context, c *tls.Conn, timeout time.Duration) error {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
 			return cause
 		}
-		return &TLSError{Peer: c.RemoteAddr().String(), Err: err}
+		return &TLSError{Peer: c.RemoteAddr().String(), Err: err, Timeout: timeout}
 	}
 	return nil
 }
@@ -236,7 +270,7 @@ func Handshake(ctx context.Context, c *tls.Conn, timeout time.Duration) error {
 // DescribeTLS words a finished handshake for -v: version, cipher suite,
 // ALPN, and the peer certificate with its expiry.
 func DescribeTLS(cs tls.ConnectionState) []string {
-	lines := []string{fmt.Sprintf("TLS %s, %s, ALPN %s", tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), orNone(cs.NegotiatedProtocol))}
+	lines := []string{fmt.Sprintf("%s, %s, ALPN %s", tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), orNone(cs.NegotiatedProtocol))}
 	if len(cs.PeerCertificates) > 0 {
 		lines = append(lines, describeCert("peer certificate", cs.PeerCertificates[0])...)
 	}
@@ -248,10 +282,14 @@ func describeCert(what string, c *x509.Certificate) []string {
 	for _, ip := range c.IPAddresses {
 		names = append(names, ip.String())
 	}
-	days := int(time.Until(c.NotAfter).Hours() / 24)
+	// With --insecure or --pin an expired certificate gets this far.
+	left := fmt.Sprintf("%d days left", int(time.Until(c.NotAfter).Hours()/24))
+	if time.Now().After(c.NotAfter) {
+		left = fmt.Sprintf("expired %d days ago", int(time.Since(c.NotAfter).Hours()/24))
+	}
 	return []string{
 		fmt.Sprintf("%s: subject %s; names %s", what, c.Subject, orNone(strings.Join(names, ", "))),
-		fmt.Sprintf("%s: issuer %s; valid until %s (%d days left)", what, c.Issuer, c.NotAfter.UTC().Format("2006-01-02 15:04 MST"), days),
+		fmt.Sprintf("%s: issuer %s; valid until %s (%s)", what, c.Issuer, c.NotAfter.UTC().Format("2006-01-02 15:04 MST"), left),
 	}
 }
 
@@ -279,6 +317,7 @@ func explainTLS(e *TLSError) Explanation {
 		rh   tls.RecordHeaderError
 		pin  *PinMismatchError
 		ae   tls.AlertError
+		op   *net.OpError
 	)
 	x := Explanation{Msg: fmt.Sprintf("TLS handshake with %s failed: %v", e.Peer, rootCause(e.Err))}
 	switch {
@@ -301,6 +340,9 @@ func explainTLS(e *TLSError) Explanation {
 		}
 		x.Msg = fmt.Sprintf("TLS: the certificate of %s is for %s, not %s", e.Peer, orNone(strings.Join(valid, ", ")), host.Host)
 		x.Hint = "connect by one of those names, or give the expected one with --sni"
+		if slices.Contains(host.Certificate.DNSNames, host.Host) { // ncat's ephemeral certificates do this
+			x.Hint = fmt.Sprintf("the certificate gives %s as a DNS name, which never matches an IP address; trust it with --pin instead", host.Host)
+		}
 	case errors.As(e.Err, &ua):
 		issuer := "unknown"
 		if ua.Cert != nil {
@@ -314,9 +356,28 @@ func explainTLS(e *TLSError) Explanation {
 	case errors.As(e.Err, &rh):
 		x.Msg = fmt.Sprintf("TLS: %s did not answer with TLS; it sent %q", e.Peer, printable(rh.RecordHeader[:]))
 		x.Hint = "this looks like a plain-text port: drop --tls"
-	case errors.As(e.Err, &ae):
-		x.Msg = fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert %q", e.Peer, ae.Error())
-		x.Hint = "the two ends share no protocol version, cipher suite or ALPN protocol, or the peer wants a client certificate (--cert/--key)"
+	case errors.As(e.Err, &ae) || errors.As(e.Err, &op) && op.Op == "remote error":
+		alert := ae.Error()
+		if op != nil { // an alert the peer sent, as crypto/tls reports it over TCP
+			alert = op.Err.Error()
+		}
+		x.Msg = fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert %q", e.Peer, alert)
+		switch strings.TrimPrefix(alert, "tls: ") {
+		case "certificate required":
+			x.Hint = "the server wants a client certificate: give one with --cert and --key"
+		case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate":
+			x.Hint = "the peer rejected a certificate: the server wants a client certificate (--cert/--key) signed by a CA it trusts"
+		case "no application protocol":
+			x.Hint = "the peer speaks none of the protocols offered with --alpn"
+		default:
+			x.Hint = "the two ends share no protocol version, cipher suite or ALPN protocol, or the peer wants a client certificate (--cert/--key)"
+		}
+	case errors.Is(e.Err, context.DeadlineExceeded), errors.Is(e.Err, os.ErrDeadlineExceeded):
+		x.Msg = fmt.Sprintf("TLS handshake with %s timed out", e.Peer)
+		if e.Timeout > 0 {
+			x.Msg = fmt.Sprintf("TLS handshake with %s did not finish within %s", e.Peer, e.Timeout)
+		}
+		x.Hint = "the peer may not speak TLS on this port: a plain-text server waits in silence for its client to speak first"
 	case strings.Contains(e.Err.Error(), "EOF"):
 		x.Msg = fmt.Sprintf("TLS handshake with %s failed: the peer closed the connection", e.Peer)
 		x.Hint = "the peer may not speak TLS on this port, or it rejected our hello (SNI, ALPN, version)"
@@ -329,6 +390,16 @@ func explainTLS(e *TLSError) Explanation {
 		x.Hint = hint
 	}
 	return x
+}
+
+// fileCause drops the "open FILE" an *fs.PathError repeats: the message
+// already names the file.
+func fileCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func printable(p []byte) string {

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# bench/scan.sh — a full TCP scan of 127.0.0.1 (ports 1-65535), sonde scan
+# against nmap -sT, in a private network namespace. See bench/README.md.
+#
+#   sudo bash bench/scan.sh [ROUNDS]        (default 5 rounds; needs root)
+#
+# The whole run happens in a network namespace of its own (unshare -n): its
+# loopback holds only the benchmark's listeners, and nothing the scans send
+# can reach the machine's real network or its shared loopback. Every command
+# runs under `timeout`, every loop has a fixed count, and the listener is
+# killed on exit.
+set -euo pipefail
+
+ROUNDS=${1:-5}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash bench/scan.sh [ROUNDS]" >&2; exit 2; }
+die() { echo "scan.sh: $*" >&2; exit 1; }
+note() { echo "# $*" >&2; }
+
+# The ports the benchmark listens on: well-known ones, one in the middle of
+# the ephemeral range (where self-connections happen), and the last port.
+OPEN_PORTS=(22 80 443 5432 8080 40000 65535)
+
+if [[ ${SONDE_BENCH_NETNS:-} != 1 ]]; then
+	for t in go unshare ip nmap python3 timeout awk sort; do
+		command -v "$t" >/dev/null || die "$t is required (apt-get install -y nmap iproute2 util-linux python3)"
+	done
+	[[ $(id -u) == 0 ]] || die "needs root, for unshare -n (a private network namespace)"
+	script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	repo=$(cd "$script_dir/.." && pwd)
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/sonde-bench-scan.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	note "building sonde from $repo"
+	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$tmp/sonde" .) || die "go build failed"
+	rc=0
+	unshare -n env SONDE_BENCH_NETNS=1 SONDE_BENCH_BIN="$tmp/sonde" SONDE_BENCH_TMP="$tmp" \
+		SONDE_BENCH_PARENT_NS="$(readlink /proc/self/ns/net)" bash "${BASH_SOURCE[0]}" "$@" || rc=$?
+	exit "$rc"
+fi
+
+# ---------------------------------------------------------------- inside the namespace
+
+SONDE=$SONDE_BENCH_BIN
+tmp=$SONDE_BENCH_TMP
+[[ $(readlink /proc/self/ns/net) != "$SONDE_BENCH_PARENT_NS" ]] || die "not in a private network namespace: refusing to scan"
+ip link set lo up
+
+server_pid=
+cleanup() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; true; }
+trap cleanup EXIT
+trap 'echo "interrupted" >&2; exit 130' INT TERM
+
+# One python3 process listens on every port of OPEN_PORTS, accepts, closes.
+python3 -u - "${OPEN_PORTS[@]}" >"$tmp/ready" <<'PY' &
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for p in sys.argv[1:]:
+    s = socket.socket()
+    s.bind(("127.0.0.1", int(p)))
+    s.listen(4096)
+    sel.register(s, selectors.EVENT_READ)
+print("ready", flush=True)
+while True:
+    for key, _ in sel.select():
+        c, _ = key.fileobj.accept()
+        c.close()
+PY
+server_pid=$!
+for ((i = 0; i < 500; i++)); do [[ -s $tmp/ready ]] && break; sleep 0.01; done
+[[ -s $tmp/ready ]] || die "the listeners did not start"
+want=$(printf '%s\n' "${OPEN_PORTS[@]}" | sort -n | paste -sd, -)
+
+CMD_SONDE="$SONDE scan -n 127.0.0.1 1-65535"
+CMD_NMAP="nmap -sT -Pn -n -T5 -p1-65535 127.0.0.1 -oG -"
+echo "commands (in a private network namespace; listeners on $want):"
+echo "  sonde: $CMD_SONDE"
+echo "  nmap:  $CMD_NMAP"
+echo "  $(nmap --version | head -1)"
+echo
+
+# open_sonde / open_nmap: the open ports a run reported, comma-separated.
+open_sonde() { sed -n 's|^sonde: \([0-9]*\)/tcp  *open.*|\1|p' | sort -n | paste -sd, -; }
+open_nmap() { grep -o '[0-9]*/open/tcp' | cut -d/ -f1 | sort -n | paste -sd, -; }
+
+# run NAME: one timed scan; sets MS and OPEN.
+run() {
+	local t0 t1 out
+	t0=$EPOCHREALTIME
+	case $1 in
+	sonde) out=$(timeout 300 $CMD_SONDE 2>&1) || die "sonde failed: $out"; OPEN=$(open_sonde <<<"$out") ;;
+	nmap) out=$(timeout 300 $CMD_NMAP 2>&1) || die "nmap failed: $out"; OPEN=$(open_nmap <<<"$out") ;;
+	esac
+	t1=$EPOCHREALTIME
+	MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')
+}
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+
+declare -A times
+mismatch=0
+for ((r = 1; r <= ROUNDS; r++)); do
+	order=(sonde nmap)
+	((r % 2)) || order=(nmap sonde)
+	line="round $r:"
+	for tool in "${order[@]}"; do
+		run "$tool"
+		times[$tool]+="$MS "
+		line+=" $tool ${MS} ms"
+		if [[ $OPEN != "$want" ]]; then
+			line+=" (open: $OPEN, WRONG)"
+			mismatch=1
+		fi
+	done
+	note "$line"
+done
+
+S=$(tr ' ' '\n' <<<"${times[sonde]}" | grep . | median)
+N=$(tr ' ' '\n' <<<"${times[nmap]}" | grep . | median)
+ratio=$(awk -v s="$S" -v n="$N" 'BEGIN {printf "%.2f", n / s}')
+verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 2) ? "PASS" : "MISS"}')
+same=$([[ $mismatch == 0 ]] && echo "yes, every run" || echo "NO")
+echo "results (medians of $ROUNDS rounds, wall time of the whole command):"
+echo "| tool | full scan (ms) | open ports reported | exactly the listeners |"
+echo "|---|---|---|---|"
+echo "| sonde scan | $S | $want | $same |"
+echo "| nmap -sT -T5 | $N | $want | $same |"
+echo
+echo "nmap / sonde: $ratio (target >= 2: **$verdict**)"
+
+# Reference: nc.openbsd -z, one run, to show what self-connections do to a
+# scanner that does not check for them.
+if command -v nc.openbsd >/dev/null; then
+	t0=$EPOCHREALTIME
+	out=$(timeout 300 nc.openbsd -z -v -w 1 127.0.0.1 1-65535 2>&1 || true)
+	t1=$EPOCHREALTIME
+	ncopen=$(grep -o '127.0.0.1 [0-9]* port' <<<"$out" | cut -d' ' -f2 | sort -n | paste -sd, -)
+	echo "reference, one run: nc.openbsd -z -v -w 1 127.0.0.1 1-65535: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms, reported open: $ncopen"
+fi
+((mismatch == 0)) || exit 1

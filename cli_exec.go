@@ -1,0 +1,86 @@
+package main
+
+import (
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// execFlags are -e and -c (connect and listen).
+func execFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "exec", Aliases: []string{"e"}, Category: catData,
+			Usage: "connect the socket to `PROG`'s stdin and stdout (split at spaces, no shell)"},
+		&cli.StringFlag{Name: "sh-exec", Aliases: []string{"c"}, Category: catData,
+			Usage: "connect the socket to shell command `CMD` (/bin/sh -c; cmd /c on Windows)"},
+	}
+}
+
+// execFlag names the exec flag given ("-e" or "-c"), or "".
+func execFlag(c *cli.Context) string {
+	switch {
+	case c.IsSet("exec"):
+		return "-e"
+	case c.IsSet("sh-exec"):
+		return "-c"
+	}
+	return ""
+}
+
+// checkExec rejects -e / -c where a program cannot take stdin's and
+// stdout's place, before any socket is opened.
+func checkExec(c *cli.Context) error {
+	flag := execFlag(c)
+	if flag == "" {
+		return nil
+	}
+	const hint = "the program's output is what sonde sends, and what arrives is its input"
+	switch {
+	case c.IsSet("exec") && c.IsSet("sh-exec"):
+		return &transport.InputError{Msg: "-e and -c cannot be combined: give one program", Hint: "-e runs a program directly, -c runs a shell command"}
+	case c.Bool("udp"):
+		return &transport.InputError{Msg: flag + " is not supported with -u", Hint: "a program is connected to one stream; use TCP or -U"}
+	case c.Bool("zero"):
+		return usageError("%s cannot be combined with -z: a scan sends no data", flag)
+	case c.IsSet("no-stdin"):
+		return &transport.InputError{Msg: flag + " cannot be combined with -d", Hint: hint}
+	case c.IsSet("send-only"):
+		return &transport.InputError{Msg: flag + " cannot be combined with --send-only", Hint: hint}
+	case c.IsSet("recv-only"):
+		return &transport.InputError{Msg: flag + " cannot be combined with --recv-only", Hint: hint}
+	}
+	_, err := parseExec(c)
+	return err
+}
+
+func parseExec(c *cli.Context) (*modes.Exec, error) {
+	switch execFlag(c) {
+	case "-e":
+		return modes.ParseExec(c.String("exec"))
+	case "-c":
+		return modes.ShellExec(c.String("sh-exec"))
+	}
+	return nil, nil
+}
+
+// applyProxyExec fills in the proxy and the program of a connect or
+// listen whose flags checkProxy and checkExec have passed. A listener that
+// runs a program for anyone who connects says so, unless --allow limits
+// who can.
+func applyProxyExec(c *cli.Context, o *modes.Options, listen bool, u *ui.UI, stderr io.Writer) error {
+	o.Proxy, o.ProxyType, o.ProxyAuth = c.String("proxy"), c.String("proxy-type"), c.String("proxy-auth")
+	x, err := parseExec(c)
+	if err != nil || x == nil {
+		return err
+	}
+	x.Stderr = stderr
+	o.Exec = x
+	if listen && !c.IsSet("allow") {
+		u.Warnf("%s on a listener runs %s for anyone who connects; restrict with --allow", execFlag(c), x.Name)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const pingUsageText = `sonde ping [flags] HOST PORT
+
+One probe every -i, one line per probe (seq=N time=… ms), then a
+ping(8)-style summary: sent, ok, loss, min/avg/max/stddev, p50/p90/p99.
+Default probe: the TCP handshake. Exit 0 if any probe succeeded.
+
+EXAMPLES:
+sonde ping example.com 443                   handshake times until Ctrl-C
+sonde ping -c 20 -i 200ms 10.0.0.5 22        a latency baseline
+sonde ping --udp -c 100 -i 10ms 10.0.0.5 7   loss, duplicates, reordering (UDP echo server)
+sonde ping --echo -c 10 10.0.0.5 7           round trips over one TCP connection
+sonde ping --json -c 5 example.com 443 | jq -s .`
+
+// pingCommand is `sonde ping HOST PORT`.
+func pingCommand(env runEnv) *cli.Command {
+	return &cli.Command{
+		Name:            "ping",
+		Usage:           "time TCP handshakes, UDP echoes or TCP echoes to HOST PORT",
+		UsageText:       pingUsageText,
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Flags: append(probeFlags(),
+			&cli.BoolFlag{Name: "udp", Aliases: []string{"u"}, Category: catMode, DisableDefaultText: true,
+				Usage: "send numbered datagrams to a UDP echo server"},
+			&cli.BoolFlag{Name: "echo", Category: catMode, DisableDefaultText: true,
+				Usage: "time a small payload's round trip over one TCP connection to an echo server"},
+			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Category: catConn, DefaultText: "until interrupted",
+				Usage: "stop after this many probes"},
+			&cli.StringFlag{Name: "interval", Aliases: []string{"i"}, Category: catConn,
+				Usage: "time between the starts of two probes (default 1s)"},
+			&cli.StringFlag{Name: "wait", Aliases: []string{"w"}, Category: catConn,
+				Usage: "how long each probe may take (default 1s)"},
+			jsonFlag("one JSON object per probe, then a summary object, on stdout"),
+			verboseFlag("report the connection of --echo"),
+			colorFlag(),
+		),
+		Action: func(c *cli.Context) error { return runPing(env, c) },
+	}
+}
+
+func runPing(env runEnv, c *cli.Context) error {
+	if err := applyColor(c, env.stderr); err != nil {
+		return err
+	}
+	o := &modes.PingOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: ui.New(env.stderr, c.Count("verbose")),
+		Numeric: c.Bool("numeric"), Count: c.Int("count"), OnReady: writeReadyFile}
+	network := "tcp"
+	switch {
+	case c.Bool("udp") && c.Bool("echo"):
+		return usageError("--udp and --echo cannot be combined")
+	case c.Bool("udp"):
+		o.Mode, network = modes.PingUDP, "udp"
+	case c.Bool("echo"):
+		o.Mode = modes.PingEcho
+	}
+	if c.IsSet("count") && o.Count < 1 {
+		return usageError("bad -c %d: must be 1 or more (leave -c out to ping until interrupted)", o.Count)
+	}
+	var err error
+	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+		return err
+	}
+	if o.Interval, err = positiveDuration(c, "interval"); err != nil {
+		return err
+	}
+	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
+		return err
+	}
+	t, err := transport.SplitTarget(c.Args().Slice(), "", false)
+	if err != nil {
+		return err
+	}
+	o.Host = t.Host
+	if o.Port, err = transport.ParsePort(t.Port, network, false); err != nil {
+		return err
+	}
+	return modes.Ping(env.ctx, o)
+}

@@ -1,0 +1,47 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"net"
+	"regexp"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// Ctrl-C ends sonde ping with the summary of the probes so far and exit
+// status 130, like ping(8).
+func TestPingInterruptPrintsSummary(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	var stdout bytes.Buffer
+	cmd, stderr, _ := startSonde(t, nil, &stdout, "ping", "-i", "10ms", "127.0.0.1", port)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCode(t, cmd); code != exitInterrupted {
+		t.Errorf("ping interrupted by SIGINT: exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
+	}
+	want := regexp.MustCompile(`(?m)^sonde: --- 127\.0\.0\.1 port ` + port + ` ping statistics ---\nsonde: \d+ probes sent, \d+ ok, \d+(\.\d)?% loss, time \S+$`)
+	if !want.MatchString(stderr.String()) {
+		t.Errorf("ping interrupted by SIGINT wrote:\n%s\nwant the summary", stderr)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("ping wrote %q to stdout", stdout.String())
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const relayExample = "e.g. sonde relay :8080 example.com:80 or sonde relay 127.0.0.1:0 [::1]:9000"
+
+// relayCommand is `sonde relay LISTEN TARGET`: forward every client of
+// LISTEN to TARGET, TCP or UDP, optionally dumping the traffic.
+func relayCommand(env runEnv) *cli.Command {
+	return &cli.Command{
+		Name:  "relay",
+		Usage: "forward clients of LISTEN to TARGET (TCP; -u UDP), optionally dumping the traffic",
+		UsageText: `sonde relay [flags] LISTEN TARGET
+
+   LISTEN is [HOST]:PORT, or a bare PORT for every address; TARGET is
+   HOST:PORT ([::1]:80 for IPv6). Port 0 picks a free port, which is reported.
+   In --hex dumps, > lines went to TARGET, < lines came back from it.
+
+examples:
+   sonde relay :8080 example.com:80              forward local port 8080
+   sonde relay --hex 127.0.0.1:0 127.0.0.1:5432  see every byte of every connection
+   sonde relay -v --max-conns 10 :8080 web:80    log each connection, at most 10 at once
+   sonde relay -u :5353 192.0.2.53:53            forward datagrams, a session per client`,
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "udp", Aliases: []string{"u"}, Category: catMode, DisableDefaultText: true,
+				Usage: "relay UDP datagrams, a session per client address"},
+			&cli.BoolFlag{Name: "unix", Aliases: []string{"U"}, Category: catMode, DisableDefaultText: true, Hidden: true,
+				Usage: "not supported by relay"},
+			&cli.BoolFlag{Name: "4", Category: catConn, DisableDefaultText: true, Usage: "IPv4 only"},
+			&cli.BoolFlag{Name: "6", Category: catConn, DisableDefaultText: true, Usage: "IPv6 only"},
+			&cli.BoolFlag{Name: "numeric", Aliases: []string{"n"}, Category: catConn, DisableDefaultText: true,
+				Usage: "numeric addresses only, never ask DNS"},
+			&cli.StringFlag{Name: "wait", Aliases: []string{"w"}, Category: catConn,
+				Usage: "timeout for connecting to TARGET (e.g. 5, 500ms)"},
+			&cli.StringFlag{Name: "idle-timeout", Category: catConn,
+				Usage: "close a connection through which nothing moved either way for this long (UDP: a session; default 60s)"},
+			&cli.IntFlag{Name: "max-conns", Category: catConn,
+				Usage: "refuse clients beyond this many at once (UDP: sessions; 0: no limit)"},
+			allowFlag(), denyFlag(),
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, DisableDefaultText: true,
+				Usage: "log each connection: client, target, bytes each way (-vv: accepts, connects, datagrams)"},
+			hexFlag(), hexFileFlag(),
+			&cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"},
+		},
+		Action: func(c *cli.Context) error { return runRelay(env, c) },
+	}
+}
+
+func runRelay(env runEnv, c *cli.Context) error {
+	if err := applyColor(c, env.stderr); err != nil {
+		return err
+	}
+	if c.Bool("unix") {
+		return &transport.InputError{Msg: "relay forwards TCP or UDP: Unix sockets (-U) are not supported", Hint: relayExample}
+	}
+	args := c.Args().Slice()
+	switch {
+	case len(args) < 2:
+		return &transport.InputError{Msg: "relay needs two addresses: LISTEN and TARGET", Hint: relayExample}
+	case len(args) > 2:
+		return &transport.InputError{Msg: fmt.Sprintf("too many arguments: %q", strings.Join(args[2:], " ")),
+			Hint: "relay takes LISTEN and TARGET, each written HOST:PORT; " + relayExample}
+	case c.Bool("4") && c.Bool("6"):
+		return usageError("-4 and -6 cannot be combined")
+	case c.Int("max-conns") < 0:
+		return usageError("bad --max-conns %d: must be 0 (no limit) or more", c.Int("max-conns"))
+	}
+	o := &modes.RelayOptions{}
+	o.Network = "tcp"
+	if c.Bool("udp") {
+		o.Network = "udp"
+	}
+	var err error
+	if o.Target, err = relayAddress("LISTEN", args[0], true); err != nil {
+		return err
+	}
+	if o.Upstream, err = relayAddress("TARGET", args[1], false); err != nil {
+		return err
+	}
+	if _, err := transport.ParsePort(o.Target.Port, o.Network, true); err != nil {
+		return err
+	}
+	if _, err := transport.ParsePort(o.Upstream.Port, o.Network, false); err != nil {
+		return err
+	}
+	if o.Timeout, err = durationFlag(c, "wait", false); err != nil {
+		return err
+	}
+	if o.IdleTimeout, err = durationFlag(c, "idle-timeout", false); err != nil {
+		return err
+	}
+	if c.Bool("4") {
+		o.Family = 4
+	} else if c.Bool("6") {
+		o.Family = 6
+	}
+	o.Numeric = c.Bool("numeric")
+	o.MaxConns = c.Int("max-conns")
+	if o.Access, err = accessList(env.ctx, c); err != nil {
+		return err
+	}
+	u := ui.New(env.stderr, c.Count("verbose"))
+	o.UI = u
+	o.OnReady = writeReadyFile
+	hex, closeHex, err := openHexLog(c, u)
+	if err != nil {
+		return err
+	}
+	defer closeHex()
+	o.Hex = hex
+	return modes.Relay(env.ctx, o)
+}
+
+// relayAddress reads LISTEN or TARGET: HOST:PORT or [v6]:PORT; LISTEN may
+// also be :PORT or a bare PORT (every address).
+func relayAddress(what, s string, listen bool) (transport.Target, error) {
+	hint := "TARGET is HOST:PORT, e.g. example.com:80, 127.0.0.1:8080 or [::1]:8080"
+	if listen {
+		hint = "LISTEN is [HOST]:PORT or PORT, e.g. :8080, 127.0.0.1:8080, [::1]:8080 or 8080"
+		if s != "" && strings.Trim(s, "0123456789") == "" {
+			s = ":" + s
+		}
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil || strings.HasSuffix(s, ":") {
+		return transport.Target{}, &transport.InputError{Msg: fmt.Sprintf("bad %s %q: want HOST:PORT", what, s), Hint: hint}
+	}
+	t, err := transport.SplitHostPort(s)
+	if err != nil {
+		return t, err
+	}
+	if !listen && t.Host == "" {
+		return t, &transport.InputError{Msg: fmt.Sprintf("bad %s %q: the host is missing", what, s), Hint: hint}
+	}
+	return t, nil
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const scanUsageText = `sonde scan [flags] HOST PORTS
+sonde -z [-v] HOST PORTS         netcat style: no output but the exit status (-v: every port)
+
+PORTS: 22, 20-25, 22,80,443, 1-65535, service names (ssh,http), mixed.
+States: open (handshake done), closed (refused), filtered (no answer, or
+ICMP unreachable/prohibited); with -u: open (a reply), closed (ICMP port
+unreachable), open|filtered (silence). Exit 0 if a port is open, 1 if none.
+
+EXAMPLES:
+sonde scan example.com 22,80,443           which of these are open
+sonde scan -v 192.0.2.10 1-1024            every port, with its state
+sonde scan -u 192.0.2.53 53,123            UDP: honest about silence
+sonde scan --json 10.0.0.5 1-65535 | jq -c 'select(.state=="open")'
+sonde -z db.internal 5432 && echo reachable  a firewall check in a script`
+
+// scanCommand is `sonde scan HOST PORTS`.
+func scanCommand(env runEnv) *cli.Command {
+	return &cli.Command{
+		Name:            "scan",
+		Usage:           "report which PORTS of HOST are open, closed or filtered",
+		UsageText:       scanUsageText,
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Flags: append(probeFlags(),
+			&cli.BoolFlag{Name: "udp", Aliases: []string{"u"}, Category: catMode, DisableDefaultText: true,
+				Usage: "scan UDP ports: an empty datagram to each"},
+			&cli.StringFlag{Name: "wait", Aliases: []string{"w"}, Category: catConn,
+				Usage: "how long to wait for each port (default 1s)"},
+			&cli.StringFlag{Name: "interval", Aliases: []string{"i"}, Category: catConn,
+				Usage: "pause this long between the starts of two probes (default: none)"},
+			&cli.IntFlag{Name: "concurrency", Category: catConn, Value: modes.DefaultScanConcurrency,
+				Usage: "probe this many ports at once (fewer if the open-file limit is lower)"},
+			jsonFlag("one JSON object per port, then a summary object, on stdout"),
+			verboseFlag("also list closed and filtered ports (-vv: times and reasons)"),
+			colorFlag(),
+		),
+		Action: func(c *cli.Context) error { return runScan(env, c, modes.ScanReport) },
+	}
+}
+
+// zeroScan is `sonde -z HOST PORTS`: the scan engine with netcat's
+// output. It is reached from the root action, whose flags it reads.
+func zeroScan(env runEnv, c *cli.Context, listen bool) error {
+	if listen {
+		return &transport.InputError{Msg: "-z cannot be combined with -l",
+			Hint: "-z scans the ports of a host; drop -l to scan, or -z to listen"}
+	}
+	for _, f := range []struct{ name, spelled string }{{"keep-open", "-k"}, {"unix", "-U"}, {"port", "-p"},
+		{"hex", "--hex"}, {"hex-file", "--hex-file"}, {"progress", "--progress"}, {"send-only", "--send-only"},
+		{"recv-only", "--recv-only"}, {"replies", "--replies"}, {"max-conns", "--max-conns"}, {"crlf", "-C"},
+		{"quit", "-q"}, {"no-shutdown", "--no-shutdown"}} {
+		if c.IsSet(f.name) {
+			return &transport.InputError{Msg: fmt.Sprintf("-z cannot be combined with %s: a scan sends no data", f.spelled),
+				Hint: "sonde -z HOST PORTS takes -u, -4, -6, -n, -s, -w, -i and -v"}
+		}
+	}
+	return runScan(env, c, modes.ScanNetcat)
+}
+
+func runScan(env runEnv, c *cli.Context, style modes.ScanStyle) error {
+	if err := applyColor(c, env.stderr); err != nil {
+		return err
+	}
+	o := &modes.ScanOptions{Style: style, Network: "tcp", JSON: c.Bool("json"), Stdout: env.stdout,
+		UI: ui.New(env.stderr, c.Count("verbose")), Numeric: c.Bool("numeric")}
+	if c.Bool("udp") {
+		o.Network = "udp"
+	}
+	var err error
+	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+		return err
+	}
+	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
+		return err
+	}
+	if o.Interval, err = durationFlag(c, "interval", false); err != nil {
+		return err
+	}
+	if c.IsSet("concurrency") && c.Int("concurrency") < 1 {
+		return usageError("bad --concurrency %d: must be 1 or more", c.Int("concurrency"))
+	}
+	if c.IsSet("concurrency") {
+		o.Concurrency = c.Int("concurrency")
+	}
+
+	const hint = "e.g. sonde scan example.com 22,80,443 or sonde scan 192.0.2.1 1-1024"
+	var ports string
+	switch args := c.Args().Slice(); len(args) {
+	case 0:
+		return &transport.InputError{Msg: "missing host and ports", Hint: hint}
+	case 1:
+		t, err := transport.SplitHostPort(args[0])
+		if err != nil {
+			return &transport.InputError{Msg: fmt.Sprintf("missing ports: give HOST PORTS, not %q alone", args[0]), Hint: hint}
+		}
+		o.Host, ports = t.Host, t.Port
+	case 2:
+		if o.Host, err = transport.ParseHost(args[0]); err != nil {
+			return err
+		}
+		ports = args[1]
+	default:
+		return &transport.InputError{Msg: fmt.Sprintf("too many arguments: %q", strings.Join(args[2:], " ")), Hint: hint}
+	}
+	if o.Host == "" {
+		return &transport.InputError{Msg: "missing host to scan", Hint: hint}
+	}
+	if o.Ports, err = transport.ParsePorts(ports, o.Network); err != nil {
+		return err
+	}
+	return modes.Scan(env.ctx, o)
+}
+
+// probeFlags are the address flags scan, wait and ping share with connect.
+func probeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "4", Category: catConn, DisableDefaultText: true, Usage: "IPv4 only"},
+		&cli.BoolFlag{Name: "6", Category: catConn, DisableDefaultText: true, Usage: "IPv6 only"},
+		&cli.BoolFlag{Name: "numeric", Aliases: []string{"n"}, Category: catConn, DisableDefaultText: true,
+			Usage: "numeric addresses only, never ask DNS"},
+		&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Category: catConn, Usage: "source address of the probes"},
+	}
+}
+
+func jsonFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "json", Category: catOutput, DisableDefaultText: true, Usage: usage}
+}
+
+func verboseFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, DisableDefaultText: true, Usage: usage}
+}
+
+func colorFlag() cli.Flag {
+	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"}
+}
+
+// familyAndSource reads -4/-6 and -s.
+func familyAndSource(c *cli.Context) (family int, source string, err error) {
+	switch {
+	case c.Bool("4") && c.Bool("6"):
+		return 0, "", usageError("-4 and -6 cannot be combined")
+	case c.Bool("4"):
+		family = 4
+	case c.Bool("6"):
+		family = 6
+	}
+	source, err = transport.ParseHost(c.String("source"))
+	return family, source, err
+}
+
+// positiveDuration reads a duration flag that must be above zero when
+// given; 0 means it was not given.
+func positiveDuration(c *cli.Context, name string) (d time.Duration, err error) {
+	if d, err = durationFlag(c, name, false); err != nil {
+		return 0, err
+	}
+	if c.IsSet(name) && d == 0 {
+		return 0, usageError("bad %s %s: must be more than 0", dashed(name), c.String(name))
+	}
+	return d, nil
+}

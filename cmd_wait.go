@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const waitUsageText = `sonde wait [flags] HOST PORT
+
+Connects again and again, with backoff, until HOST PORT accepts a TCP
+connection: exit 0 as soon as it does, 1 when --timeout passes first.
+A name is resolved afresh for each attempt: it may appear late.
+
+EXAMPLES:
+sonde wait db 5432 && ./migrate              start once the database listens
+sonde wait --timeout 2m -v api.internal 443  show each attempt
+sonde wait --json 127.0.0.1 8080 | jq -c .   one object per attempt`
+
+// waitCommand is `sonde wait HOST PORT`.
+func waitCommand(env runEnv) *cli.Command {
+	return &cli.Command{
+		Name:            "wait",
+		Usage:           "wait until HOST PORT accepts a connection (or time out)",
+		UsageText:       waitUsageText,
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Flags: append(probeFlags(),
+			&cli.StringFlag{Name: "timeout", Category: catConn,
+				Usage: fmt.Sprintf("give up after this long (default %s; 0: never)", modes.DefaultWaitTimeout)},
+			&cli.StringFlag{Name: "interval", Aliases: []string{"i"}, Category: catConn,
+				Usage: fmt.Sprintf("pause after the first failed attempt (default %s); each pause is 1.5 times the last, up to 1s or -i", modes.DefaultWaitInterval)},
+			&cli.StringFlag{Name: "wait", Aliases: []string{"w"}, Category: catConn,
+				Usage: "how long each connect may take (default 1s)"},
+			jsonFlag("one JSON object per attempt, then a summary object, on stdout"),
+			verboseFlag("report each attempt"),
+			colorFlag(),
+		),
+		Action: func(c *cli.Context) error { return runWait(env, c) },
+	}
+}
+
+func runWait(env runEnv, c *cli.Context) error {
+	if err := applyColor(c, env.stderr); err != nil {
+		return err
+	}
+	o := &modes.WaitOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: ui.New(env.stderr, c.Count("verbose")),
+		Numeric: c.Bool("numeric"), Timeout: modes.DefaultWaitTimeout}
+	var err error
+	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+		return err
+	}
+	if c.IsSet("timeout") {
+		if o.Timeout, err = durationFlag(c, "timeout", false); err != nil {
+			return err
+		}
+	}
+	if o.Interval, err = positiveDuration(c, "interval"); err != nil {
+		return err
+	}
+	if o.AttemptTimeout, err = positiveDuration(c, "wait"); err != nil {
+		return err
+	}
+	t, err := transport.SplitTarget(c.Args().Slice(), "", false)
+	if err != nil {
+		return err
+	}
+	o.Host = t.Host
+	if o.Port, err = transport.ParsePort(t.Port, "tcp", false); err != nil {
+		return err
+	}
+	return modes.Wait(env.ctx, o)
+}

@@ -1,0 +1,138 @@
+// Package netnstest runs a test inside a private network namespace, for
+// tests that touch ports they did not open themselves (a scan of a whole
+// range): there, 127.0.0.1 belongs to the test alone, and nothing it does
+// can reach the shared machine's loopback.
+//
+// Private re-runs the calling test in a child of the test binary started
+// with `unshare -n` (a new network namespace, which needs root), brings
+// the loopback interface up there with `ip link set lo up`, and reports
+// the child's result. Where that is impossible (not root, no unshare or
+// ip), the test is skipped with a loud message, or failed when the CI
+// environment variable is set, so CI cannot lose the coverage unnoticed.
+package netnstest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// envVar carries the name of the test the child must run in its
+// namespace; parentVar the parent's namespace, which the child must not be in.
+const (
+	envVar    = "SONDE_NETNS_TEST"
+	parentVar = "SONDE_NETNS_PARENT"
+)
+
+// childTimeout bounds the child test; it guards against hangs.
+const childTimeout = 5 * time.Minute
+
+// Private reports whether the caller runs inside its private namespace
+// and should go on. Outside, it runs the test in the namespace, reports
+// its output and result, and returns false: the caller returns at once.
+//
+//	if !netnstest.Private(t) {
+//		return
+//	}
+func Private(t *testing.T) bool {
+	t.Helper()
+	if strings.Contains(t.Name(), "/") {
+		t.Fatal("netnstest.Private works for top-level tests only")
+	}
+	if os.Getenv(envVar) == t.Name() {
+		enter(t)
+		return true
+	}
+	if reason := unavailable(); reason != "" {
+		msg := "PRIVATE NETWORK NAMESPACE UNAVAILABLE: " + reason + "; " + t.Name() +
+			" scans ports it did not open, and never does so on the shared loopback, so it cannot run here " +
+			"(run the tests as root on Linux with unshare(1) and ip(8))"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI is set: this test must run there)")
+		}
+		t.Skip(msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "unshare", "-n", "--", os.Args[0],
+		"-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1", "-test.v")
+	parent, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), envVar+"="+t.Name(), parentVar+"="+parent)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in a private network namespace: %v\n%s", t.Name(), err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("%s did not pass in its private network namespace:\n%s", t.Name(), out)
+	}
+	t.Logf("ran in a private network namespace:\n%s", out)
+	return false
+}
+
+func unavailable() string {
+	switch {
+	case runtime.GOOS != "linux":
+		return "network namespaces exist only on Linux"
+	case os.Geteuid() != 0:
+		return "unshare -n needs root"
+	}
+	for _, prog := range []string{"unshare", "ip"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			return prog + " is not installed"
+		}
+	}
+	return ""
+}
+
+// enter finishes setting up the namespace, and makes sure it is one: not
+// the parent's, and fresh, with no interface up but (soon) loopback.
+func enter(t *testing.T) {
+	t.Helper()
+	self, err := os.Readlink("/proc/self/ns/net")
+	if err != nil || self == os.Getenv(parentVar) {
+		t.Fatalf("refusing to run: not in a network namespace of its own (%s, %v)", self, err)
+	}
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifi := range ifaces {
+		if ifi.Flags&(net.FlagLoopback|net.FlagUp) == net.FlagUp {
+			t.Fatalf("refusing to run: interface %s is up, this is not a fresh network namespace", ifi.Name)
+		}
+	}
+	Run(t, "ip", "link", "set", "lo", "up")
+}
+
+// Run runs a setup command inside the namespace (ip route ..., sysctl).
+func Run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if os.Getenv(envVar) == "" {
+		t.Fatal("netnstest.Run outside a private network namespace")
+	}
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// SetLocalPortRange sets the range ephemeral ports are taken from, which
+// is private to the namespace too.
+func SetLocalPortRange(t *testing.T, low, high int) {
+	t.Helper()
+	if os.Getenv(envVar) == "" {
+		t.Fatal("netnstest.SetLocalPortRange outside a private network namespace")
+	}
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_local_port_range", fmt.Appendf(nil, "%d %d", low, high), 0); err != nil {
+		t.Fatal(err)
+	}
+}

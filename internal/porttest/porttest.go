@@ -1,0 +1,113 @@
+// Package porttest provides loopback peers in each state a probe can
+// find a port in, for the tests of scan, wait and ping: a listener, a
+// port just closed, a listener whose accept queue is full (it answers no
+// SYN: filtered), and UDP echo servers that may drop, duplicate or
+// reorder. Every peer listens on 127.0.0.1 only, on a port the kernel
+// chose, and is closed (its goroutines gone) when the test ends.
+package porttest
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+)
+
+// Listener returns the address of a TCP listener that accepts and closes
+// every connection.
+func Listener(t testing.TB) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// ClosedPort returns a loopback port that nothing listens on, for TCP and
+// UDP: one the kernel just handed out and that was released at once.
+func ClosedPort(t testing.TB) netip.AddrPort {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap := ln.Addr().(*net.TCPAddr).AddrPort()
+		ln.Close()
+		pc, err := net.ListenPacket("udp", ap.String())
+		if err != nil {
+			continue // taken for UDP: try another
+		}
+		pc.Close()
+		return ap
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return netip.AddrPort{}
+}
+
+// UDPEcho returns the address of a UDP server that answers the nth
+// datagram (counting from 1) with what reply returns: nothing drops it,
+// two copies duplicate it, and a reply may release earlier held ones.
+// reply runs on one goroutine, in arrival order. A nil reply echoes.
+func UDPEcho(t testing.TB, reply func(n int, p []byte) [][]byte) netip.AddrPort {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply == nil {
+		reply = func(_ int, p []byte) [][]byte { return [][]byte{p} }
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65536)
+		for n := 1; ; n++ {
+			size, from, err := pc.ReadFrom(buf)
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if err != nil {
+				continue
+			}
+			for _, out := range reply(n, append([]byte(nil), buf[:size]...)) {
+				pc.WriteTo(out, from)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		pc.Close()
+		<-done
+	})
+	return pc.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// SilentUDP returns the address of a UDP socket that reads nothing and
+// answers nothing: an open port that ignores probes.
+func SilentUDP(t testing.TB) netip.AddrPort {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc.LocalAddr().(*net.UDPAddr).AddrPort()
+}

@@ -1,0 +1,518 @@
+//go:build linux
+
+package interop
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The TLS tests (SPEC §6, §7) run sonde against OpenSSL (s_server and
+// s_client), Ncat's --ssl and Python's ssl module, with certificates
+// generated here: a test CA, a valid leaf for localhost and 127.0.0.1, an
+// expired one, one not valid yet and one for another name.
+
+// tlsPKI is a test CA and the file that holds its certificate.
+type tlsPKI struct {
+	ca     *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	caFile string
+}
+
+// tlsLeaf is a certificate issued by the test CA, as PEM files.
+type tlsLeaf struct {
+	cert     *x509.Certificate
+	certFile string
+	keyFile  string
+}
+
+const day = 24 * time.Hour
+
+func newTLSPKI(t *testing.T) *tlsPKI {
+	t.Helper()
+	key := ecKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber:          serialNumber(t),
+		Subject:               pkix.Name{CommonName: "sonde interop CA"},
+		NotBefore:             time.Now().Add(-day),
+		NotAfter:              time.Now().Add(30 * day),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tlsPKI{ca: ca, caKey: key, caFile: filepath.Join(t.TempDir(), "ca.pem")}
+	writePEMFile(t, p.caFile, "CERTIFICATE", der)
+	return p
+}
+
+func ecKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func serialNumber(t *testing.T) *big.Int {
+	t.Helper()
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func writePEMFile(t *testing.T, name, kind string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// issue signs a server certificate for names (DNS names or IP addresses),
+// valid from notBefore to notAfter.
+func (p *tlsPKI) issue(t *testing.T, file string, names []string, notBefore, notAfter time.Time) tlsLeaf {
+	t.Helper()
+	key := ecKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber: serialNumber(t),
+		Subject:      pkix.Name{CommonName: names[0]},
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir() // the caller's own: parallel subtests issue certificates at once
+	l := tlsLeaf{cert: cert, certFile: filepath.Join(dir, file+".pem"), keyFile: filepath.Join(dir, file+".key")}
+	writePEMFile(t, l.certFile, "CERTIFICATE", der)
+	writePEMFile(t, l.keyFile, "PRIVATE KEY", keyDER)
+	return l
+}
+
+var loopbackNames = []string{"localhost", "127.0.0.1"}
+
+func (p *tlsPKI) valid(t *testing.T) tlsLeaf {
+	return p.issue(t, "valid", loopbackNames, time.Now().Add(-day), time.Now().Add(30*day))
+}
+
+// Dates half a day off a whole number of days: "N days ago" cannot flip
+// while the test runs.
+func (p *tlsPKI) expired(t *testing.T) tlsLeaf {
+	return p.issue(t, "expired", loopbackNames, time.Now().Add(-60*day), time.Now().Add(-5*day-12*time.Hour))
+}
+
+func (p *tlsPKI) notYetValid(t *testing.T) tlsLeaf {
+	return p.issue(t, "future", loopbackNames, time.Now().Add(3*day+12*time.Hour), time.Now().Add(60*day))
+}
+
+func (p *tlsPKI) otherName(t *testing.T) tlsLeaf {
+	return p.issue(t, "other", []string{"other.example", "www.other.example"}, time.Now().Add(-day), time.Now().Add(30*day))
+}
+
+// heldStdin is a pipe for a process's stdin that the test writes to and
+// closes when it chooses: the end of a session is then up to the test,
+// not to whichever of a peer's stdin and socket happens to be read first.
+type heldStdin struct {
+	r, w *os.File
+}
+
+func newHeldStdin(t *testing.T) *heldStdin {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return &heldStdin{r: r, w: w}
+}
+
+func (h *heldStdin) write(t *testing.T, s string) {
+	t.Helper()
+	if _, err := h.w.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitStdout waits until p has written want on its stdout.
+func waitStdout(t *testing.T, p *proc, want string) {
+	t.Helper()
+	if !pollUntil(t, fmt.Sprintf("%s to print %q", p.name, want), p, func() bool {
+		return strings.Contains(p.stdout.String(), want)
+	}) {
+		t.Fatalf("%s exited (%v) before printing %q\nstdout:\n%s\nstderr:\n%s", p.name, p.waitErr, want, p.stdout.String(), p.stderr.String())
+	}
+}
+
+// wantStderr checks that each regular expression matches a line of p's
+// stderr.
+func wantStderr(t *testing.T, p *proc, patterns ...string) {
+	t.Helper()
+	for _, pat := range patterns {
+		if !regexp.MustCompile("(?m)" + pat).MatchString(p.stderr.String()) {
+			t.Errorf("%s stderr has no line matching %s:\n%s", p.name, pat, p.stderr.String())
+		}
+	}
+}
+
+// opensslServer starts `openssl s_server -quiet` with leaf on a free
+// loopback port. It prints what it receives and sends its stdin.
+func opensslServer(t *testing.T, leaf tlsLeaf, stdin *heldStdin) (*proc, int) {
+	t.Helper()
+	requirePeer(t, "openssl")
+	return startPeerListener(t, "tcp4", func(port int) *proc {
+		return start(t, stdio{stdin: stdin.r}, "openssl", "s_server", "-accept", fmt.Sprintf("127.0.0.1:%d", port),
+			"-cert", leaf.certFile, "-key", leaf.keyFile, "-quiet")
+	})
+}
+
+// exchange runs a TLS session between sonde and a peer whose stdins the
+// test holds: each side sends a line, each must print the other's, then
+// sonde's stdin ends, which closes its side of the session (TLS
+// close_notify); the peer then ends the connection and sonde exits 0.
+// Ncat as a client ends only once its own stdin has ended too: endPeerIn.
+func exchange(t *testing.T, s *proc, sIn *heldStdin, peer *proc, peerIn *heldStdin, peerName string, endPeerIn bool) {
+	t.Helper()
+	fromSonde, fromPeer := "from sonde\n", "from "+peerName+"\n"
+	peerIn.write(t, fromPeer)
+	sIn.write(t, fromSonde)
+	waitStdout(t, peer, fromSonde)
+	waitStdout(t, s, fromPeer)
+	sIn.w.Close()
+	if endPeerIn {
+		peerIn.w.Close()
+	}
+	s.expectExit(t, 0)
+	sameBytes(t, "sonde stdout (what "+peerName+" sent)", s.stdout.Bytes(), []byte(fromPeer))
+	sameBytes(t, peerName+" stdout (what sonde sent)", peer.stdout.Bytes(), []byte(fromSonde))
+}
+
+// TestTLSSondeToOpenSSLServer: sonde --tls verifies openssl s_server's
+// certificate and, when a check fails, says which one (SPEC §6).
+func TestTLSSondeToOpenSSLServer(t *testing.T) {
+	t.Parallel()
+	pki := newTLSPKI(t)
+
+	t.Run("verified-data-both-ways", func(t *testing.T) {
+		t.Parallel()
+		leaf := pki.valid(t)
+		srvIn := newHeldStdin(t)
+		srv, port := opensslServer(t, leaf, srvIn)
+		sIn := newHeldStdin(t)
+		s := sonde(t, stdio{stdin: sIn.r}, "-v", "--tls", "--ca", pki.caFile, "127.0.0.1", strconv.Itoa(port))
+		exchange(t, s, sIn, srv, srvIn, "s_server", false)
+		wantStderr(t, s,
+			`^sonde: TLS 1\.[23], TLS_[A-Z0-9_]+, ALPN none$`,
+			`^sonde: peer certificate: subject CN=localhost; names localhost, 127\.0\.0\.1$`,
+			`^sonde: peer certificate: issuer CN=sonde interop CA; valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(29 days left\)$`)
+	})
+
+	t.Run("pin-computed-by-openssl", func(t *testing.T) {
+		// The pin of the SPKI as openssl computes it, as a user would:
+		// openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256.
+		t.Parallel()
+		requirePeer(t, "openssl")
+		leaf := pki.valid(t)
+		pubPEM, err := exec.Command("openssl", "x509", "-in", leaf.certFile, "-noout", "-pubkey").Output()
+		if err != nil {
+			t.Fatalf("openssl x509 -pubkey: %v", err)
+		}
+		conv := exec.Command("openssl", "pkey", "-pubin", "-outform", "DER")
+		conv.Stdin = bytes.NewReader(pubPEM)
+		spki, err := conv.Output()
+		if err != nil {
+			t.Fatalf("openssl pkey: %v", err)
+		}
+		sum := sha256.Sum256(spki)
+		srvIn := newHeldStdin(t)
+		srv, port := opensslServer(t, leaf, srvIn)
+		sIn := newHeldStdin(t)
+		// No --ca: the pin alone is the trust.
+		s := sonde(t, stdio{stdin: sIn.r}, "--pin", "sha256:"+hex.EncodeToString(sum[:]), "127.0.0.1", strconv.Itoa(port))
+		exchange(t, s, sIn, srv, srvIn, "s_server", false)
+	})
+
+	failures := []struct {
+		name   string
+		leaf   func(*testing.T) tlsLeaf
+		args   []string
+		stderr func(leaf tlsLeaf) []string
+		hintRE string
+	}{
+		{"expired", pki.expired, []string{"--ca", pki.caFile}, func(l tlsLeaf) []string {
+			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ expired on ` +
+				regexp.QuoteMeta(l.cert.NotAfter.UTC().Format(time.RFC3339)) + ` \(5 days ago\)$`}
+		}, `^sonde: hint: the server must renew its certificate; --insecure connects anyway, unverified$`},
+		{"not-yet-valid", pki.notYetValid, []string{"--ca", pki.caFile}, func(l tlsLeaf) []string {
+			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is not valid yet: valid from ` +
+				regexp.QuoteMeta(l.cert.NotBefore.UTC().Format(time.RFC3339)) + `$`}
+		}, `^sonde: hint: check this machine's clock`},
+		{"wrong-name", pki.otherName, []string{"--ca", pki.caFile}, func(tlsLeaf) []string {
+			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is for other\.example, www\.other\.example, not 127\.0\.0\.1$`}
+		}, `^sonde: hint: connect by one of those names, or give the expected one with --sni$`},
+		{"unknown-authority", pki.valid, []string{"--tls"}, func(tlsLeaf) []string {
+			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is signed by an unknown authority \(issuer: CN=sonde interop CA\)$`}
+		}, `^sonde: hint: trust its CA with --ca FILE`},
+	}
+	for _, f := range failures {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			leaf := f.leaf(t)
+			_, port := opensslServer(t, leaf, newHeldStdin(t))
+			args := append(append([]string{}, f.args...), "127.0.0.1", strconv.Itoa(port))
+			s := sonde(t, stdio{stdin: strings.NewReader("hello\n")}, args...)
+			s.expectExit(t, 1)
+			if s.stdout.String() != "" {
+				t.Errorf("sonde wrote %q to stdout", s.stdout.String())
+			}
+			wantStderr(t, s, append(f.stderr(leaf), f.hintRE)...)
+		})
+	}
+
+	t.Run("sni-selects-the-verified-name", func(t *testing.T) {
+		t.Parallel()
+		leaf := pki.otherName(t)
+		srvIn := newHeldStdin(t)
+		srv, port := opensslServer(t, leaf, srvIn)
+		sIn := newHeldStdin(t)
+		s := sonde(t, stdio{stdin: sIn.r}, "--ca", pki.caFile, "--sni", "www.other.example", "127.0.0.1", strconv.Itoa(port))
+		exchange(t, s, sIn, srv, srvIn, "s_server", false)
+	})
+}
+
+var (
+	sondePinRE         = regexp.MustCompile(`(?m)^sonde: clients can trust it with --pin (sha256:[0-9a-f]{64})$`)
+	sondeFingerprintRE = regexp.MustCompile(`(?m)^sonde: TLS with an ephemeral self-signed certificate; SHA-256 fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$`)
+)
+
+// ephemeralListener starts `sonde -l --tls 127.0.0.1 0` and returns its
+// port, the --pin it printed and its certificate's fingerprint (hex, lower
+// case, no colons).
+func ephemeralListener(t *testing.T, s stdio) (p *proc, port int, pin, fingerprint string) {
+	t.Helper()
+	p = sonde(t, s, "-l", "--tls", "127.0.0.1", "0")
+	_, port = p.listenAddr(t) // printed after the certificate lines
+	out := p.stderr.String()
+	pm, fm := sondePinRE.FindStringSubmatch(out), sondeFingerprintRE.FindStringSubmatch(out)
+	if pm == nil || fm == nil {
+		t.Fatalf("sonde -l --tls did not print its fingerprint and pin as expected:\n%s", out)
+	}
+	return p, port, pm[1], strings.ToLower(strings.ReplaceAll(fm[1], ":", ""))
+}
+
+// TestTLSPeersConnectToSondeListener: TLS clients of other makes talk to
+// sonde -l --tls, with the ephemeral certificate or with --cert/--key.
+func TestTLSPeersConnectToSondeListener(t *testing.T) {
+	t.Parallel()
+
+	t.Run("openssl-s_client", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "openssl")
+		sIn := newHeldStdin(t)
+		s, port, _, _ := ephemeralListener(t, stdio{stdin: sIn.r})
+		// -quiet implies -ign_eof: s_client ends when the server does.
+		cIn := newHeldStdin(t)
+		c := start(t, stdio{stdin: cIn.r}, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port), "-quiet")
+		exchange(t, s, sIn, c, cIn, "s_client", false)
+		c.wait(t)
+	})
+
+	t.Run("python-ssl", func(t *testing.T) {
+		// Python cannot pin; it takes the certificate unverified and
+		// prints its SHA-256, which must be the fingerprint sonde printed.
+		t.Parallel()
+		requirePeer(t, "python3")
+		s, port, _, fingerprint := ephemeralListener(t, stdio{stdin: strings.NewReader("from sonde\n")})
+		const client = `
+import hashlib, socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20) as raw:
+    with ctx.wrap_socket(raw) as s:
+        print("fingerprint", hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest(), file=sys.stderr)
+        print("version", s.version(), file=sys.stderr)
+        s.sendall(b"from python\n")
+        got = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+        sys.stdout.write(got.decode())
+`
+		py := start(t, stdio{}, pythonPath(), "-c", client, strconv.Itoa(port))
+		py.expectExit(t, 0)
+		s.expectExit(t, 0)
+		sameBytes(t, "python stdout (what sonde sent)", py.stdout.Bytes(), []byte("from sonde\n"))
+		sameBytes(t, "sonde stdout (what python sent)", s.stdout.Bytes(), []byte("from python\n"))
+		wantStderr(t, py, `^fingerprint `+fingerprint+`$`, `^version TLSv1\.3$`)
+	})
+
+	t.Run("sonde-with-the-printed-pin", func(t *testing.T) {
+		t.Parallel()
+		l, port, pin, _ := ephemeralListener(t, stdio{stdin: strings.NewReader("from the listener\n")})
+		c := sonde(t, stdio{stdin: strings.NewReader("from the client\n")}, "-v", "--pin", pin, "127.0.0.1", strconv.Itoa(port))
+		c.expectExit(t, 0)
+		l.expectExit(t, 0)
+		sameBytes(t, "client stdout", c.stdout.Bytes(), []byte("from the listener\n"))
+		sameBytes(t, "listener stdout", l.stdout.Bytes(), []byte("from the client\n"))
+		wantStderr(t, c, `^sonde: TLS 1\.3, `, `^sonde: peer certificate: subject CN=sonde ephemeral certificate; `)
+	})
+
+	t.Run("ncat-ssl-verify", func(t *testing.T) {
+		// Ncat checks DNS names only, so it connects by "localhost"; -4
+		// keeps that on 127.0.0.1, where sonde listens.
+		t.Parallel()
+		requirePeer(t, "ncat")
+		pki := newTLSPKI(t)
+		leaf := pki.valid(t)
+		sIn := newHeldStdin(t)
+		s := sonde(t, stdio{stdin: sIn.r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
+		_, port := s.listenAddr(t)
+		if strings.Contains(s.stderr.String(), "ephemeral") {
+			t.Errorf("sonde -l --cert/--key announced an ephemeral certificate:\n%s", s.stderr.String())
+		}
+		cIn := newHeldStdin(t)
+		c := start(t, stdio{stdin: cIn.r}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", pki.caFile, "localhost", strconv.Itoa(port))
+		exchange(t, s, sIn, c, cIn, "ncat", true)
+		c.expectExit(t, 0)
+	})
+
+	t.Run("ncat-ssl-verify-untrusted", func(t *testing.T) {
+		// The same, trusting another CA: ncat refuses, and the listener
+		// reports the client that went away.
+		t.Parallel()
+		requirePeer(t, "ncat")
+		pki, other := newTLSPKI(t), newTLSPKI(t)
+		leaf := pki.valid(t)
+		s := sonde(t, stdio{stdin: newHeldStdin(t).r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
+		_, port := s.listenAddr(t)
+		c := start(t, stdio{stdin: strings.NewReader("never sent\n")}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", other.caFile, "localhost", strconv.Itoa(port))
+		if code := c.wait(t); code == 0 {
+			t.Errorf("ncat trusted a certificate of another CA; stderr:\n%s", c.stderr.String())
+		}
+		if got := s.stdout.String(); got != "" {
+			t.Errorf("sonde printed %q from a client that failed verification", got)
+		}
+	})
+}
+
+// TestTLSSondeToNcatSSL: Ncat's --ssl listener serves a self-signed
+// certificate of its own (naming 127.0.0.1 as a DNS name). --insecure
+// takes it; verification names the real problem, its unknown issuer.
+func TestTLSSondeToNcatSSL(t *testing.T) {
+	t.Parallel()
+	ncatListener := func(t *testing.T, stdin *heldStdin) (*proc, int) {
+		t.Helper()
+		requirePeer(t, "ncat")
+		return startPeerListener(t, "tcp4", func(port int) *proc {
+			return start(t, stdio{stdin: stdin.r}, "ncat", "--ssl", "-l", "127.0.0.1", strconv.Itoa(port))
+		})
+	}
+
+	t.Run("insecure", func(t *testing.T) {
+		t.Parallel()
+		nIn := newHeldStdin(t)
+		n, port := ncatListener(t, nIn)
+		sIn := newHeldStdin(t)
+		s := sonde(t, stdio{stdin: sIn.r}, "-v", "--insecure", "127.0.0.1", strconv.Itoa(port))
+		exchange(t, s, sIn, n, nIn, "ncat", false)
+		wantStderr(t, s, `^sonde: peer certificate: subject CN=127\.0\.0\.1; names 127\.0\.0\.1$`)
+		n.expectExit(t, 0)
+	})
+
+	t.Run("verified", func(t *testing.T) {
+		t.Parallel()
+		_, port := ncatListener(t, newHeldStdin(t))
+		s := sonde(t, stdio{stdin: strings.NewReader("hello\n")}, "--tls", "127.0.0.1", strconv.Itoa(port))
+		s.expectExit(t, 1)
+		wantStderr(t, s,
+			`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is signed by an unknown authority \(issuer: CN=127\.0\.0\.1\)$`,
+			`^sonde: hint: trust its CA with --ca FILE, pin it with --pin sha256:…, or skip checks with --insecure$`)
+	})
+}
+
+// TestTLSPlainMismatch: one side speaks TLS, the other plain text. Each
+// sonde says so, from the bytes it got.
+func TestTLSPlainMismatch(t *testing.T) {
+	t.Parallel()
+
+	t.Run("tls-client-to-plain-server", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "socat")
+		_, port := startPeerListener(t, "tcp4", func(port int) *proc {
+			return start(t, stdio{}, "socat", fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", port),
+				"SYSTEM:'echo HTTP/1.1 400 Bad Request'")
+		})
+		s := sonde(t, stdio{stdin: strings.NewReader("hello\n")}, "--tls", "127.0.0.1", strconv.Itoa(port))
+		s.expectExit(t, 1)
+		if s.stdout.String() != "" {
+			t.Errorf("sonde wrote %q to stdout", s.stdout.String())
+		}
+		wantStderr(t, s,
+			`^sonde: TLS: 127\.0\.0\.1:\d+ did not answer with TLS; it sent "HTTP/`,
+			`^sonde: hint: this looks like a plain-text port: drop --tls$`)
+	})
+
+	// A TLS server (OpenSSL's, Go's) closes without a byte when plain text
+	// arrives, so a plain client has nothing to recognise; the other way
+	// round, the ClientHello a plain listener receives gives TLS away.
+	t.Run("tls-client-to-plain-listener", func(t *testing.T) {
+		t.Parallel()
+		requirePeer(t, "openssl")
+		s := sonde(t, stdio{}, "-l", "127.0.0.1", "0")
+		_, port := s.listenAddr(t)
+		c := start(t, stdio{stdin: newHeldStdin(t).r}, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port), "-quiet")
+		s.expectExit(t, 0)
+		wantStderr(t, s, `^sonde: warning: 127\.0\.0\.1:\d+ sent a TLS record: it speaks TLS; try again with --tls$`)
+		if code := c.wait(t); code == 0 {
+			t.Errorf("s_client succeeded against a plain-text listener; stderr:\n%s", c.stderr.String())
+		}
+	})
+}

@@ -1,0 +1,326 @@
+//go:build !windows
+
+package modes
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// execGuard bounds every blocking step, so that a broken test fails
+// instead of hanging; no test asserts on it.
+const execGuard = 20 * time.Second
+
+// startExecListener runs listen mode with a program on 127.0.0.1:0 and
+// returns its address and a function that waits for Listen's result.
+func startExecListener(t *testing.T, ctx context.Context, x *Exec, keep bool) (net.Addr, func() error, *syncBuffer) {
+	t.Helper()
+	var stderr syncBuffer
+	o := &Options{Network: "tcp", Target: transport.Target{Host: "127.0.0.1", Port: "0"},
+		Keep: keep, Exec: x, UI: ui.New(&stderr, 1)}
+	x.Stderr = writerOnly{&stderr}
+	ready := make(chan net.Addr, 1)
+	o.OnReady = func(a net.Addr) { ready <- a }
+	done := make(chan error, 1)
+	go func() { done <- Listen(ctx, o) }()
+	select {
+	case a := <-ready:
+		return a, func() error {
+			select {
+			case err := <-done:
+				return err
+			case <-time.After(execGuard):
+				t.Fatal("listen did not end")
+				return nil
+			}
+		}, &stderr
+	case err := <-done:
+		t.Fatalf("listen ended early: %v", err)
+	case <-time.After(execGuard):
+		t.Fatal("listener never became ready")
+	}
+	return nil, nil, nil
+}
+
+// writerOnly hides syncBuffer's ReadFrom (its embedded bytes.Buffer's,
+// which does not lock) from the copy of the program's stderr.
+type writerOnly struct{ w io.Writer }
+
+func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+func shell(cmd string) *Exec {
+	x, err := ShellExec(cmd)
+	if err != nil {
+		panic(err)
+	}
+	return x
+}
+
+func dial(t *testing.T, a net.Addr) *net.TCPConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", a.String(), execGuard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(execGuard))
+	return c.(*net.TCPConn)
+}
+
+// TestExecKeepConcurrent: with -lk, each client has a program of its own,
+// all running at once: every client gets its own echo while the others
+// are still connected.
+func TestExecKeepConcurrent(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	ctx, cancel := context.WithCancelCause(context.Background())
+	addr, wait, _ := startExecListener(t, ctx, shell("cat"), true)
+	const clients = 3
+	conns := make([]*net.TCPConn, clients)
+	for i := range conns {
+		conns[i] = dial(t, addr)
+	}
+	// Round after round, every connection speaks and hears its own echo
+	// before any of them closes.
+	for round := range 3 {
+		for i, c := range conns {
+			msg := fmt.Sprintf("client %d round %d\n", i, round)
+			if _, err := io.WriteString(c, msg); err != nil {
+				t.Fatal(err)
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+				t.Fatalf("client %d: got %q (%v), want its own %q", i, got, err, msg)
+			}
+		}
+	}
+	for _, c := range conns {
+		c.CloseWrite()
+		if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
+			t.Errorf("after half-close: %q, %v; want EOF", rest, err)
+		}
+		c.Close()
+	}
+	cancel(&Interrupted{Signal: "interrupt"})
+	var intr *Interrupted
+	if err := wait(); !errors.As(err, &intr) {
+		t.Errorf("listen returned %v, want the interruption", err)
+	}
+}
+
+// TestExecPeerCloseThenOutput: when the peer half-closes, the program sees
+// EOF on stdin, and what it writes after that still reaches the peer.
+func TestExecPeerCloseThenOutput(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, wait, _ := startExecListener(t, context.Background(), shell("cat; sleep 0.2; echo done"), false)
+	c := dial(t, addr)
+	defer c.Close()
+	io.WriteString(c, "data\n")
+	c.CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "data\ndone\n" {
+		t.Errorf("got %q, %v; want the echo, then what the program wrote after EOF", got, err)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("listen: %v", err)
+	}
+}
+
+// TestExecProgramExitsFirst: a program that ends without reading ends the
+// session: the peer gets its output, then EOF, though it never closed.
+func TestExecProgramExitsFirst(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, wait, _ := startExecListener(t, context.Background(), shell("echo bye"), false)
+	c := dial(t, addr)
+	defer c.Close()
+	got, err := io.ReadAll(c) // EOF comes from sonde's half-close
+	if err != nil || string(got) != "bye\n" {
+		t.Errorf("got %q, %v; want the program's output, then EOF", got, err)
+	}
+	if err := wait(); err != nil { // and the session ends, the peer still open
+		t.Errorf("listen: %v", err)
+	}
+}
+
+// TestExecExitStatus: a program that fails is reported as such, after a
+// session that delivered all its output.
+func TestExecExitStatus(t *testing.T) {
+	tests := []struct {
+		cmd  string
+		want string
+	}{
+		{"echo out; exit 3", `"echo out; exit 3" exited with status 3`},
+		{"echo out; kill -9 $$", `"echo out; kill -9 $$" was killed by signal 9 (killed)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			t.Cleanup(func() { goleak.VerifyNone(t) })
+			addr, wait, _ := startExecListener(t, context.Background(), shell(tt.cmd), false)
+			c := dial(t, addr)
+			defer c.Close()
+			c.CloseWrite()
+			if got, _ := io.ReadAll(c); string(got) != "out\n" {
+				t.Errorf("got %q, want the program's output", got)
+			}
+			err := wait()
+			var pe *ProgramError
+			if !errors.As(err, &pe) {
+				t.Fatalf("listen returned %v, want a *ProgramError", err)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error %q, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestExecInterrupted: Ctrl-C ends the session at once and the program
+// with it, even one that ignores its stdin and never ends.
+func TestExecInterrupted(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	ctx, cancel := context.WithCancelCause(context.Background())
+	addr, wait, stderr := startExecListener(t, ctx, shell("exec sleep 60"), false)
+	c := dial(t, addr)
+	defer c.Close()
+	c.CloseWrite()
+	waitForText(t, stderr, "started")
+	start := time.Now()
+	cancel(&Interrupted{Signal: "interrupt"})
+	var intr *Interrupted
+	if err := wait(); !errors.As(err, &intr) {
+		t.Errorf("listen returned %v, want the interruption", err)
+	}
+	if d := time.Since(start); d > execGrace {
+		t.Errorf("took %s to stop: the program was not killed at once", d)
+	}
+}
+
+func waitForText(t *testing.T, b *syncBuffer, s string) {
+	t.Helper()
+	deadline := time.Now().Add(execGuard)
+	for {
+		b.mu.Lock()
+		ok := strings.Contains(b.String(), s)
+		b.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %q", s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestExecConnect: on connect, the program's output is sent and what the
+// server sends is its input (tr turns it into capitals); the program's
+// environment names the connection.
+func TestExecConnect(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type result struct {
+		got []byte
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(execGuard))
+		io.WriteString(c, "hello, world\n")
+		c.(*net.TCPConn).CloseWrite()
+		got, err := io.ReadAll(c)
+		res <- result{got, err}
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	var stderr syncBuffer
+	x := shell(`tr a-z A-Z; echo "$SONDE_PROTO $SONDE_REMOTE_ADDR $SONDE_REMOTE_PORT"`)
+	x.Stderr = writerOnly{&stderr}
+	o := &Options{Network: "tcp", Target: transport.Target{Host: host, Port: port}, Exec: x, UI: ui.New(&stderr, 0)}
+	if err := Connect(context.Background(), o); err != nil {
+		t.Fatalf("connect: %v\n%s", err, stderr.String())
+	}
+	r := <-res
+	want := fmt.Sprintf("HELLO, WORLD\nTCP %s %s\n", host, port)
+	if r.err != nil || string(r.got) != want {
+		t.Errorf("server got %q, %v; want %q", r.got, r.err, want)
+	}
+}
+
+// TestExecLarge: 4 MiB both ways at once through cat, byte for byte (the
+// program's pipes never deadlock against the socket's).
+func TestExecLarge(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, wait, _ := startExecListener(t, context.Background(), &Exec{Name: "cat", Argv: []string{"cat"}}, false)
+	c := dial(t, addr)
+	defer c.Close()
+	payload := bytes.Repeat([]byte("sonde exec payload 0123456789\n"), 4<<20/30)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.Write(payload)
+		c.CloseWrite()
+	}()
+	got, err := io.ReadAll(c)
+	wg.Wait()
+	if err != nil || !bytes.Equal(got, payload) {
+		t.Errorf("got %d bytes (%v), want %d bytes back", len(got), err, len(payload))
+	}
+	if err := wait(); err != nil {
+		t.Errorf("listen: %v", err)
+	}
+}
+
+func TestParseExec(t *testing.T) {
+	x, err := ParseExec("cat -u  -")
+	if err != nil || x.Name != "cat" || strings.Join(x.Argv, "|") != "cat|-u|-" {
+		t.Errorf(`ParseExec("cat -u  -") = %+v, %v; want cat split at spaces`, x, err)
+	}
+	for _, bad := range []string{"", "  ", "no-such-program-sonde", "/nonexistent/prog"} {
+		_, err := ParseExec(bad)
+		var in *transport.InputError
+		if !errors.As(err, &in) || in.Hint == "" {
+			t.Errorf("ParseExec(%q) = %v, want a usage error with a hint", bad, err)
+		}
+	}
+	if _, err := ShellExec(" "); err == nil {
+		t.Error(`ShellExec(" "): no error`)
+	}
+}
+
+// TestExecStartFailure: a program that cannot start is an error of its
+// own, not a network one.
+func TestExecStartFailure(t *testing.T) {
+	addr, wait, _ := startExecListener(t, context.Background(),
+		&Exec{Name: "/nonexistent/prog", Argv: []string{"/nonexistent/prog"}}, false)
+	c := dial(t, addr)
+	defer c.Close()
+	err := wait()
+	var se *ExecStartError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "cannot run /nonexistent/prog") {
+		t.Errorf("listen returned %v, want an *ExecStartError", err)
+	}
+	if x := transport.Explain(err); x.Usage || !strings.HasPrefix(x.Msg, "cannot run /nonexistent/prog") {
+		t.Errorf("explained as %+v", x)
+	}
+}

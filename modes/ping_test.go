@@ -1,0 +1,337 @@
+package modes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// pingTo pings addr and returns what it wrote.
+func pingTo(ctx context.Context, addr netip.AddrPort, tweak func(*PingOptions), stdout, stderr *lineHook) error {
+	o := &PingOptions{Host: addr.Addr().String(), Port: int(addr.Port()), Interval: time.Millisecond,
+		Stdout: stdout, UI: ui.New(stderr, 0)}
+	if tweak != nil {
+		tweak(o)
+	}
+	return Ping(ctx, o)
+}
+
+var (
+	probeFields = map[string]string{"seq": "number", "ok": "bool", "rtt_ms": "number", "error": "string"}
+
+	pingSummaryFields = map[string]string{"type": "string", "host": "string", "addr": "string", "port": "number",
+		"mode": "string", "sent": "number", "ok": "number", "loss_pct": "number", "min_ms": "number",
+		"avg_ms": "number", "max_ms": "number", "stddev_ms": "number", "p50_ms": "number", "p90_ms": "number",
+		"p99_ms": "number", "duplicates": "number", "reordered": "number", "late": "number",
+		"elapsed_ms": "number", "interrupted": "bool"}
+)
+
+func TestPingTCP(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr := porttest.Listener(t)
+	var stdout, stderr lineHook
+	if err := pingTo(context.Background(), addr, func(o *PingOptions) { o.Count, o.JSON = 5, true }, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if stderr.String() != "" {
+		t.Errorf("ping --json wrote to stderr: %q", stderr.String())
+	}
+	lines := jsonLines(t, stdout.String())
+	if len(lines) != 6 {
+		t.Fatalf("ping -c 5 --json wrote %d objects, want 5 probes and a summary:\n%s", len(lines), stdout.String())
+	}
+	seen := map[float64]bool{}
+	for _, l := range lines[:5] {
+		checkFields(t, l, probeFields)
+		if l["ok"] != true || l["error"] != nil || l["rtt_ms"] == nil || l["rtt_ms"].(float64) <= 0 {
+			t.Errorf("probe %v, want ok with a time and no error", l)
+		}
+		seen[l["seq"].(float64)] = true
+	}
+	if len(seen) != 5 || !seen[1] || !seen[5] {
+		t.Errorf("sequence numbers %v, want 1 to 5 once each", seen)
+	}
+	s := lines[5]
+	checkFields(t, s, pingSummaryFields)
+	if s["type"] != "summary" || s["sent"] != 5.0 || s["ok"] != 5.0 || s["loss_pct"] != 0.0 || s["mode"] != "tcp" {
+		t.Errorf("summary %v, want 5 sent, 5 ok, 0%% loss", s)
+	}
+	if s["min_ms"].(float64) > s["p50_ms"].(float64) || s["p50_ms"].(float64) > s["max_ms"].(float64) {
+		t.Errorf("summary %v: want min <= p50 <= max", s)
+	}
+}
+
+// The summary comes even when every probe fails, and then the exit
+// status is 1; every probe gets its line.
+func TestPingAllFail(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	for _, mode := range []PingMode{PingTCP, PingUDP} {
+		var stderr lineHook
+		err := pingTo(context.Background(), closed, func(o *PingOptions) { o.Count, o.Mode = 3, mode }, &lineHook{}, &stderr)
+		var status *ExitStatus
+		if !errors.As(err, &status) || status.Code != 1 {
+			t.Errorf("%s ping of a closed port: %v, want exit status 1", mode, err)
+		}
+		why := "connection refused"
+		if mode == PingUDP {
+			why = `ICMP port unreachable \(nothing listens on that UDP port\)`
+		}
+		probe := fmt.Sprintf(`sonde: %s: seq=%%d %s\n`, regexp.QuoteMeta(closed.String()), why)
+		want := regexp.MustCompile(`^sonde: ping 127\.0\.0\.1 port \d+: .* every 1ms\n` +
+			fmt.Sprintf(probe, 1) + fmt.Sprintf(probe, 2) + fmt.Sprintf(probe, 3) +
+			`sonde: --- 127\.0\.0\.1 port \d+ ping statistics ---\n` +
+			`sonde: 3 probes sent, 0 ok, 100% loss, .*time \S+\n$`)
+		if !want.MatchString(stderr.String()) {
+			t.Errorf("%s ping of a closed port wrote:\n%s\nwant:\n%s", mode, stderr.String(), want)
+		}
+	}
+}
+
+// A UDP echo server that loses every third datagram, sends the second
+// one twice and swaps the fourth and fifth: ping counts each.
+func TestPingUDPLossyEcho(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	var held []byte
+	addr := porttest.UDPEcho(t, func(n int, p []byte) [][]byte {
+		switch {
+		case n%3 == 0:
+			return nil // lost
+		case n == 2:
+			return [][]byte{p, p} // duplicated
+		case n == 4:
+			held = p
+			return nil // sent after the fifth
+		case n == 5:
+			return [][]byte{p, held}
+		}
+		return [][]byte{p}
+	})
+	var stdout lineHook
+	err := pingTo(context.Background(), addr, func(o *PingOptions) {
+		o.Mode, o.Count, o.Interval, o.Timeout, o.JSON = PingUDP, 9, 10*time.Millisecond, 2*time.Second, true
+	}, &stdout, &lineHook{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := jsonLines(t, stdout.String())
+	if len(lines) != 10 {
+		t.Fatalf("ping --udp -c 9 wrote %d objects, want 9 probes and a summary:\n%s", len(lines), stdout.String())
+	}
+	for _, l := range lines[:9] {
+		checkFields(t, l, probeFields)
+		seq := int(l["seq"].(float64))
+		lost := seq%3 == 0
+		if l["ok"] == lost || lost && l["error"] != "no reply within 2s" {
+			t.Errorf("probe %v: want it %s", l, map[bool]string{true: "lost (no reply within 2s)", false: "answered"}[lost])
+		}
+	}
+	s := lines[9]
+	checkFields(t, s, pingSummaryFields)
+	want := map[string]any{"mode": "udp", "sent": 9.0, "ok": 6.0, "loss_pct": 33.333, "duplicates": 1.0, "reordered": 1.0, "late": 0.0}
+	for k, v := range want {
+		if s[k] != v {
+			t.Errorf("summary %s = %v, want %v", k, s[k], v)
+		}
+	}
+}
+
+// A reply that comes after its probe timed out is reported late, not as
+// a success, and not as a duplicate.
+func TestPingUDPLateReply(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	var held []byte
+	addr := porttest.UDPEcho(t, func(n int, p []byte) [][]byte {
+		if n == 1 {
+			held = p // answered only with the reply to the third probe
+			return nil
+		}
+		if n == 3 {
+			return [][]byte{held, p}
+		}
+		return [][]byte{p}
+	})
+	var stderr lineHook
+	err := pingTo(context.Background(), addr, func(o *PingOptions) {
+		o.Mode, o.Count, o.Interval, o.Timeout = PingUDP, 3, 100*time.Millisecond, 150*time.Millisecond
+	}, &lineHook{}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := stderr.String()
+	for _, want := range []string{": seq=1 no reply within 150ms\n", ": seq=1 late reply, time=",
+		"3 probes sent, 2 ok, 33.3% loss, 0 duplicates, 0 reordered, 1 late, time "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ping --udp wrote:\n%s\nwant %q", out, want)
+		}
+	}
+}
+
+// echoServer is a TCP echo server that counts its connections.
+func echoServer(t *testing.T, serve func(c net.Conn)) (netip.AddrPort, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if serve == nil {
+		serve = func(c net.Conn) { io.Copy(c, c) }
+	}
+	var conns atomic.Int32
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				stop := context.AfterFunc(t.Context(), func() { c.Close() })
+				defer stop()
+				serve(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().(*net.TCPAddr).AddrPort(), &conns
+}
+
+// --echo times round trips over one connection: the server sees exactly one.
+func TestPingEcho(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, conns := echoServer(t, nil)
+	var stdout lineHook
+	if err := pingTo(context.Background(), addr, func(o *PingOptions) { o.Mode, o.Count, o.JSON = PingEcho, 5, true }, &stdout, &lineHook{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := jsonLines(t, stdout.String())
+	if len(lines) != 6 || lines[5]["ok"] != 5.0 || lines[5]["mode"] != "echo" {
+		t.Errorf("ping --echo -c 5 wrote:\n%s\nwant 5 answered probes", stdout.String())
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("the echo server saw %d connections, want 1", n)
+	}
+}
+
+// A server that does not echo is told apart from a slow one.
+func TestPingEchoNotAnEchoServer(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, _ := echoServer(t, func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+		io.Copy(io.Discard, c)
+	})
+	var stderr lineHook
+	err := pingTo(context.Background(), addr, func(o *PingOptions) { o.Mode, o.Count = PingEcho, 3 }, &lineHook{}, &stderr)
+	var status *ExitStatus
+	if !errors.As(err, &status) || status.Code != 1 {
+		t.Errorf("ping --echo of an HTTP server: %v, want exit status 1", err)
+	}
+	for _, want := range []string{" does not echo: it sent \"HTTP/1.0 400 Bad Request", "sonde: hint: --echo needs an echo server", " ping statistics ---"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("ping --echo of an HTTP server wrote:\n%s\nwant %q", stderr.String(), want)
+		}
+	}
+}
+
+// Ctrl-C ends the ping with the summary of the probes done, and the
+// interruption, which main turns into exit status 130.
+func TestPingInterrupted(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr := porttest.Listener(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := &Interrupted{Signal: "interrupt"}
+	var answered atomic.Int32
+	stderr := &lineHook{onLine: func(l string) {
+		// Handshakes overlap and may end in any order: count lines.
+		if strings.Contains(l, ": seq=") && answered.Add(1) == 3 {
+			cancel(stop)
+		}
+	}}
+	err := pingTo(ctx, addr, nil, &lineHook{}, stderr) // no -c: until interrupted
+	if !errors.Is(err, stop) {
+		t.Fatalf("interrupted ping: %v, want the interruption", err)
+	}
+	if !regexp.MustCompile(`ping statistics ---\nsonde: [3-9] probes sent, [3-9] ok, 0% loss, time \S+\nsonde: rtt min/avg/max/stddev = [0-9./]+ ms\nsonde: rtt p50/p90/p99 = [0-9./]+ ms\n$`).MatchString(stderr.String()) {
+		t.Errorf("interrupted ping wrote:\n%s\nwant a full summary at the end", stderr.String())
+	}
+}
+
+func TestPingStatistics(t *testing.T) {
+	ms := func(vs ...float64) []time.Duration {
+		out := make([]time.Duration, len(vs))
+		for i, v := range vs {
+			out[i] = time.Duration(v * float64(time.Millisecond))
+		}
+		return out
+	}
+	rtts := ms(4, 1, 3, 2, 10, 5, 6, 7, 8, 9) // 1..10 ms, unsorted
+	mn, avg, mx, sd := rttStats(rtts)
+	if mn != ms(1)[0] || mx != ms(10)[0] || avg != ms(5.5)[0] || sd != 2872281*time.Nanosecond {
+		t.Errorf("rttStats = %s/%s/%s/%s, want 1ms/5.5ms/10ms/2.872281ms", mn, avg, mx, sd)
+	}
+	for _, tt := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, ms(5)[0]}, {90, ms(9)[0]}, {99, ms(10)[0]}, {10, ms(1)[0]}, {0, ms(1)[0]}} {
+		if got := percentile(rtts, tt.p); got != tt.want {
+			t.Errorf("percentile(1..10 ms, %g) = %s, want %s", tt.p, got, tt.want)
+		}
+	}
+	if got := percentile(ms(7), 99); got != ms(7)[0] {
+		t.Errorf("percentile of one time = %s, want it", got)
+	}
+	if rtts[0] != ms(4)[0] {
+		t.Error("percentile sorted its argument in place")
+	}
+	for _, tt := range []struct {
+		p    float64
+		want string
+	}{{0, "0%"}, {100, "100%"}, {100.0 / 3, "33.3%"}, {12.5, "12.5%"}} {
+		if got := formatPct(tt.p); got != tt.want {
+			t.Errorf("formatPct(%g) = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+// Frames that are not ours (another session's nonce, junk, a truncated
+// frame) are rejected, so a stray datagram cannot pass for a reply.
+func TestFrameCodec(t *testing.T) {
+	a, b := newFrameCodec(), newFrameCodec()
+	f := a.encode(42)
+	if seq, rtt, ok := a.decode(f); !ok || seq != 42 || rtt < 0 {
+		t.Errorf("decode(encode(42)) = %d, %s, %v", seq, rtt, ok)
+	}
+	if _, _, ok := b.decode(f); ok {
+		t.Error("a frame of another session was accepted")
+	}
+	if _, _, ok := a.decode(f[:frameLen-1]); ok {
+		t.Error("a truncated frame was accepted")
+	}
+	if _, _, ok := a.decode(make([]byte, frameLen)); ok {
+		t.Error("zeros were accepted as a frame")
+	}
+}

@@ -1,0 +1,371 @@
+package modes
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// DefaultProbeTimeout is how long scan waits for each port (-w), wait for
+// each attempt and ping for each probe, unless told otherwise.
+const DefaultProbeTimeout = time.Second
+
+// DefaultScanConcurrency is how many ports scan probes at once unless
+// --concurrency says otherwise; the open-file limit may lower it.
+const DefaultScanConcurrency = 256
+
+// reservedFiles are the descriptors kept out of the scan's reach: stdio,
+// the poller, the services file, whatever the runtime holds.
+const reservedFiles = 64
+
+// ScanStyle chooses how a scan reports.
+type ScanStyle int
+
+const (
+	// ScanReport is sonde scan: each open port (-v: every port), then a
+	// summary line.
+	ScanReport ScanStyle = iota
+	// ScanNetcat is sonde -z: silent but for the exit status; -v prints
+	// one line per port tried.
+	ScanNetcat
+)
+
+// ScanOptions configure sonde scan and sonde -z (SPEC §5).
+type ScanOptions struct {
+	Host        string        // a name or an address, as the user gave it
+	Ports       []int         // sorted, without duplicates (transport.ParsePorts)
+	Network     string        // "tcp" or "udp"
+	Family      int           // 0, 4 or 6 (-4/-6)
+	Numeric     bool          // -n
+	Source      string        // -s: local address, "" for any
+	Timeout     time.Duration // -w: per port; 0 for DefaultProbeTimeout
+	Interval    time.Duration // -i: pause between the starts of two probes
+	Concurrency int           // --concurrency; 0 for DefaultScanConcurrency
+	Style       ScanStyle
+	JSON        bool // --json: one object per port and a summary on Stdout
+
+	Stdout io.Writer
+	UI     *ui.UI
+}
+
+// scanPortJSON is one line of scan --json (SPEC §7).
+type scanPortJSON struct {
+	Host    string   `json:"host"`
+	Port    int      `json:"port"`
+	Proto   string   `json:"proto"`
+	State   string   `json:"state"`
+	Service string   `json:"service"`
+	RTTms   *float64 `json:"rtt_ms"`
+}
+
+// scanSummaryJSON ends scan --json with what the text summary says.
+type scanSummaryJSON struct {
+	Type         string  `json:"type"` // "summary"
+	Host         string  `json:"host"`
+	Addr         string  `json:"addr"`
+	Proto        string  `json:"proto"`
+	Ports        int     `json:"ports"` // ports scanned
+	Open         int     `json:"open"`
+	Closed       int     `json:"closed"`
+	Filtered     int     `json:"filtered"`
+	OpenFiltered int     `json:"open_filtered"`
+	ElapsedMs    float64 `json:"elapsed_ms"`
+	Interrupted  bool    `json:"interrupted"`
+}
+
+// Scan probes every port of o.Ports on the first address of o.Host, many
+// at once, and reports each port in port order as soon as it and every
+// port before it are known. It returns nil when a port is open, an
+// *ExitStatus 1 when none is, and the interruption when interrupted.
+func Scan(ctx context.Context, o *ScanOptions) error {
+	u := o.UI
+	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
+	addr, src, err := resolveOnce(ctx, o.Host, o.Source, o.Family, o.Numeric, u)
+	if err != nil {
+		return err
+	}
+	workers := scanWorkers(o.Concurrency, len(o.Ports), u)
+	if o.Style == ScanReport {
+		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddr(o.Host, addr),
+			len(o.Ports), o.Network, workers, timeout)
+	}
+	probe := transport.ProbeTCP
+	if o.Network == "udp" {
+		probe = transport.ProbeUDP
+	}
+	popts := transport.ProbeOptions{Source: src, Timeout: timeout}
+
+	type outcome struct {
+		i   int
+		res transport.ProbeResult
+		err error
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	jobs := make(chan int)
+	outcomes := make(chan outcome, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				res, err := probe(sctx, netip.AddrPortFrom(addr, uint16(o.Ports[i])), popts)
+				outcomes <- outcome{i, res, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range o.Ports {
+			if i > 0 && o.Interval > 0 && !sleepCtx(sctx, o.Interval) {
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-sctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(outcomes)
+	}()
+
+	r := scanReport{o: o, addr: addr, start: time.Now(), timeout: timeout}
+	results := make([]transport.ProbeResult, len(o.Ports))
+	known := make([]bool, len(o.Ports))
+	next := 0 // the first port not yet reported
+	var failed error
+	for oc := range outcomes {
+		if oc.err != nil {
+			if failed == nil {
+				failed = oc.err
+				cancel(oc.err)
+			}
+			continue
+		}
+		results[oc.i], known[oc.i] = oc.res, true
+		for ; next < len(o.Ports) && known[next] && failed == nil; next++ {
+			if err := r.port(o.Ports[next], results[next]); err != nil {
+				failed = err
+				cancel(err)
+			}
+		}
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		r.summary(true)
+		return cause
+	}
+	if errors.Is(failed, errStdoutClosed) {
+		return nil // the reader of --json went away: like cat, a quiet end
+	}
+	if failed != nil {
+		return failed
+	}
+	if err := r.summary(false); errors.Is(err, errStdoutClosed) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if r.counts[transport.Open] == 0 {
+		return &ExitStatus{Code: 1}
+	}
+	return nil
+}
+
+// scanReport writes what a scan found, in the style asked for.
+type scanReport struct {
+	o       *ScanOptions
+	addr    netip.Addr
+	start   time.Time
+	timeout time.Duration
+	counts  map[transport.PortState]int
+	scanned int
+}
+
+func (r *scanReport) port(port int, res transport.ProbeResult) error {
+	o, u := r.o, r.o.UI
+	if r.counts == nil {
+		r.counts = make(map[transport.PortState]int)
+	}
+	r.counts[res.State]++
+	r.scanned++
+	service := transport.ServiceName(port, o.Network)
+	switch {
+	case o.JSON:
+		return writeJSONLine(o.Stdout, scanPortJSON{Host: o.Host, Port: port, Proto: o.Network,
+			State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
+	case o.Style == ScanNetcat:
+		if u.Verbosity() < 1 {
+			return nil
+		}
+		where := netip.AddrPortFrom(r.addr, uint16(port)).String() + " (" + o.Network
+		if service != "" {
+			where += "/" + service
+		}
+		where += ")"
+		if res.State == transport.Open {
+			u.Infof("%s: open", where)
+		} else {
+			u.Infof("%s: %s: %s", where, res.State, res.Why)
+		}
+	case res.State == transport.Open || u.Verbosity() >= 1:
+		line := fmt.Sprintf("%-11s %-13s %s", strconv.Itoa(port)+"/"+o.Network, res.State, service)
+		if u.Verbosity() >= 2 {
+			detail := res.Why
+			if res.State == transport.Open {
+				detail = formatMs(res.RTT)
+			}
+			line = fmt.Sprintf("%-38s %s", line, detail)
+		}
+		u.Infof("%s", strings.TrimRight(line, " "))
+	}
+	return nil
+}
+
+// summary reports the counts per state and the time taken; interrupted
+// says that not every port was scanned.
+func (r *scanReport) summary(interrupted bool) error {
+	o := r.o
+	elapsed := time.Since(r.start)
+	if o.JSON {
+		return writeJSONLine(o.Stdout, scanSummaryJSON{Type: "summary", Host: o.Host, Addr: r.addr.String(),
+			Proto: o.Network, Ports: r.scanned, Open: r.counts[transport.Open], Closed: r.counts[transport.Closed],
+			Filtered: r.counts[transport.Filtered], OpenFiltered: r.counts[transport.OpenFiltered],
+			ElapsedMs: ms(elapsed), Interrupted: interrupted})
+	}
+	if o.Style == ScanNetcat {
+		return nil
+	}
+	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}
+	if o.Network == "udp" {
+		states = append(states, transport.OpenFiltered)
+	}
+	var counts []string
+	for _, s := range states {
+		counts = append(counts, fmt.Sprintf("%d %s", r.counts[s], s))
+	}
+	of := ""
+	if interrupted {
+		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
+	}
+	o.UI.Infof("%s: %s; %d %s ports%s scanned in %s", hostAndAddr(o.Host, r.addr), strings.Join(counts, ", "),
+		r.scanned, o.Network, of, roundDuration(elapsed))
+	return nil
+}
+
+// scanWorkers decides how many probes run at once: what was asked (or
+// the default), no more than there are ports, and within the open-file
+// limit, each probe holding one socket.
+func scanWorkers(requested, ports int, u *ui.UI) int {
+	n := cmp.Or(requested, DefaultScanConcurrency)
+	if limit, ok := transport.OpenFileLimit(); ok {
+		most := max(limit-reservedFiles, 1)
+		if n > most {
+			if requested > 0 {
+				u.Warnf("--concurrency %d is more than the open-file limit (%d) allows: using %d", requested, limit, most)
+			}
+			n = most
+		}
+	}
+	return max(min(n, ports), 1)
+}
+
+// resolveOnce resolves host (and the source address, if any) once, for
+// modes that time what follows: the first address is used, of the
+// source's family when a source is given; others are mentioned with -v.
+func resolveOnce(ctx context.Context, host, source string, family int, numeric bool, u *ui.UI) (addr, src netip.Addr, err error) {
+	if source != "" {
+		srcs, err := transport.Resolve(ctx, source, family, numeric)
+		if err != nil {
+			return addr, src, err
+		}
+		src = srcs[0]
+	}
+	addrs, err := transport.Resolve(ctx, host, family, numeric)
+	if err != nil {
+		return addr, src, err
+	}
+	for _, a := range addrs {
+		if !src.IsValid() || a.Is4() == src.Is4() {
+			addr = a
+			break
+		}
+	}
+	if !addr.IsValid() {
+		return addr, src, &transport.InputError{
+			Msg:  fmt.Sprintf("source address %s cannot reach %s: different address families", source, host),
+			Hint: "give -s an address of the same family as the host"}
+	}
+	if len(addrs) > 1 {
+		var others []string
+		for _, a := range addrs {
+			if a != addr {
+				others = append(others, a.String())
+			}
+		}
+		u.Verbosef(1, "%s has more addresses, not used: %s (pick one with -4/-6 or give it instead of the name)",
+			host, strings.Join(others, ", "))
+	}
+	return addr, src, nil
+}
+
+// hostAndAddr names a target the way ping(8) does: "example.com
+// (192.0.2.1)", or just the address when that is what the user gave.
+func hostAndAddr(host string, addr netip.Addr) string {
+	if a, err := netip.ParseAddr(host); err == nil && a.Unmap() == addr {
+		return addr.String()
+	}
+	return host + " (" + addr.String() + ")"
+}
+
+// writeJSONLine writes v as one line of newline-delimited JSON, in one
+// Write. A reader that went away ends the mode quietly (errStdoutClosed).
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return errStdoutClosed
+		}
+		return &stdoutError{err}
+	}
+	return nil
+}
+
+// ms is d in float milliseconds, to the microsecond (SPEC §7: times are
+// float milliseconds).
+func ms(d time.Duration) float64 {
+	return math.Round(float64(d)/1e3) / 1e3
+}
+
+// optionalMs is ms(d), or null in JSON when no answer came (d is 0).
+func optionalMs(d time.Duration) *float64 {
+	if d <= 0 {
+		return nil
+	}
+	v := ms(d)
+	return &v
+}
+
+// formatMs prints a time as ping(8) does: "0.123 ms".
+func formatMs(d time.Duration) string {
+	return strconv.FormatFloat(ms(d), 'f', 3, 64) + " ms"
+}

@@ -1,0 +1,137 @@
+package modes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sondeproject/sonde/internal/netnstest"
+	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// Every state at once, and the same answer whatever the concurrency.
+func TestScanFiltered(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	open, closed, filtered := porttest.Listener(t), porttest.ClosedPort(t), porttest.FullQueue(t)
+	for _, workers := range []int{1, 3} {
+		stdout, _, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.JSON, o.Concurrency = true, workers },
+			open, closed, filtered)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]string{}
+		var summary map[string]any
+		for _, l := range jsonLines(t, stdout) {
+			if l["type"] == "summary" {
+				summary = l
+				continue
+			}
+			got[int(l["port"].(float64))] = l["state"].(string)
+			if l["state"] == "filtered" && l["rtt_ms"] != nil {
+				t.Errorf("filtered port %v has a round-trip time; no answer came", l)
+			}
+		}
+		want := map[int]string{int(open.Port()): "open", int(closed.Port()): "closed", int(filtered.Port()): "filtered"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("--concurrency %d: states %v, want %v", workers, got, want)
+		}
+		if summary["open"] != 1.0 || summary["closed"] != 1.0 || summary["filtered"] != 1.0 {
+			t.Errorf("--concurrency %d: summary %v, want 1 open, 1 closed, 1 filtered", workers, summary)
+		}
+	}
+}
+
+// Ctrl-C during a probe that waits for an answer ends the scan at once,
+// with a summary of the ports scanned so far and the interruption.
+func TestScanInterrupted(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	open, filtered := porttest.Listener(t), porttest.FullQueue(t)
+	if open.Port() > filtered.Port() {
+		t.Skip("the listener got the higher port; the test needs it scanned first")
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := &Interrupted{Signal: "interrupt"}
+	errs := &lineHook{onLine: func(l string) {
+		if strings.Contains(l, " open") {
+			cancel(stop) // the first port is reported; the second is still waiting
+		}
+	}}
+	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", Timeout: time.Minute, Ports: []int{int(open.Port()), int(filtered.Port())},
+		UI: ui.New(errs, 0)}
+	done := make(chan error, 1)
+	go func() { done <- Scan(ctx, o) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, stop) {
+			t.Errorf("interrupted scan returned %v, want the interruption", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scan did not stop when interrupted")
+	}
+	if want := "sonde: 127.0.0.1: 1 open, 0 closed, 0 filtered; 1 tcp ports of 2 (interrupted) scanned in "; !strings.Contains(errs.String(), want) {
+		t.Errorf("interrupted scan wrote:\n%s\nwant %q", errs.String(), want)
+	}
+}
+
+// A full scan of 127.0.0.1, in a network namespace of its own: exactly
+// the ports the test listens on are open, each named from the services
+// database where it has a name. The namespace's only ephemeral port is
+// 40010, so the probe of port 40010 connects to itself (as some probes
+// of any full scan of loopback do): it must be reported closed.
+func TestScanFullRange(t *testing.T) {
+	if !netnstest.Private(t) {
+		return
+	}
+	want := map[int]string{7: "echo", 22: "ssh", 80: "http", 40000: "", 65535: ""}
+	for port := range want {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close() // never accepts: the kernel completes handshakes
+	}
+	const self = 40010
+	netnstest.SetLocalPortRange(t, self, self)
+	var stderr strings.Builder
+	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", UI: ui.New(&stderr, 2)}
+	for p := 1; p <= 65535; p++ {
+		o.Ports = append(o.Ports, p)
+	}
+	if err := Scan(context.Background(), o); err != nil {
+		t.Fatalf("full scan: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != 65535+2 {
+		t.Fatalf("scan -vv wrote %d lines, want a header, 65535 ports and a summary", len(lines))
+	}
+	got := map[int]string{}
+	openLine := regexp.MustCompile(`^sonde: (\d+)/tcp +open +(\S*) +\d+\.\d{3} ms$`)
+	closedLine := regexp.MustCompile(`^sonde: (\d+)/tcp +closed .*(connection refused|connected to itself)$`)
+	for _, l := range lines[1 : len(lines)-1] {
+		if m := openLine.FindStringSubmatch(l); m != nil {
+			var p int
+			fmt.Sscan(m[1], &p)
+			got[p] = m[2]
+		} else if !closedLine.MatchString(l) {
+			t.Errorf("unexpected line %q", l)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("open ports (with services) = %v, want %v", got, want)
+	}
+	if l := lines[self]; !strings.HasPrefix(l, fmt.Sprintf("sonde: %d/tcp ", self)) || !strings.HasSuffix(l, "connected to itself") {
+		t.Errorf("port %d, the only ephemeral port: %q, want closed (the probe connected to itself)", self, l)
+	}
+	if summary := lines[len(lines)-1]; !strings.HasPrefix(summary, "sonde: 127.0.0.1: 5 open, 65530 closed, 0 filtered; 65535 tcp ports scanned in ") {
+		t.Errorf("summary %q, want 5 open, 65530 closed, 0 filtered", summary)
+	}
+}

@@ -1,0 +1,274 @@
+package modes
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// lineHook is a message stream that calls onLine with each line written
+// to it, so a test can act at a given point of a mode's progress (open a
+// port after the third attempt, interrupt after the second probe)
+// without sleeping.
+type lineHook struct {
+	mu     sync.Mutex
+	buf    strings.Builder
+	onLine func(line string)
+}
+
+func (h *lineHook) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	h.buf.Write(p)
+	h.mu.Unlock()
+	if h.onLine != nil {
+		for _, l := range strings.SplitAfter(string(p), "\n") {
+			if l != "" {
+				h.onLine(strings.TrimSuffix(l, "\n"))
+			}
+		}
+	}
+	return len(p), nil
+}
+
+func (h *lineHook) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.buf.String()
+}
+
+// scanTo runs a scan of ports on 127.0.0.1 and returns what it wrote.
+func scanTo(t *testing.T, ctx context.Context, verbosity int, tweak func(*ScanOptions), ports ...netip.AddrPort) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errs lineHook
+	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", Timeout: 200 * time.Millisecond,
+		Stdout: &out, UI: ui.New(&errs, verbosity)}
+	for _, p := range ports {
+		o.Ports = append(o.Ports, int(p.Port()))
+	}
+	slices.Sort(o.Ports) // as transport.ParsePorts returns them
+	if tweak != nil {
+		tweak(o)
+	}
+	err = Scan(ctx, o)
+	return out.String(), errs.String(), err
+}
+
+func TestScanReport(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	open, closed := porttest.Listener(t), porttest.ClosedPort(t)
+	ports := fmt.Sprintf("%d,%d", open.Port(), closed.Port())
+
+	stdout, stderr, err := scanTo(t, context.Background(), 0, nil, open, closed)
+	if err != nil {
+		t.Fatalf("scan %s: %v, want nil (a port is open)", ports, err)
+	}
+	if stdout != "" {
+		t.Errorf("scan wrote %q to stdout; without --json it must stay empty", stdout)
+	}
+	want := regexp.MustCompile(fmt.Sprintf(`^sonde: %d/tcp +open\n`+
+		`sonde: 127\.0\.0\.1: 1 open, 1 closed, 0 filtered; 2 tcp ports scanned in \S+\n$`, open.Port()))
+	if !want.MatchString(stderr) {
+		t.Errorf("scan %s wrote:\n%s\nwant the open port, then the summary: %s", ports, stderr, want)
+	}
+
+	// -v lists the closed port too, in port order.
+	_, stderr, _ = scanTo(t, context.Background(), 1, nil, open, closed)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "sonde: scanning 127.0.0.1: 2 tcp ports, 2 at a time, 200ms timeout") {
+		t.Fatalf("scan -v wrote:\n%s\nwant a header, two ports and a summary", stderr)
+	}
+	states := map[uint16]string{open.Port(): "open", closed.Port(): "closed"}
+	for i, p := range []uint16{min(open.Port(), closed.Port()), max(open.Port(), closed.Port())} {
+		if want := regexp.MustCompile(fmt.Sprintf(`^sonde: %d/tcp +%s$`, p, states[p])); !want.MatchString(lines[i+1]) {
+			t.Errorf("scan -v line %d = %q, want %s", i+2, lines[i+1], want)
+		}
+	}
+}
+
+func TestScanNothingOpen(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	_, stderr, err := scanTo(t, context.Background(), 0, nil, closed)
+	var status *ExitStatus
+	if !errors.As(err, &status) || status.Code != 1 {
+		t.Errorf("scan of a closed port: %v, want exit status 1", err)
+	}
+	if !strings.HasPrefix(stderr, "sonde: 127.0.0.1: 0 open, 1 closed, 0 filtered; 1 tcp ports scanned in ") {
+		t.Errorf("scan of a closed port wrote:\n%s\nwant only the summary", stderr)
+	}
+}
+
+// sonde -z prints nothing unless asked, and with -v one line per port.
+func TestScanNetcatStyle(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	open, closed := porttest.Listener(t), porttest.ClosedPort(t)
+	netcat := func(o *ScanOptions) { o.Style = ScanNetcat }
+	stdout, stderr, err := scanTo(t, context.Background(), 0, netcat, open, closed)
+	if err != nil || stdout != "" || stderr != "" {
+		t.Errorf("-z: %v, stdout %q, stderr %q; want success and silence", err, stdout, stderr)
+	}
+	stdout, stderr, err = scanTo(t, context.Background(), 1, netcat, closed)
+	var status *ExitStatus
+	if !errors.As(err, &status) || status.Code != 1 || stdout != "" {
+		t.Errorf("-z of a closed port: %v, stdout %q; want exit status 1 and no stdout", err, stdout)
+	}
+	if want := fmt.Sprintf("sonde: %s (tcp): closed: connection refused\n", closed); stderr != want {
+		t.Errorf("-zv of a closed port wrote %q, want %q", stderr, want)
+	}
+	_, stderr, _ = scanTo(t, context.Background(), 1, netcat, open)
+	if want := fmt.Sprintf("sonde: %s (tcp): open\n", open); stderr != want {
+		t.Errorf("-zv of an open port wrote %q, want %q", stderr, want)
+	}
+}
+
+func TestScanUDP(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	echo, closed, silent := porttest.UDPEcho(t, nil), porttest.ClosedPort(t), porttest.SilentUDP(t)
+	stdout, stderr, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.Network, o.JSON = "udp", true },
+		echo, closed, silent)
+	if err != nil {
+		t.Fatalf("scan -u: %v (stderr %q)", err, stderr)
+	}
+	got := map[int]string{}
+	for _, l := range jsonLines(t, stdout) {
+		if l["type"] == nil {
+			got[int(l["port"].(float64))] = l["state"].(string)
+		}
+	}
+	want := map[int]string{int(echo.Port()): "open", int(closed.Port()): "closed", int(silent.Port()): "open|filtered"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("scan -u states = %v, want %v", got, want)
+	}
+}
+
+// The JSON lines carry exactly the fields of SPEC §7, with stable types,
+// one object per port in port order, then the summary; nothing else.
+func TestScanJSONSchema(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	open, closed := porttest.Listener(t), porttest.ClosedPort(t)
+	stdout, stderr, err := scanTo(t, context.Background(), 1, func(o *ScanOptions) { o.JSON = true }, open, closed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stderr, "/tcp") {
+		t.Errorf("scan --json -v also wrote the text report to stderr:\n%s", stderr)
+	}
+	lines := jsonLines(t, stdout)
+	if len(lines) != 3 {
+		t.Fatalf("scan --json of 2 ports wrote %d objects, want 3:\n%s", len(lines), stdout)
+	}
+	portFields := map[string]string{"host": "string", "port": "number", "proto": "string", "state": "string",
+		"service": "string", "rtt_ms": "number"}
+	lastPort := 0.0
+	for _, l := range lines[:2] {
+		checkFields(t, l, portFields)
+		if l["host"] != "127.0.0.1" || l["proto"] != "tcp" || l["port"].(float64) <= lastPort {
+			t.Errorf("port object %v: want host 127.0.0.1, proto tcp, ports in increasing order", l)
+		}
+		lastPort = l["port"].(float64)
+	}
+	checkFields(t, lines[2], map[string]string{"type": "string", "host": "string", "addr": "string", "proto": "string",
+		"ports": "number", "open": "number", "closed": "number", "filtered": "number", "open_filtered": "number",
+		"elapsed_ms": "number", "interrupted": "bool"})
+	if s := lines[2]; s["type"] != "summary" || s["ports"] != 2.0 || s["open"] != 1.0 || s["closed"] != 1.0 || s["interrupted"] != false {
+		t.Errorf("summary %v, want type summary, 2 ports, 1 open, 1 closed", s)
+	}
+}
+
+// jsonLines decodes newline-delimited JSON, failing on anything else.
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("stdout line %q is not a JSON object: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		t.Errorf("stdout does not end with a newline: %q", s)
+	}
+	return out
+}
+
+// checkFields checks that m has exactly the given fields, each of the
+// given JSON type, or null where the type is "number" (a time that was
+// not measured) or "string" (an error that did not happen).
+func checkFields(t *testing.T, m map[string]any, fields map[string]string) {
+	t.Helper()
+	for name, typ := range fields {
+		v, ok := m[name]
+		if !ok {
+			t.Errorf("%v: no field %q", m, name)
+			continue
+		}
+		var got string
+		switch v.(type) {
+		case string:
+			got = "string"
+		case float64:
+			got = "number"
+		case bool:
+			got = "bool"
+		case nil:
+			got = "null"
+		default:
+			got = fmt.Sprintf("%T", v)
+		}
+		if got != typ && !(got == "null" && (typ == "number" || typ == "string") && name != "port" && name != "seq") {
+			t.Errorf("%v: field %q is a %s, want a %s", m, name, got, typ)
+		}
+	}
+	for name := range m {
+		if _, ok := fields[name]; !ok {
+			t.Errorf("%v: unexpected field %q", m, name)
+		}
+	}
+}
+
+func TestScanSourceOfOtherFamily(t *testing.T) {
+	_, _, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.Source = "::1" }, porttest.ClosedPort(t))
+	var in *transport.InputError
+	if !errors.As(err, &in) || !strings.Contains(in.Msg, "different address families") {
+		t.Errorf("scan 127.0.0.1 from ::1: %v, want a usage error about address families", err)
+	}
+}
+
+func TestScanWorkers(t *testing.T) {
+	u := ui.New(&strings.Builder{}, 0)
+	if got := scanWorkers(0, 3, u); got != 3 {
+		t.Errorf("scanWorkers(default, 3 ports) = %d, want 3: no more workers than ports", got)
+	}
+	if got := scanWorkers(5, 100, u); got != 5 {
+		t.Errorf("scanWorkers(5, 100 ports) = %d, want 5", got)
+	}
+	limit, ok := transport.OpenFileLimit()
+	if !ok {
+		t.Skip("no open-file limit on this system")
+	}
+	var warn strings.Builder
+	if got := scanWorkers(limit*2, limit*2, ui.New(&warn, 0)); got != max(limit-reservedFiles, 1) {
+		t.Errorf("scanWorkers(%d) with an open-file limit of %d = %d, want %d", limit*2, limit, got, limit-reservedFiles)
+	}
+	if !strings.Contains(warn.String(), "sonde: warning: --concurrency") {
+		t.Errorf("no warning when --concurrency exceeds the open-file limit: %q", warn.String())
+	}
+}

@@ -1,0 +1,218 @@
+package modes
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// DefaultWaitTimeout is how long sonde wait waits unless --timeout says.
+const DefaultWaitTimeout = 30 * time.Second
+
+// DefaultWaitInterval is the pause after the first failed attempt; each
+// further pause is half as long again, up to maxWaitInterval.
+const DefaultWaitInterval = 100 * time.Millisecond
+
+// maxWaitInterval caps the backoff, so a port that opens is noticed
+// within a second, as the `until nc -z ...; do sleep 1; done` loops that
+// sonde wait replaces would (a longer -i is kept as it is).
+const maxWaitInterval = time.Second
+
+// WaitOptions configure sonde wait (SPEC §7).
+type WaitOptions struct {
+	Host    string // a name or an address, as the user gave it
+	Port    int
+	Family  int    // 0, 4 or 6
+	Numeric bool   // -n
+	Source  string // -s: local address, "" for any
+
+	// Timeout bounds the whole wait (--timeout); 0 waits until interrupted.
+	Timeout time.Duration
+	// Interval is the first pause between attempts (-i); 0 for
+	// DefaultWaitInterval.
+	Interval time.Duration
+	// AttemptTimeout bounds each connect (-w); 0 for DefaultProbeTimeout.
+	AttemptTimeout time.Duration
+	JSON           bool // --json: one object per attempt and a summary on Stdout
+
+	Stdout io.Writer
+	UI     *ui.UI
+}
+
+// waitAttemptJSON is one line of wait --json (SPEC §7); Attempts is the
+// number of this attempt.
+type waitAttemptJSON struct {
+	Host      string  `json:"host"`
+	Port      int     `json:"port"`
+	State     string  `json:"state"`
+	Attempts  int     `json:"attempts"`
+	ElapsedMs float64 `json:"elapsed_ms"`
+}
+
+type waitSummaryJSON struct {
+	Type      string  `json:"type"` // "summary"
+	Host      string  `json:"host"`
+	Port      int     `json:"port"`
+	State     string  `json:"state"` // "open", "timeout" or "interrupted"
+	Attempts  int     `json:"attempts"`
+	ElapsedMs float64 `json:"elapsed_ms"`
+}
+
+// stateUnresolved is the state of an attempt whose name did not resolve:
+// a service's name may appear only once it runs (containers), so wait
+// keeps trying.
+const stateUnresolved = "unresolved"
+
+// Wait connects to the port again and again, with backoff, until it
+// accepts a connection (nil), the timeout passes (*ExitStatus 1, after
+// saying why) or ctx ends. The name is resolved afresh for each attempt.
+func Wait(ctx context.Context, o *WaitOptions) error {
+	u := o.UI
+	interval := cmp.Or(o.Interval, DefaultWaitInterval)
+	capInterval := max(interval, maxWaitInterval)
+	attemptTimeout := cmp.Or(o.AttemptTimeout, DefaultProbeTimeout)
+	start := time.Now()
+	var deadline time.Time
+	if o.Timeout > 0 {
+		deadline = start.Add(o.Timeout)
+	}
+	target := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
+
+	var lastWhy, lastHint string
+	summary := func(state string, attempts int) error {
+		if !o.JSON {
+			return nil
+		}
+		return writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Host, Port: o.Port,
+			State: state, Attempts: attempts, ElapsedMs: ms(time.Since(start))})
+	}
+	for attempt := 1; ; attempt++ {
+		timeout := attemptTimeout
+		if !deadline.IsZero() {
+			timeout = min(timeout, time.Until(deadline))
+		}
+		state, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond))
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil {
+				summary("interrupted", attempt-1)
+				return cause
+			}
+			return err
+		}
+		elapsed := time.Since(start)
+		if o.JSON {
+			if err := writeJSONLine(o.Stdout, waitAttemptJSON{Host: o.Host, Port: o.Port, State: state,
+				Attempts: attempt, ElapsedMs: ms(elapsed)}); err != nil {
+				return quietIfClosed(err)
+			}
+		}
+		if state == string(transport.Open) {
+			u.Verbosef(1, "%s accepts connections: attempt %d, after %s", target, attempt, roundDuration(elapsed))
+			return quietIfClosed(summary(state, attempt))
+		}
+		u.Verbosef(1, "attempt %d: %s %s: %s", attempt, target, state, why)
+		lastWhy, lastHint = why, hint
+
+		pause := waitPause(interval, capInterval, attempt)
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				u.Errorf("%s did not accept a connection within %s (%d attempts; the last one: %s)",
+					target, o.Timeout, attempt, lastWhy)
+				if lastHint != "" {
+					u.Hintf("%s", lastHint)
+				}
+				if err := summary("timeout", attempt); errors.Is(err, errStdoutClosed) {
+					return nil
+				}
+				return &ExitStatus{Code: 1}
+			}
+			pause = min(pause, left) // one last attempt right at the deadline
+		}
+		if !sleepCtx(ctx, pause) {
+			summary("interrupted", attempt)
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// waitPause is the pause after attempt n: interval, then half as long
+// again each time, at most capInterval.
+func waitPause(interval, capInterval time.Duration, n int) time.Duration {
+	d := float64(interval)
+	for range n - 1 {
+		d *= 1.5
+		if d >= float64(capInterval) {
+			return capInterval
+		}
+	}
+	return time.Duration(d)
+}
+
+// waitAttempt resolves the host and probes its addresses in turn until
+// one accepts. It returns the state of the last address tried, why it is
+// not open and what to try; err is for failures that retrying cannot mend.
+func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (state, why, hint string, err error) {
+	addrs, err := transport.Resolve(ctx, o.Host, o.Family, o.Numeric)
+	if err != nil {
+		var re *transport.ResolveError
+		if errors.As(err, &re) {
+			x := transport.Explain(err)
+			return stateUnresolved, x.Msg, x.Hint, nil
+		}
+		return "", "", "", err
+	}
+	var src netip.Addr
+	if o.Source != "" {
+		srcs, err := transport.Resolve(ctx, o.Source, o.Family, o.Numeric)
+		if err != nil {
+			return "", "", "", err
+		}
+		src = srcs[0]
+	}
+	state = string(transport.Filtered)
+	for _, a := range addrs {
+		if src.IsValid() && src.Is4() != a.Is4() {
+			continue
+		}
+		res, err := transport.ProbeTCP(ctx, netip.AddrPortFrom(a, uint16(o.Port)), transport.ProbeOptions{Source: src, Timeout: timeout})
+		if err != nil {
+			return "", "", "", err
+		}
+		if res.State == transport.Open {
+			return string(res.State), "", "", nil
+		}
+		state, why = string(res.State), res.Why
+		if len(addrs) > 1 {
+			why = a.String() + ": " + why
+		}
+	}
+	if why == "" {
+		return "", "", "", &transport.InputError{
+			Msg:  "source address " + o.Source + " cannot reach " + o.Host + ": different address families",
+			Hint: "give -s an address of the same family as the host"}
+	}
+	switch state {
+	case string(transport.Closed):
+		hint = "nothing listens on port " + strconv.Itoa(o.Port) + " yet; is the service running, and on this port?"
+	case string(transport.Filtered):
+		hint = "the host may be down, or a firewall may be silently dropping packets"
+	}
+	return state, why, hint, nil
+}
+
+// quietIfClosed turns a closed stdout into a quiet success.
+func quietIfClosed(err error) error {
+	if errors.Is(err, errStdoutClosed) {
+		return nil
+	}
+	return err
+}

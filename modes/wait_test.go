@@ -1,0 +1,92 @@
+package modes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// waitFor runs Wait against 127.0.0.1:port with fast retries.
+func waitFor(ctx context.Context, port int, stdout, stderr *lineHook, verbosity int, tweak func(*WaitOptions)) error {
+	o := &WaitOptions{Host: "127.0.0.1", Port: port, Timeout: time.Minute, Interval: 5 * time.Millisecond,
+		Stdout: stdout, UI: ui.New(stderr, verbosity)}
+	if tweak != nil {
+		tweak(o)
+	}
+	return Wait(ctx, o)
+}
+
+func TestWaitTimeout(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	var stdout, stderr lineHook
+	err := waitFor(context.Background(), int(closed.Port()), &stdout, &stderr, 0, func(o *WaitOptions) {
+		o.Timeout, o.JSON = 100*time.Millisecond, true
+	})
+	var status *ExitStatus
+	if !errors.As(err, &status) || status.Code != 1 {
+		t.Fatalf("wait for a closed port: %v, want exit status 1", err)
+	}
+	want := regexp.MustCompile(fmt.Sprintf(`^sonde: %s did not accept a connection within 100ms \(\d+ attempts; the last one: connection refused\)\n`+
+		`sonde: hint: nothing listens on port %d yet; is the service running, and on this port\?\n$`, closed, closed.Port()))
+	if !want.MatchString(stderr.String()) {
+		t.Errorf("wait for a closed port wrote:\n%s\nwant %s", stderr.String(), want)
+	}
+	lines := jsonLines(t, stdout.String())
+	last := lines[len(lines)-1]
+	if last["type"] != "summary" || last["state"] != "timeout" || last["attempts"] != float64(len(lines)-1) || len(lines) < 3 {
+		t.Errorf("wait --json ended with %v after %d attempts, want a timeout summary after several attempts", last, len(lines)-1)
+	}
+}
+
+func TestWaitInterrupted(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := &Interrupted{Signal: "interrupt"}
+	stdout := &lineHook{onLine: func(l string) {
+		if strings.Contains(l, `"attempts":2,`) {
+			cancel(stop)
+		}
+	}}
+	err := waitFor(ctx, int(closed.Port()), stdout, &lineHook{}, 0, func(o *WaitOptions) { o.JSON = true })
+	if !errors.Is(err, stop) {
+		t.Fatalf("interrupted wait: %v, want the interruption", err)
+	}
+	lines := jsonLines(t, stdout.String())
+	if last := lines[len(lines)-1]; last["state"] != "interrupted" || last["attempts"] != 2.0 {
+		t.Errorf("interrupted wait ended with %v, want an interrupted summary after 2 attempts", last)
+	}
+}
+
+func TestWaitPause(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		interval, cap time.Duration
+		n             int
+		want          time.Duration
+	}{
+		{100 * ms, time.Second, 1, 100 * ms},
+		{100 * ms, time.Second, 2, 150 * ms},
+		{100 * ms, time.Second, 3, 225 * ms},
+		{100 * ms, time.Second, 6, 759375 * time.Microsecond},
+		{100 * ms, time.Second, 7, time.Second},
+		{100 * ms, time.Second, 1000, time.Second},
+		{5 * time.Second, 5 * time.Second, 3, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := waitPause(tt.interval, tt.cap, tt.n); got != tt.want {
+			t.Errorf("waitPause(%s, cap %s, attempt %d) = %s, want %s", tt.interval, tt.cap, tt.n, got, tt.want)
+		}
+	}
+}

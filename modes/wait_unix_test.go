@@ -1,0 +1,74 @@
+//go:build unix
+
+package modes
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/sondeproject/sonde/internal/porttest"
+)
+
+// Wait keeps trying while nothing listens, and returns as soon as the
+// port accepts: here the port starts listening after the third attempt.
+func TestWaitForPortThatOpensLater(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	port := porttest.Unopened(t)
+	stderr := &lineHook{onLine: func(l string) {
+		if strings.HasPrefix(l, "sonde: attempt 3:") {
+			port.Listen(t)
+		}
+	}}
+	if err := waitFor(context.Background(), port.Port(), &lineHook{}, stderr, 1, nil); err != nil {
+		t.Fatalf("wait: %v\n%s", err, stderr)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port.Port())
+	want := regexp.MustCompile(`^` +
+		`sonde: attempt 1: ` + addr + ` closed: connection refused\n` +
+		`sonde: attempt 2: ` + addr + ` closed: connection refused\n` +
+		`sonde: attempt 3: ` + addr + ` closed: connection refused\n` +
+		`sonde: ` + addr + ` accepts connections: attempt 4, after \S+\n$`)
+	if !want.MatchString(stderr.String()) {
+		t.Errorf("wait -v wrote:\n%s\nwant three refused attempts, then success", stderr)
+	}
+}
+
+// Without -v a successful wait says nothing; with --json, each attempt is
+// an object and the summary says how it ended.
+func TestWaitJSON(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	port := porttest.Unopened(t)
+	stdout := &lineHook{onLine: func(l string) {
+		if strings.Contains(l, `"attempts":2,`) {
+			port.Listen(t)
+		}
+	}}
+	var stderr lineHook
+	if err := waitFor(context.Background(), port.Port(), stdout, &stderr, 0, func(o *WaitOptions) { o.JSON = true }); err != nil {
+		t.Fatal(err)
+	}
+	if stderr.String() != "" {
+		t.Errorf("wait --json wrote to stderr: %q", stderr.String())
+	}
+	lines := jsonLines(t, stdout.String())
+	if len(lines) != 4 {
+		t.Fatalf("wait --json wrote %d objects, want 3 attempts and a summary:\n%s", len(lines), stdout)
+	}
+	attempt := map[string]string{"host": "string", "port": "number", "state": "string", "attempts": "number", "elapsed_ms": "number"}
+	for i, want := range []string{"closed", "closed", "open"} {
+		checkFields(t, lines[i], attempt)
+		if lines[i]["state"] != want || lines[i]["attempts"] != float64(i+1) || lines[i]["port"] != float64(port.Port()) {
+			t.Errorf("attempt object %d = %v, want state %s, attempts %d", i+1, lines[i], want, i+1)
+		}
+	}
+	summary := map[string]string{"type": "string", "host": "string", "port": "number", "state": "string", "attempts": "number", "elapsed_ms": "number"}
+	checkFields(t, lines[3], summary)
+	if s := lines[3]; s["type"] != "summary" || s["state"] != "open" || s["attempts"] != 3.0 {
+		t.Errorf("summary %v, want state open after 3 attempts", s)
+	}
+}

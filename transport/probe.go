@@ -1,0 +1,213 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+)
+
+// PortState is what one probe learned about a port (SPEC §5).
+type PortState string
+
+const (
+	// Open: a TCP handshake completed, or a UDP reply came back.
+	Open PortState = "open"
+	// Closed: the host refused (TCP reset, ICMP port unreachable).
+	Closed PortState = "closed"
+	// Filtered: no answer within the timeout, or an ICMP error saying
+	// the host or the port may not be reached (prohibited, unreachable).
+	Filtered PortState = "filtered"
+	// OpenFiltered: UDP silence, which an open port that ignores the
+	// probe and a firewall dropping it look exactly alike.
+	OpenFiltered PortState = "open|filtered"
+)
+
+// ProbeOptions are the settings of one probe.
+type ProbeOptions struct {
+	Source  netip.Addr    // local address to bind; the zero Addr for any
+	Timeout time.Duration // how long to wait for an answer; must be positive
+}
+
+// ProbeResult is the outcome of a probe that learned something about the
+// port. Local failures (no file descriptors left, ...) are errors instead.
+type ProbeResult struct {
+	State PortState
+	// RTT is the time from the connect (or send) to the answer: the
+	// handshake, the refusal or the reply. It is zero when no answer came.
+	RTT time.Duration
+	// Why says, for a port that is not open, what the probe saw:
+	// "connection refused", "no answer within 1s", ...
+	Why string
+}
+
+// ProbeTCP tries a TCP handshake with addr and closes the connection at
+// once, without sending data. A probe that connects to itself (on a
+// loopback address, when the kernel picks the destination port as the
+// ephemeral source port) is reported closed: nothing listens there, or the
+// kernel could not have chosen that port. The error is non-nil only when
+// the probe could not be made (ctx ended, a local resource ran out); it is
+// then a *DialError, or the cause of ctx.
+func ProbeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
+	if err := context.Cause(ctx); err != nil {
+		return ProbeResult{}, err
+	}
+	var (
+		res ProbeResult
+		err error
+	)
+	// A fresh ephemeral port can still collide (EADDRNOTAVAIL) under
+	// heavy load; Go's own dialer retries those too.
+	for range 3 {
+		res, err = probeTCP(ctx, addr, o)
+		if err == nil || !errors.Is(err, syscall.EADDRNOTAVAIL) {
+			break
+		}
+	}
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			return ProbeResult{}, cause
+		}
+		return ProbeResult{}, &DialError{Network: "tcp", Target: addr.String(),
+			Attempts: []Attempt{{Addr: addr.String(), Err: err}}, Timeout: o.Timeout}
+	}
+	return res, nil
+}
+
+// probeTCPDial is the portable probe: Go's dialer, timed from the moment
+// the socket is ready to connect, so socket creation is not counted.
+func probeTCPDial(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
+	d := net.Dialer{Timeout: o.Timeout}
+	if o.Source.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(o.Source, 0))
+	}
+	var start time.Time
+	d.ControlContext = func(context.Context, string, string, syscall.RawConn) error {
+		start = time.Now() // called for each socket, just before connect
+		return nil
+	}
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	rtt := time.Since(start)
+	if err != nil {
+		return classifyConnect(err, rtt, o.Timeout)
+	}
+	defer c.Close()
+	if IsSelfConnect(c) {
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0) // leave no TIME_WAIT behind on the target's port
+		}
+		return ProbeResult{State: Closed, RTT: rtt, Why: whySelfConnect}, nil
+	}
+	return ProbeResult{State: Open, RTT: rtt}, nil
+}
+
+const whySelfConnect = "nothing listens: the probe was given this very port as its source port and connected to itself"
+
+// classifyConnect turns a failed connect into a port state, or returns the
+// error when it says nothing about the port.
+func classifyConnect(err error, rtt, timeout time.Duration) (ProbeResult, error) {
+	why, _ := reason(err, timeout)
+	switch {
+	case isRefused(err), errors.Is(err, syscall.ECONNRESET):
+		return ProbeResult{State: Closed, RTT: rtt, Why: why}, nil
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
+		errors.Is(err, syscall.ETIMEDOUT), isConnectTimeout(err):
+		return ProbeResult{State: Filtered, Why: why}, nil
+	case isUnreachable(err):
+		return ProbeResult{State: Filtered, RTT: rtt, Why: why}, nil
+	}
+	return ProbeResult{}, err
+}
+
+// isUnreachable reports ICMP errors (host or network unreachable,
+// communication administratively prohibited) and local firewall refusals:
+// something in the way, not the host, answered.
+func isUnreachable(err error) bool {
+	return errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
+		errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || isUnreachableOS(err)
+}
+
+// isConnectTimeout reports a timeout of the net package. EAGAIN also
+// says Timeout() but means something else, so it is excluded.
+func isConnectTimeout(err error) bool {
+	return isTimeout(err) && !errors.Is(err, syscall.EAGAIN)
+}
+
+// udpProbePayload is what a UDP probe sends: an empty datagram, as nmap
+// does for ports it has no protocol-specific payload for.
+var udpProbePayload = []byte{}
+
+// ProbeUDP sends one empty datagram to addr and waits for a reply: a reply
+// means open, ICMP port unreachable closed, other ICMP errors filtered, and
+// silence open|filtered. Like ProbeTCP, the error is for local failures.
+func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
+	if err := context.Cause(ctx); err != nil {
+		return ProbeResult{}, err
+	}
+	var laddr *net.UDPAddr
+	if o.Source.IsValid() {
+		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(o.Source, 0))
+	}
+	c, err := net.DialUDP("udp", laddr, net.UDPAddrFromAddrPort(addr))
+	if err != nil && isUnreachable(err) {
+		why, _ := reason(err, o.Timeout)
+		return ProbeResult{State: Filtered, Why: why}, nil // no route: the kernel says so at connect
+	}
+	if err != nil {
+		return ProbeResult{}, &DialError{Network: "udp", Target: addr.String(),
+			Attempts: []Attempt{{Addr: addr.String(), Err: err}}, Timeout: o.Timeout}
+	}
+	defer c.Close()
+	if IsSelfConnect(c) {
+		// The kernel never hands out a UDP port something is bound to.
+		return ProbeResult{State: Closed, Why: whySelfConnect}, nil
+	}
+	start := time.Now()
+	c.SetDeadline(start.Add(o.Timeout))
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	_, err = c.Write(udpProbePayload)
+	if err == nil {
+		buf := make([]byte, 512)
+		_, err = c.Read(buf)
+	}
+	rtt := time.Since(start)
+	switch {
+	case err == nil:
+		return ProbeResult{State: Open, RTT: rtt}, nil
+	case context.Cause(ctx) != nil:
+		return ProbeResult{}, context.Cause(ctx)
+	case IsPortUnreachable(err):
+		return ProbeResult{State: Closed, RTT: rtt, Why: "ICMP port unreachable"}, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return ProbeResult{State: OpenFiltered, Why: "no reply within " + o.Timeout.String()}, nil
+	case isUnreachable(err):
+		why, _ := reason(err, o.Timeout)
+		return ProbeResult{State: Filtered, RTT: rtt, Why: why}, nil
+	}
+	return ProbeResult{}, &DialError{Network: "udp", Target: addr.String(),
+		Attempts: []Attempt{{Addr: addr.String(), Err: err}}, Timeout: o.Timeout}
+}
+
+// IsSelfConnect tells whether c is connected to itself: its local and
+// remote addresses are the same. On loopback this happens when the kernel
+// picks the destination port as the ephemeral source port (TCP
+// simultaneous open, or a UDP socket that receives its own datagrams); it
+// must never pass for a peer.
+func IsSelfConnect(c net.Conn) bool {
+	l, r := c.LocalAddr(), c.RemoteAddr()
+	return l != nil && r != nil && l.Network() == r.Network() && l.String() == r.String()
+}
+
+func isRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || isRefusedOS(err)
+}
+
+// IsPortUnreachable reports an ICMP port unreachable as a connected UDP
+// socket sees it: ECONNREFUSED on a read or write (Windows: a reset).
+func IsPortUnreachable(err error) bool {
+	return isRefused(err) || errors.Is(err, syscall.ECONNRESET)
+}

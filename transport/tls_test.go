@@ -1,0 +1,920 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testPKI is a certificate authority made for one test, and the files its
+// certificates are written to.
+type testPKI struct {
+	dir    string
+	ca     *x509.Certificate
+	caKey  *ecdsa.PrivateKey
+	caFile string // PEM of the CA certificate, for --ca
+}
+
+// testCert is a certificate with its key, parsed and as files.
+type testCert struct {
+	tls      tls.Certificate
+	leaf     *x509.Certificate
+	certFile string
+	keyFile  string
+}
+
+const day = 24 * time.Hour
+
+func newTestPKI(t *testing.T) *testPKI {
+	t.Helper()
+	key := newKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(t),
+		Subject:               pkix.Name{CommonName: "sonde test CA"},
+		NotBefore:             time.Now().Add(-day),
+		NotAfter:              time.Now().Add(30 * day),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &testPKI{dir: t.TempDir(), ca: ca, caKey: key}
+	p.caFile = filepath.Join(p.dir, "ca.pem")
+	writePEM(t, p.caFile, "CERTIFICATE", der)
+	return p
+}
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func serial(t *testing.T) *big.Int {
+	t.Helper()
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func writePEM(t *testing.T, name, kind string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// certSpec describes a certificate to make: who it is for, when it is
+// valid, and whether the CA signs it (else it signs itself).
+type certSpec struct {
+	file      string // base name of its files
+	cn        string
+	names     []string // DNS names and IP addresses
+	notBefore time.Time
+	notAfter  time.Time
+	selfSign  bool
+	client    bool // for client authentication instead of a server
+	rawDNS    bool // names are DNS names even when they read as IP addresses
+}
+
+// issue makes a certificate as spec says (valid from yesterday for 30 days
+// unless it gives dates) and writes it and its key as PEM files.
+func (p *testPKI) issue(t *testing.T, spec certSpec) testCert {
+	t.Helper()
+	if spec.notBefore.IsZero() {
+		spec.notBefore = time.Now().Add(-day)
+	}
+	if spec.notAfter.IsZero() {
+		spec.notAfter = time.Now().Add(30 * day)
+	}
+	key := newKey(t)
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(t),
+		Subject:      pkix.Name{CommonName: spec.cn},
+		NotBefore:    spec.notBefore,
+		NotAfter:     spec.notAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if spec.client {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	for _, n := range spec.names {
+		if ip := net.ParseIP(n); ip != nil && !spec.rawDNS {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	parent, signer := p.ca, p.caKey
+	if spec.selfSign {
+		parent, signer = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testCert{
+		tls:      tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
+		leaf:     leaf,
+		certFile: filepath.Join(p.dir, spec.file+".pem"),
+		keyFile:  filepath.Join(p.dir, spec.file+".key"),
+	}
+	writePEM(t, c.certFile, "CERTIFICATE", der)
+	writePEM(t, c.keyFile, "PRIVATE KEY", keyDER)
+	return c
+}
+
+// The certificates the tests serve. Dates are half a day away from a
+// whole number of days, so that "N days ago" cannot flip while a test runs.
+func (p *testPKI) valid(t *testing.T) testCert {
+	return p.issue(t, certSpec{file: "valid", cn: "localhost", names: []string{"localhost", "127.0.0.1"}})
+}
+
+func (p *testPKI) expired(t *testing.T) testCert {
+	return p.issue(t, certSpec{file: "expired", cn: "localhost", names: []string{"localhost", "127.0.0.1"},
+		notBefore: time.Now().Add(-60 * day), notAfter: time.Now().Add(-3*day - 12*time.Hour)})
+}
+
+func (p *testPKI) notYetValid(t *testing.T) testCert {
+	return p.issue(t, certSpec{file: "future", cn: "localhost", names: []string{"localhost", "127.0.0.1"},
+		notBefore: time.Now().Add(2*day + 12*time.Hour), notAfter: time.Now().Add(60 * day)})
+}
+
+func (p *testPKI) otherName(t *testing.T) testCert {
+	return p.issue(t, certSpec{file: "other", cn: "other.example", names: []string{"other.example"}})
+}
+
+func (p *testPKI) selfSigned(t *testing.T) testCert {
+	return p.issue(t, certSpec{file: "self", cn: "sonde test self-signed", names: []string{"localhost", "127.0.0.1"}, selfSign: true})
+}
+
+// tlsServer serves one client on a loopback port: it runs the server
+// handshake, then answers the first line it reads with "pong: " and that
+// line. done reports how the server side went; the goroutine never
+// outlives the test.
+type tlsServer struct {
+	addr  string
+	done  chan error // buffered: the server's outcome
+	state chan tls.ConnectionState
+}
+
+func serveTLS(t *testing.T, cfg *tls.Config) *tlsServer {
+	t.Helper()
+	return serveRaw(t, func(c net.Conn, s *tlsServer) error {
+		tc := tls.Server(c, cfg)
+		if err := Handshake(context.Background(), tc, guard); err != nil {
+			return err
+		}
+		s.state <- tc.ConnectionState()
+		line, err := bufio.NewReader(tc).ReadString('\n')
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(tc, "pong: "+line)
+		return err
+	})
+}
+
+// serveRaw accepts one client on a loopback port and hands the raw
+// connection to serve.
+func serveRaw(t *testing.T, serve func(net.Conn, *tlsServer) error) *tlsServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &tlsServer{addr: ln.Addr().String(), done: make(chan error, 1), state: make(chan tls.ConnectionState, 1)}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		c, err := ln.Accept()
+		if err != nil {
+			s.done <- err
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(guard))
+		s.done <- serve(c, s)
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-finished
+	})
+	return s
+}
+
+// dialTLS connects to addr as `sonde --tls` would to host with options o,
+// and returns the connection once the handshake is done.
+func dialTLS(t *testing.T, addr, host string, o TLSOptions) (*tls.Conn, error) {
+	t.Helper()
+	cfg, err := ClientTLSConfig(o, host)
+	if err != nil {
+		t.Fatalf("ClientTLSConfig(%+v, %q): %v", o, host, err)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(guard))
+	tc := tls.Client(c, cfg)
+	if err := Handshake(context.Background(), tc, guard); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// pingPong checks that data crosses a finished handshake both ways.
+func pingPong(t *testing.T, tc *tls.Conn, s *tlsServer) {
+	t.Helper()
+	if _, err := io.WriteString(tc, "ping\n"); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	got, err := bufio.NewReader(tc).ReadString('\n')
+	if err != nil || got != "pong: ping\n" {
+		t.Fatalf("read: got %q, %v; want %q", got, err, "pong: ping\n")
+	}
+	if err := <-s.done; err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}
+
+// handshakeFails dials and expects the handshake to fail; it returns the
+// explanation of the failure, checked to be one line.
+func handshakeFails(t *testing.T, addr, host string, o TLSOptions) Explanation {
+	t.Helper()
+	tc, err := dialTLS(t, addr, host, o)
+	if err == nil {
+		tc.Close()
+		t.Fatalf("handshake with %s (%+v) succeeded; want a failure", host, o)
+	}
+	var te *TLSError
+	if !errors.As(err, &te) {
+		t.Fatalf("handshake error %T %v is not a *TLSError", err, err)
+	}
+	if te.Peer != addr {
+		t.Errorf("TLSError.Peer = %q, want %q", te.Peer, addr)
+	}
+	x := explain(t, err)
+	if x.Usage {
+		t.Errorf("a failed handshake is not a usage error: %+v", x)
+	}
+	t.Logf("sonde: %s\nsonde: hint: %s", x.Msg, x.Hint)
+	return x
+}
+
+func serverConfig(c testCert) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{c.tls}}
+}
+
+func TestTLSVerificationFailures(t *testing.T) {
+	pki := newTestPKI(t)
+
+	t.Run("expired", func(t *testing.T) {
+		c := pki.expired(t)
+		s := serveTLS(t, serverConfig(c))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		when := c.leaf.NotAfter.UTC().Format(time.RFC3339)
+		if want := fmt.Sprintf("TLS: the certificate of %s expired on %s (3 days ago)", s.addr, when); x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
+		wantContains(t, "hint", x.Hint, "renew", "--insecure")
+	})
+
+	t.Run("not-yet-valid", func(t *testing.T) {
+		c := pki.notYetValid(t)
+		s := serveTLS(t, serverConfig(c))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		when := c.leaf.NotBefore.UTC().Format(time.RFC3339)
+		if want := fmt.Sprintf("TLS: the certificate of %s is not valid yet: valid from %s", s.addr, when); x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
+		wantContains(t, "hint", x.Hint, "clock")
+	})
+
+	t.Run("wrong-name", func(t *testing.T) {
+		s := serveTLS(t, serverConfig(pki.otherName(t)))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		if want := fmt.Sprintf("TLS: the certificate of %s is for other.example, not 127.0.0.1", s.addr); x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
+		wantContains(t, "hint", x.Hint, "--sni")
+	})
+
+	t.Run("wrong-name-lists-every-name", func(t *testing.T) {
+		c := pki.issue(t, certSpec{file: "many", cn: "many", names: []string{"a.example", "b.example", "192.0.2.1"}})
+		s := serveTLS(t, serverConfig(c))
+		x := handshakeFails(t, s.addr, "localhost", TLSOptions{CAFile: pki.caFile})
+		wantContains(t, "message", x.Msg, "is for a.example, b.example, 192.0.2.1, not localhost")
+	})
+
+	t.Run("unknown-authority", func(t *testing.T) {
+		s := serveTLS(t, serverConfig(pki.selfSigned(t)))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		want := fmt.Sprintf("TLS: the certificate of %s is signed by an unknown authority (issuer: CN=sonde test self-signed)", s.addr)
+		if x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
+		wantContains(t, "hint", x.Hint, "--ca FILE", "--pin", "--insecure")
+	})
+
+	// A self-signed certificate whose names do not fit either (ncat's
+	// ephemeral one names 127.0.0.1 as a DNS name): the authority is the
+	// problem to report, since no --sni could fix it.
+	t.Run("unknown-authority-before-wrong-name", func(t *testing.T) {
+		c := pki.issue(t, certSpec{file: "selfother", cn: "127.0.0.1", names: []string{"other.example"}, selfSign: true})
+		s := serveTLS(t, serverConfig(c))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		wantContains(t, "message", x.Msg, "signed by an unknown authority (issuer: CN=127.0.0.1)")
+	})
+
+	t.Run("ip-address-as-dns-name", func(t *testing.T) {
+		c := pki.issue(t, certSpec{file: "ipdns", cn: "127.0.0.1", names: []string{"127.0.0.1"}, rawDNS: true})
+		s := serveTLS(t, serverConfig(c))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		wantContains(t, "message", x.Msg, "is for 127.0.0.1, not 127.0.0.1")
+		wantContains(t, "hint", x.Hint, "gives 127.0.0.1 as a DNS name", "--pin")
+	})
+
+	t.Run("pin-mismatch", func(t *testing.T) {
+		c := pki.selfSigned(t)
+		s := serveTLS(t, serverConfig(c))
+		other := pki.valid(t)
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{Pin: SPKIPin(other.leaf)})
+		want := fmt.Sprintf("TLS: %s: the certificate does not match --pin (its pin is %s)", s.addr, SPKIPin(c.leaf))
+		if x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
+		wantContains(t, "hint", x.Hint, "not the server you pinned")
+	})
+
+	t.Run("sni-changes-the-verified-name", func(t *testing.T) {
+		s := serveTLS(t, serverConfig(pki.valid(t)))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, SNI: "other.example"})
+		wantContains(t, "message", x.Msg, "is for localhost, 127.0.0.1, not other.example")
+	})
+}
+
+func TestTLSProtocolFailures(t *testing.T) {
+	pki := newTestPKI(t)
+
+	t.Run("plain-text-server", func(t *testing.T) {
+		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
+			_, err := io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+			if err == nil {
+				_, err = io.Copy(io.Discard, c) // until the client gives up
+			}
+			return err
+		})
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{})
+		wantContains(t, "message", x.Msg, fmt.Sprintf("TLS: %s did not answer with TLS; it sent \"HTTP/", s.addr))
+		wantContains(t, "hint", x.Hint, "plain-text port", "drop --tls")
+	})
+
+	t.Run("peer-closes-during-handshake", func(t *testing.T) {
+		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
+			// Read the whole ClientHello record, so that closing sends a
+			// FIN rather than a reset for unread data.
+			var hdr [5]byte
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				return err
+			}
+			_, err := io.CopyN(io.Discard, c, int64(binary.BigEndian.Uint16(hdr[3:])))
+			return err
+		})
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{})
+		if want := fmt.Sprintf("TLS handshake with %s failed: the peer closed the connection", s.addr); x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
+		wantContains(t, "hint", x.Hint, "may not speak TLS")
+		if err := <-s.done; err != nil {
+			t.Fatalf("server: %v", err)
+		}
+	})
+
+	t.Run("peer-never-answers", func(t *testing.T) {
+		stop := make(chan struct{})
+		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
+			<-stop // a plain-text server waiting for its client to speak first
+			return nil
+		})
+		defer close(stop)
+		cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// The timeout is what ends the handshake here, not what the test
+		// measures: the peer never answers.
+		err = Handshake(context.Background(), tls.Client(c, cfg), 50*time.Millisecond)
+		if err == nil {
+			t.Fatal("handshake with a silent peer succeeded")
+		}
+		x := explain(t, err)
+		if want := fmt.Sprintf("TLS handshake with %s did not finish within 50ms", s.addr); x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
+		wantContains(t, "hint", x.Hint, "may not speak TLS")
+	})
+
+	t.Run("no-common-alpn", func(t *testing.T) {
+		cfg := serverConfig(pki.valid(t))
+		cfg.NextProtos = []string{"h2"}
+		s := serveTLS(t, cfg)
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, ALPN: []string{"sonde/1"}})
+		wantContains(t, "message", x.Msg, fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert \"tls: no application protocol\"", s.addr))
+		wantContains(t, "hint", x.Hint, "--alpn")
+	})
+
+	t.Run("canceled", func(t *testing.T) {
+		stop := make(chan struct{})
+		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
+			<-stop
+			return nil
+		})
+		defer close(stop)
+		cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := net.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		interrupted := errors.New("interrupted by SIGINT")
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(interrupted)
+		if err := Handshake(ctx, tls.Client(c, cfg), guard); err != interrupted {
+			t.Errorf("Handshake after an interrupt = %v, want the interrupt itself", err)
+		}
+	})
+}
+
+// Alerts the peer sends are worded with what to do about them. A TLS 1.3
+// client meets some of them after its handshake; they are built here.
+func TestExplainTLSAlerts(t *testing.T) {
+	tests := []struct {
+		alert uint8
+		msg   string
+		hint  string
+	}{
+		{116, "certificate required", "give one with --cert and --key"},
+		{42, "bad certificate", "wants a client certificate (--cert/--key) signed by a CA it trusts"},
+		{48, "unknown certificate authority", "signed by a CA it trusts"},
+		{120, "no application protocol", "--alpn"},
+		{70, "protocol version not supported", "share no protocol version"},
+		{40, "handshake failure", "share no protocol version"},
+	}
+	for _, tt := range tests {
+		remote := &TLSError{Peer: "192.0.2.1:443", Err: &net.OpError{Op: "remote error", Err: tls.AlertError(tt.alert)}}
+		local := &TLSError{Peer: "192.0.2.1:443", Err: fmt.Errorf("handshake: %w", tls.AlertError(tt.alert))}
+		for _, err := range []error{remote, local} {
+			x := explain(t, err)
+			if want := fmt.Sprintf("TLS handshake with 192.0.2.1:443 failed: the peer sent the alert \"tls: %s\"", tt.msg); x.Msg != want {
+				t.Errorf("alert %d: message\n got %q\nwant %q", tt.alert, x.Msg, want)
+			}
+			wantContains(t, "hint", x.Hint, tt.hint)
+		}
+	}
+}
+
+func TestTLSSuccess(t *testing.T) {
+	pki := newTestPKI(t)
+	valid, self := pki.valid(t), pki.selfSigned(t)
+
+	tests := []struct {
+		name string
+		cert testCert
+		host string
+		o    TLSOptions
+	}{
+		{"ca-by-ip", valid, "127.0.0.1", TLSOptions{CAFile: pki.caFile}},
+		{"ca-by-name", valid, "localhost", TLSOptions{CAFile: pki.caFile}},
+		{"pin-spki", self, "127.0.0.1", TLSOptions{Pin: SPKIPin(self.leaf)}},
+		{"pin-whole-certificate", self, "127.0.0.1", TLSOptions{Pin: "sha256:" + Fingerprint(self.leaf)}},
+		{"pin-ignores-the-name", self, "192.0.2.1", TLSOptions{Pin: SPKIPin(self.leaf)}},
+		{"insecure-self-signed", self, "127.0.0.1", TLSOptions{Insecure: true}},
+		{"insecure-expired", pki.expired(t), "127.0.0.1", TLSOptions{Insecure: true}},
+		{"sni", pki.otherName(t), "127.0.0.1", TLSOptions{CAFile: pki.caFile, SNI: "other.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := serveTLS(t, serverConfig(tt.cert))
+			tc, err := dialTLS(t, s.addr, tt.host, tt.o)
+			if err != nil {
+				t.Fatalf("handshake: %v\n%+v", err, Explain(err))
+			}
+			pingPong(t, tc, s)
+		})
+	}
+}
+
+func TestTLSSNISent(t *testing.T) {
+	pki := newTestPKI(t)
+	cases := []struct{ host, sni, want string }{
+		{"localhost", "", "localhost"},
+		{"127.0.0.1", "", ""}, // an IP address is never sent as SNI
+		{"127.0.0.1", "other.example", "other.example"},
+	}
+	for _, c := range cases {
+		t.Run(c.host+"/"+c.sni, func(t *testing.T) {
+			cert := pki.issue(t, certSpec{file: "sni", cn: "sni", names: []string{"localhost", "127.0.0.1", "other.example"}})
+			cfg := serverConfig(cert)
+			sent := make(chan string, 1)
+			cfg.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				sent <- h.ServerName
+				return nil, nil
+			}
+			s := serveTLS(t, cfg)
+			tc, err := dialTLS(t, s.addr, c.host, TLSOptions{CAFile: pki.caFile, SNI: c.sni})
+			if err != nil {
+				t.Fatalf("handshake: %v", err)
+			}
+			pingPong(t, tc, s)
+			if got := <-sent; got != c.want {
+				t.Errorf("SNI sent = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestTLSALPNAndDescribe(t *testing.T) {
+	pki := newTestPKI(t)
+	c := pki.valid(t)
+	cfg := serverConfig(c)
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	s := serveTLS(t, cfg)
+	tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, ALPN: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	cs := tc.ConnectionState()
+	if cs.NegotiatedProtocol != "http/1.1" {
+		t.Errorf("negotiated ALPN %q, want http/1.1", cs.NegotiatedProtocol)
+	}
+	lines := DescribeTLS(cs)
+	if len(lines) != 3 {
+		t.Fatalf("DescribeTLS gave %d lines, want 3:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	if want := fmt.Sprintf("TLS 1.3, %s, ALPN http/1.1", tls.CipherSuiteName(cs.CipherSuite)); lines[0] != want {
+		t.Errorf("line 1:\n got %q\nwant %q", lines[0], want)
+	}
+	if want := "peer certificate: subject CN=localhost; names localhost, 127.0.0.1"; lines[1] != want {
+		t.Errorf("line 2:\n got %q\nwant %q", lines[1], want)
+	}
+	until := c.leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST")
+	if want := fmt.Sprintf("peer certificate: issuer CN=sonde test CA; valid until %s (29 days left)", until); lines[2] != want {
+		t.Errorf("line 3:\n got %q\nwant %q", lines[2], want)
+	}
+	pingPong(t, tc, s)
+
+	// The server side reports the protocol it chose too.
+	if got := (<-s.state).NegotiatedProtocol; got != "http/1.1" {
+		t.Errorf("server negotiated ALPN %q, want http/1.1", got)
+	}
+}
+
+func TestDescribeTLSWithoutALPNAndExpired(t *testing.T) {
+	pki := newTestPKI(t)
+	c := pki.expired(t)
+	s := serveTLS(t, serverConfig(c))
+	tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{Insecure: true})
+	if err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	lines := DescribeTLS(tc.ConnectionState())
+	wantContains(t, "line 1", lines[0], ", ALPN none")
+	// With --insecure, -v is how the user learns what is wrong.
+	wantContains(t, "line 3", lines[2], fmt.Sprintf("valid until %s (expired 3 days ago)", c.leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST")))
+	pingPong(t, tc, s)
+}
+
+func TestTLSClientCertificates(t *testing.T) {
+	pki := newTestPKI(t)
+	server := pki.valid(t)
+	cfg, leaf, ephemeral, err := ServerTLSConfig(TLSOptions{CertFile: server.certFile, KeyFile: server.keyFile, CAFile: pki.caFile}, []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ephemeral || !leaf.Equal(server.leaf) {
+		t.Fatalf("ServerTLSConfig with --cert/--key: ephemeral=%v, leaf %v; want the given certificate", ephemeral, leaf.Subject)
+	}
+	if cfg.ClientAuth != tls.RequireAndVerifyClientCert {
+		t.Errorf("--ca on a listener: ClientAuth = %v, want RequireAndVerifyClientCert", cfg.ClientAuth)
+	}
+
+	t.Run("without-client-certificate", func(t *testing.T) {
+		s := serveTLS(t, cfg)
+		// With TLS 1.3 the client's side of the handshake is over before
+		// the server looks at the client certificate: the client learns
+		// of the refusal on its first read.
+		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		if err != nil {
+			t.Fatalf("client handshake: %v", err)
+		}
+		io.WriteString(tc, "ping\n")
+		if _, err := tc.Read(make([]byte, 1)); err == nil || !strings.Contains(err.Error(), "certificate required") {
+			t.Errorf("client read = %v, want the alert certificate required", err)
+		}
+		serr := <-s.done
+		if serr == nil {
+			t.Fatal("the server accepted a client without a certificate")
+		}
+		wantContains(t, "server error", serr.Error(), "client didn't provide a certificate")
+	})
+
+	t.Run("without-client-certificate-tls12", func(t *testing.T) {
+		cfg12 := cfg.Clone()
+		cfg12.MaxVersion = tls.VersionTLS12
+		s := serveTLS(t, cfg12)
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		wantContains(t, "message", x.Msg, fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert \"tls: handshake failure\"", s.addr))
+		wantContains(t, "hint", x.Hint, "--cert", "--key")
+	})
+
+	t.Run("with-client-certificate-of-the-ca", func(t *testing.T) {
+		client := pki.issue(t, certSpec{file: "client", cn: "sonde test client", client: true})
+		s := serveTLS(t, cfg)
+		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, CertFile: client.certFile, KeyFile: client.keyFile})
+		if err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+		pingPong(t, tc, s)
+		st := <-s.state
+		if len(st.PeerCertificates) == 0 || st.PeerCertificates[0].Subject.CommonName != "sonde test client" {
+			t.Errorf("the server did not see the client certificate")
+		}
+	})
+
+	t.Run("with-client-certificate-of-another-ca", func(t *testing.T) {
+		other := newTestPKI(t)
+		client := other.issue(t, certSpec{file: "client", cn: "stranger", client: true})
+		s := serveTLS(t, cfg)
+		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, CertFile: client.certFile, KeyFile: client.keyFile})
+		if err == nil {
+			io.WriteString(tc, "ping\n")
+			_, err = tc.Read(make([]byte, 1))
+		}
+		if err == nil {
+			t.Fatal("a client certificate of another CA was accepted")
+		}
+		var ua x509.UnknownAuthorityError
+		if serr := <-s.done; !errors.As(serr, &ua) {
+			t.Errorf("server error = %v, want an unknown authority", serr)
+		}
+	})
+}
+
+func TestTLSConfigInputErrors(t *testing.T) {
+	pki := newTestPKI(t)
+	c := pki.valid(t)
+	garbage := filepath.Join(pki.dir, "garbage.pem")
+	if err := os.WriteFile(garbage, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(pki.dir, "missing.pem")
+	tests := []struct {
+		name string
+		o    TLSOptions
+		want string
+	}{
+		{"ca-missing", TLSOptions{CAFile: missing}, "cannot read --ca " + missing},
+		{"ca-not-pem", TLSOptions{CAFile: garbage}, "holds no PEM certificate"},
+		{"cert-without-key", TLSOptions{CertFile: c.certFile}, "--cert and --key go together"},
+		{"key-without-cert", TLSOptions{KeyFile: c.keyFile}, "--cert and --key go together"},
+		{"key-mismatch", TLSOptions{CertFile: c.certFile, KeyFile: pki.selfSigned(t).keyFile}, "cannot load --cert"},
+		{"bad-pin", TLSOptions{Pin: "sha256:abc"}, "bad --pin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ClientTLSConfig(tt.o, "localhost")
+			checkTLSInputError(t, "ClientTLSConfig", err, tt.want)
+			if tt.o.Pin != "" {
+				return
+			}
+			_, _, _, err = ServerTLSConfig(tt.o, nil)
+			checkTLSInputError(t, "ServerTLSConfig", err, tt.want)
+		})
+	}
+}
+
+func checkTLSInputError(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: no error, want %q", what, want)
+	}
+	x := explain(t, err)
+	if !x.Usage || x.Hint == "" {
+		t.Errorf("%s: %+v: want a usage error with a hint", what, x)
+	}
+	wantContains(t, what, x.Msg, want)
+}
+
+func TestParsePin(t *testing.T) {
+	const h = "3f9a0c5e6b7d8e9f00112233445566778899aabbccddeeff0123456789abcdef"
+	want, _ := hex.DecodeString(h)
+	colons := strings.ToUpper(h[0:2])
+	for i := 2; i < len(h); i += 2 {
+		colons += ":" + strings.ToUpper(h[i:i+2])
+	}
+	tests := []struct {
+		in      string
+		ok      bool
+		errPart string
+	}{
+		{"sha256:" + h, true, ""},
+		{"  sha256:" + h + "\n", true, ""},
+		{"sha256:" + strings.ToUpper(h), true, ""},
+		{"sha256:" + colons, true, ""}, // as Fingerprint prints it
+		{h, false, "must start with sha256:"},
+		{"sha1:" + h, false, "must start with sha256:"},
+		{"sha256:", false, "want 64 hex digits"},
+		{"sha256:" + h[:62], false, "want 64 hex digits"},
+		{"sha256:" + h + "00", false, "want 64 hex digits"},
+		{"sha256:" + h[:63] + "g", false, "want 64 hex digits"},
+		{"sha256:" + h[:63], false, "want 64 hex digits"},
+	}
+	for _, tt := range tests {
+		got, err := ParsePin(tt.in)
+		if tt.ok {
+			if err != nil || string(got) != string(want) {
+				t.Errorf("ParsePin(%q) = %x, %v; want %x", tt.in, got, err, want)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("ParsePin(%q) succeeded; want an error containing %q", tt.in, tt.errPart)
+			continue
+		}
+		x := explain(t, err)
+		if !x.Usage || !strings.Contains(x.Msg, tt.errPart) || !strings.Contains(x.Hint, "--pin sha256:") {
+			t.Errorf("ParsePin(%q): %+v; want a usage error containing %q and a hint", tt.in, x, tt.errPart)
+		}
+	}
+}
+
+func TestServerTLSConfigEphemeral(t *testing.T) {
+	cfg, leaf, ephemeral, err := ServerTLSConfig(TLSOptions{ALPN: []string{"sonde/1"}}, []string{"sonde.test", "192.0.2.7", "0.0.0.0", "::", ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ephemeral {
+		t.Error("no --cert/--key: want an ephemeral certificate")
+	}
+	if cfg.ClientAuth != tls.NoClientCert {
+		t.Errorf("no --ca: ClientAuth = %v, want none", cfg.ClientAuth)
+	}
+	for _, name := range []string{"localhost", "127.0.0.1", "::1", "sonde.test", "192.0.2.7"} {
+		if err := leaf.VerifyHostname(name); err != nil {
+			t.Errorf("the ephemeral certificate does not cover %s: %v", name, err)
+		}
+	}
+	for _, ip := range leaf.IPAddresses {
+		if ip.IsUnspecified() {
+			t.Errorf("the ephemeral certificate names the wildcard address %s", ip)
+		}
+	}
+	if _, ok := leaf.PublicKey.(*ecdsa.PublicKey); !ok {
+		t.Errorf("ephemeral key is %T, want ECDSA", leaf.PublicKey)
+	}
+	if time.Until(leaf.NotAfter) <= 0 || time.Since(leaf.NotBefore) <= 0 {
+		t.Errorf("ephemeral certificate not valid now: %s to %s", leaf.NotBefore, leaf.NotAfter)
+	}
+
+	if !regexp.MustCompile(`^sha256:[0-9a-f]{64}$`).MatchString(SPKIPin(leaf)) {
+		t.Errorf("SPKIPin = %q, want sha256: and 64 lower-case hex digits", SPKIPin(leaf))
+	}
+	fp := Fingerprint(leaf)
+	if !regexp.MustCompile(`^[0-9A-F]{2}(:[0-9A-F]{2}){31}$`).MatchString(fp) {
+		t.Errorf("Fingerprint = %q, want 32 colon-separated upper-case hex bytes", fp)
+	}
+	sum := sha256.Sum256(leaf.Raw)
+	if strings.ReplaceAll(fp, ":", "") != strings.ToUpper(hex.EncodeToString(sum[:])) {
+		t.Errorf("Fingerprint = %q is not the SHA-256 of the certificate", fp)
+	}
+
+	// What the listener prints is what a client needs.
+	for _, pin := range []string{SPKIPin(leaf), "sha256:" + fp} {
+		t.Run(pin[:15], func(t *testing.T) {
+			s := serveTLS(t, cfg)
+			tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{Pin: pin, ALPN: []string{"sonde/1"}})
+			if err != nil {
+				t.Fatalf("--pin %s: %v", pin, err)
+			}
+			if got := tc.ConnectionState().NegotiatedProtocol; got != "sonde/1" {
+				t.Errorf("ALPN %q, want sonde/1", got)
+			}
+			pingPong(t, tc, s)
+		})
+	}
+	t.Run("verified", func(t *testing.T) {
+		s := serveTLS(t, cfg)
+		x := handshakeFails(t, s.addr, "localhost", TLSOptions{})
+		wantContains(t, "message", x.Msg, "unknown authority (issuer: CN=sonde ephemeral certificate)")
+	})
+	t.Run("fresh-each-time", func(t *testing.T) {
+		_, again, _, err := ServerTLSConfig(TLSOptions{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if SPKIPin(again) == SPKIPin(leaf) {
+			t.Error("two ephemeral certificates share a key")
+		}
+	})
+}
+
+func TestLooksLikeTLS(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []byte
+		want bool
+	}{
+		{"client hello", []byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}, true},
+		{"handshake TLS 1.2 record", []byte{0x16, 0x03, 0x03, 0x00, 0x7a}, true},
+		{"alert", []byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28}, true},
+		{"alert SSL 3.0", []byte{0x15, 0x03, 0x00, 0x00, 0x02}, true},
+		{"three bytes", []byte{0x16, 0x03, 0x01}, true},
+		{"application data", []byte{0x17, 0x03, 0x03, 0x00, 0x10}, false},
+		{"change cipher spec", []byte{0x14, 0x03, 0x03, 0x00, 0x01}, false},
+		{"unknown minor version", []byte{0x16, 0x03, 0x05, 0x00, 0x10}, false},
+		{"SSL 2 major version", []byte{0x16, 0x02, 0x00, 0x00, 0x10}, false},
+		{"two bytes", []byte{0x16, 0x03}, false},
+		{"empty", nil, false},
+		{"HTTP", []byte("HTTP/1.1 400 Bad Request\r\n"), false},
+		{"SSH banner", []byte("SSH-2.0-OpenSSH_9.6\r\n"), false},
+		{"SMTP banner", []byte("220 mail.example ESMTP\r\n"), false},
+	}
+	for _, tt := range tests {
+		if got := LooksLikeTLS(tt.in); got != tt.want {
+			t.Errorf("LooksLikeTLS(%s % x) = %v, want %v", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+// A real ClientHello is what a plain listener sees from a TLS client.
+func TestLooksLikeTLSClientHello(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer client.Close()
+		tls.Client(client, &tls.Config{InsecureSkipVerify: true}).Handshake()
+	}()
+	buf := make([]byte, 16)
+	n, err := io.ReadAtLeast(server, buf, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !LooksLikeTLS(buf[:n]) {
+		t.Errorf("a ClientHello % x does not look like TLS", buf[:n])
+	}
+	server.Close()
+	<-done
+}
