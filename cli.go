@@ -83,6 +83,8 @@ func flagList() []cli.Flag {
 const appUsageText = `sonde [flags] HOST PORT           connect (TCP; -u UDP; -U PATH for Unix)
 sonde -l [flags] [HOST] PORT      listen  (also: sonde -l -p PORT, sonde -lvnp PORT)
 sonde connect|listen ...          explicit spellings of the two above
+sonde -z [flags] HOST PORTS       zero-I/O scan as in nc: only the exit status tells
+sonde scan|ping|wait ...          reachability, latency, readiness (sonde scan --help)
 
 HOST PORT may be written HOST:PORT ([::1]:80 for IPv6). Flags may come
 anywhere and combine as in nc (-lvnp 4444, -w5). Durations take Go syntax
@@ -94,7 +96,9 @@ printf 'GET / HTTP/1.0\r\n\r\n' | sonde example.com 80
 sonde -lvnp 4444                           wait for one client on port 4444
 sonde -l 9000 > file                       receive a file; sonde host 9000 < file sends it
 echo hi | sonde -u 127.0.0.1 7             send a datagram, print the reply
-sonde -lU /tmp/app.sock                    listen on a Unix socket`
+sonde -lU /tmp/app.sock                    listen on a Unix socket
+sonde scan example.com 22,80,443           which ports are open
+sonde wait db 5432 && ./migrate            go on once the port accepts connections`
 
 // runEnv is what every command's action needs from the process: the
 // signal-aware context and the three standard streams.

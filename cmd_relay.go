@@ -53,6 +53,19 @@ examples:
 				Usage: "log each connection: client, target, bytes each way (-vv: accepts, connects, datagrams)"},
 			hexFlag(), hexFileFlag(),
 			&cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"},
+
+			&cli.BoolFlag{Name: "tls", Aliases: []string{"ssl"}, Category: catTLS, DisableDefaultText: true,
+				Usage: "speak TLS to TARGET (verifying it against the system roots)"},
+			&cli.BoolFlag{Name: "tls-listen", Category: catTLS, DisableDefaultText: true,
+				Usage: "speak TLS to clients, with --cert/--key or an ephemeral self-signed certificate"},
+			&cli.BoolFlag{Name: "insecure", Category: catTLS, DisableDefaultText: true,
+				Usage: "do not verify TARGET's certificate at all"},
+			&cli.StringFlag{Name: "ca", Category: catTLS, Usage: "verify TARGET against the CA certificates in `FILE` (PEM)"},
+			&cli.StringFlag{Name: "sni", Category: catTLS, Usage: "send and verify server `NAME` instead of TARGET's host"},
+			&cli.StringFlag{Name: "alpn", Category: catTLS, Usage: "offer these ALPN protocols to TARGET, comma-separated"},
+			&cli.StringFlag{Name: "pin", Category: catTLS, Usage: "trust only the TARGET certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`"},
+			&cli.StringFlag{Name: "cert", Category: catTLS, Usage: "certificate `FILE` (PEM): with --tls-listen, the one clients get; else a client certificate for TARGET"},
+			&cli.StringFlag{Name: "key", Category: catTLS, Usage: "private key `FILE` (PEM) for --cert"},
 		},
 		Action: func(c *cli.Context) error { return runRelay(env, c) },
 	}
@@ -120,7 +133,62 @@ func runRelay(env runEnv, c *cli.Context) error {
 	}
 	defer closeHex()
 	o.Hex = hex
+	if err := relayTLS(c, u, o); err != nil {
+		return err
+	}
 	return modes.Relay(env.ctx, o)
+}
+
+// relayTLS sets up TLS on either side. --tls and the client options
+// (--insecure, --ca, --sni, --alpn, --pin) are for TARGET; --tls-listen is
+// for the clients, with --cert/--key if given (else they are a client
+// certificate for TARGET).
+func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
+	listen := c.Bool("tls-listen")
+	target := c.Bool("tls")
+	for _, name := range []string{"insecure", "ca", "sni", "alpn", "pin"} {
+		target = target || c.IsSet(name)
+	}
+	if !listen && (c.IsSet("cert") || c.IsSet("key")) {
+		target = true
+	}
+	switch {
+	case !listen && !target:
+		return nil
+	case o.Network == "udp":
+		return usageError("TLS over UDP (DTLS) is not supported: drop -u, or --tls and --tls-listen")
+	case c.Bool("insecure") && c.IsSet("pin"):
+		return usageError("--insecure and --pin cannot be combined: --pin already replaces verification")
+	case c.Bool("insecure") && c.IsSet("ca"):
+		return usageError("--insecure and --ca cannot be combined: --insecure verifies nothing, --ca verifies against FILE")
+	}
+	opts := tlsOptions(c)
+	if target {
+		clientOpts := opts
+		if listen {
+			clientOpts.CertFile, clientOpts.KeyFile = "", ""
+		}
+		var err error
+		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Upstream.Host); err != nil {
+			return err
+		}
+	}
+	if listen {
+		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile}
+		cfg, leaf, ephemeral, err := transport.ServerTLSConfig(serverOpts, []string{o.Target.Host})
+		if err != nil {
+			return err
+		}
+		if ephemeral {
+			u.Infof("TLS with an ephemeral self-signed certificate; SHA-256 fingerprint %s", transport.Fingerprint(leaf))
+			u.Infof("clients can trust it with --pin %s", transport.SPKIPin(leaf))
+		}
+		for _, l := range transport.DescribeCert(leaf) {
+			u.Verbosef(1, "%s", l)
+		}
+		o.TLSServer = cfg
+	}
+	return nil
 }
 
 // relayAddress reads LISTEN or TARGET: HOST:PORT or [v6]:PORT; LISTEN may

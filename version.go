@@ -63,6 +63,14 @@ func resolveStamp(s buildStamp, bi *debug.BuildInfo) buildStamp {
 	if s.version == "" {
 		s.version = "dev"
 	}
+	// GoReleaser stamps "none" and the zero time when it could not read git
+	// (a snapshot in a clone without a remote): no better than nothing.
+	if s.commit == "none" || s.commit == "unknown" {
+		s.commit = ""
+	}
+	if strings.HasPrefix(s.date, "0001-01-01") || s.date == "unknown" {
+		s.date = ""
+	}
 	if bi != nil {
 		if s.version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			s.version = bi.Main.Version

@@ -21,8 +21,8 @@ note() { echo "# $*" >&2; }
 OPEN_PORTS=(22 80 443 5432 8080 40000 65535)
 
 if [[ ${SONDE_BENCH_NETNS:-} != 1 ]]; then
-	for t in go unshare ip nmap python3 timeout awk sort; do
-		command -v "$t" >/dev/null || die "$t is required (apt-get install -y nmap iproute2 util-linux python3)"
+	for t in go unshare ip nmap python3 timeout awk sort /usr/bin/time; do
+		command -v "$t" >/dev/null || die "$t is required (apt-get install -y nmap iproute2 util-linux python3 time)"
 	done
 	[[ $(id -u) == 0 ]] || die "needs root, for unshare -n (a private network namespace)"
 	script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -81,21 +81,28 @@ echo
 open_sonde() { sed -n 's|^sonde: \([0-9]*\)/tcp  *open.*|\1|p' | sort -n | paste -sd, -; }
 open_nmap() { grep -o '[0-9]*/open/tcp' | cut -d/ -f1 | sort -n | paste -sd, -; }
 
-# run NAME: one timed scan; sets MS and OPEN.
+# run NAME: one timed scan; sets MS (wall), CPU (user + system, ms) and OPEN.
+# The CPU time is steadier than the wall time on a shared machine.
 run() {
-	local t0 t1 out
-	t0=$EPOCHREALTIME
+	local t0 t1 out cmd
 	case $1 in
-	sonde) out=$(timeout 300 $CMD_SONDE 2>&1) || die "sonde failed: $out"; OPEN=$(open_sonde <<<"$out") ;;
-	nmap) out=$(timeout 300 $CMD_NMAP 2>&1) || die "nmap failed: $out"; OPEN=$(open_nmap <<<"$out") ;;
+	sonde) cmd=$CMD_SONDE ;;
+	nmap) cmd=$CMD_NMAP ;;
 	esac
+	t0=$EPOCHREALTIME
+	out=$(timeout 300 /usr/bin/time -o "$tmp/cpu" -f '%U %S' $cmd 2>&1) || die "$1 failed: $out"
 	t1=$EPOCHREALTIME
+	case $1 in
+	sonde) OPEN=$(open_sonde <<<"$out") ;;
+	nmap) OPEN=$(open_nmap <<<"$out") ;;
+	esac
 	MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')
+	CPU=$(awk '{printf "%.0f", ($1 + $2) * 1000}' "$tmp/cpu")
 }
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2}'; }
 
-declare -A times
+declare -A times cpus
 mismatch=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	order=(sonde nmap)
@@ -104,7 +111,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for tool in "${order[@]}"; do
 		run "$tool"
 		times[$tool]+="$MS "
-		line+=" $tool ${MS} ms"
+		cpus[$tool]+="$CPU "
+		line+=" $tool ${MS} ms (cpu ${CPU} ms)"
 		if [[ $OPEN != "$want" ]]; then
 			line+=" (open: $OPEN, WRONG)"
 			mismatch=1
@@ -115,16 +123,18 @@ done
 
 S=$(tr ' ' '\n' <<<"${times[sonde]}" | grep . | median)
 N=$(tr ' ' '\n' <<<"${times[nmap]}" | grep . | median)
+SC=$(tr ' ' '\n' <<<"${cpus[sonde]}" | grep . | median)
+NC=$(tr ' ' '\n' <<<"${cpus[nmap]}" | grep . | median)
 ratio=$(awk -v s="$S" -v n="$N" 'BEGIN {printf "%.2f", n / s}')
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 2) ? "PASS" : "MISS"}')
 same=$([[ $mismatch == 0 ]] && echo "yes, every run" || echo "NO")
 echo "results (medians of $ROUNDS rounds, wall time of the whole command):"
-echo "| tool | full scan (ms) | open ports reported | exactly the listeners |"
-echo "|---|---|---|---|"
-echo "| sonde scan | $S | $want | $same |"
-echo "| nmap -sT -T5 | $N | $want | $same |"
+echo "| tool | full scan, wall (ms) | CPU, user + system (ms) | open ports reported | exactly the listeners |"
+echo "|---|---|---|---|---|"
+echo "| sonde scan | $S | $SC | $want | $same |"
+echo "| nmap -sT -T5 | $N | $NC | $want | $same |"
 echo
-echo "nmap / sonde: $ratio (target >= 2: **$verdict**)"
+echo "nmap / sonde, wall time: $ratio (target >= 2: **$verdict**); CPU time: $(awk -v s="$SC" -v n="$NC" 'BEGIN {printf "%.2f", n / s}')"
 
 # Reference: nc.openbsd -z, one run, to show what self-connections do to a
 # scanner that does not check for them.
@@ -133,6 +143,8 @@ if command -v nc.openbsd >/dev/null; then
 	out=$(timeout 300 nc.openbsd -z -v -w 1 127.0.0.1 1-65535 2>&1 || true)
 	t1=$EPOCHREALTIME
 	ncopen=$(grep -o '127.0.0.1 [0-9]* port' <<<"$out" | cut -d' ' -f2 | sort -n | paste -sd, -)
-	echo "reference, one run: nc.openbsd -z -v -w 1 127.0.0.1 1-65535: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms, reported open: $ncopen"
+	extra=$(comm -13 <(tr , '\n' <<<"$want" | sort) <(tr , '\n' <<<"$ncopen" | sort) | sort -n | paste -sd, -)
+	echo "reference, one run: nc.openbsd -z -v -w 1 127.0.0.1 1-65535: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms," \
+		"reported open: $ncopen (not listening, so self-connections: ${extra:-none this time})"
 fi
 ((mismatch == 0)) || exit 1

@@ -1,8 +1,8 @@
 //go:build linux
 
 // Package interop checks sonde against the peers people use it with:
-// OpenBSD netcat (nc.openbsd), Ncat, socat and Python's socket module,
-// including the client and server of the seed tutorial (testdata/*.py).
+// OpenBSD netcat (nc.openbsd), Ncat, socat, Python's socket and ssl
+// modules and OpenSSL's s_server and s_client (tls_test.go), including the client and server of the seed tutorial (testdata/*.py).
 //
 // Every test runs real processes on loopback (127.0.0.1, ::1, Unix
 // sockets). Ports are never fixed: sonde listens on port 0 and reports the

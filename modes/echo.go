@@ -156,7 +156,9 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 		var n int
 		n, err = conn.Read(buf)
 		if n > 0 {
-			o.UI.Verbosef(3, "client %d: read %d bytes", id, n)
+			if o.UI.Verbosity() >= 3 { // checked first: boxing the arguments costs on the hot path
+				o.UI.Verbosef(3, "client %d: read %d bytes", id, n)
+			}
 			if hex != nil {
 				hex.Received(buf[:n])
 			}

@@ -30,7 +30,7 @@ func startExecListener(t *testing.T, ctx context.Context, x *Exec, keep bool) (n
 	t.Helper()
 	var stderr syncBuffer
 	o := &Options{Network: "tcp", Target: transport.Target{Host: "127.0.0.1", Port: "0"},
-		Keep: keep, Exec: x, UI: ui.New(&stderr, 1)}
+		Keep: keep, Exec: x, UI: ui.New(writerOnly{&stderr}, 1)}
 	x.Stderr = writerOnly{&stderr}
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
@@ -255,7 +255,7 @@ func TestExecConnect(t *testing.T) {
 	var stderr syncBuffer
 	x := shell(`tr a-z A-Z; echo "$SONDE_PROTO $SONDE_REMOTE_ADDR $SONDE_REMOTE_PORT"`)
 	x.Stderr = writerOnly{&stderr}
-	o := &Options{Network: "tcp", Target: transport.Target{Host: host, Port: port}, Exec: x, UI: ui.New(&stderr, 0)}
+	o := &Options{Network: "tcp", Target: transport.Target{Host: host, Port: port}, Exec: x, UI: ui.New(writerOnly{&stderr}, 0)}
 	if err := Connect(context.Background(), o); err != nil {
 		t.Fatalf("connect: %v\n%s", err, stderr.String())
 	}

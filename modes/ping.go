@@ -277,16 +277,15 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// dropDecided removes decided probes from the front of the pending queue.
+// dropDecided removes decided probes from the front of the pending queue;
+// one decided out of order stays until those before it are, and is
+// skipped where the queue is read.
 func (s *pingSession) dropDecided() {
 	i := 0
 	for i < len(s.pending) && s.probes[s.pending[i]-1].decided {
 		i++
 	}
 	s.pending = s.pending[i:]
-	if len(s.pending) > 0 && s.probes[s.pending[len(s.pending)-1]-1].decided {
-		s.pending = slices.DeleteFunc(s.pending, func(seq int) bool { return s.probes[seq-1].decided })
-	}
 }
 
 // handle takes one reply; it returns false when the session must end.

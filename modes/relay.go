@@ -2,6 +2,7 @@ package modes
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -65,7 +66,7 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 	if err != nil {
 		return err
 	}
-	r := &relay{o: o, ctx: ctx, port: port, upstream: net.JoinHostPort(o.Upstream.Host, strconv.Itoa(port))}
+	r := &relay{o: o, ctx: ctx, port: port, upstream: net.JoinHostPort(o.Upstream.Host, strconv.Itoa(port)), idle: o.IdleTimeout}
 	// Resolve the target now: a mistake (-n with a name, -4 with an IPv6
 	// address) is reported before anything listens. A TCP relay resolves
 	// again for each client; a UDP relay keeps these addresses.
@@ -80,8 +81,8 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
 	start := time.Now()
 	if o.Network == "udp" {
-		if o.IdleTimeout <= 0 {
-			o.IdleTimeout = DefaultUDPRelayIdle
+		if r.idle <= 0 {
+			r.idle = DefaultUDPRelayIdle
 		}
 		pc, err := transport.ListenPacket(ctx, o.Target, lopts)
 		if err != nil {
@@ -119,9 +120,10 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 type relay struct {
 	o        *RelayOptions
 	ctx      context.Context
-	port     int          // of the target
-	upstream string       // the target as the user named it, for messages
-	addrs    []netip.Addr // the target's addresses, resolved at start
+	port     int           // of the target
+	upstream string        // the target as the user named it, for messages
+	addrs    []netip.Addr  // the target's addresses, resolved at start
+	idle     time.Duration // --idle-timeout, with UDP's default; 0: none
 	totals   relayTotals
 	hintOnce sync.Once
 	wg       sync.WaitGroup
@@ -315,7 +317,7 @@ func (c *relayConn) run() {
 	defer c.rawClient.Close()
 	name := clientName(c.rawClient)
 	o.UI.Verbosef(2, "conn %d: accepted %s", c.id, name)
-	client, err := serverTLS(r.ctx, c.rawClient, &o.Options)
+	client, err := c.handshake(c.rawClient, o.TLSServer, "client")
 	if err != nil {
 		if context.Cause(r.ctx) == nil {
 			o.UI.Verbosef(1, "conn %d %s: %s", c.id, name, transport.Explain(err).Msg)
@@ -324,14 +326,7 @@ func (c *relayConn) run() {
 	}
 	rawTarget, err := transport.Dial(r.ctx, o.Upstream, r.dialOptions("tcp", c.id))
 	if err != nil {
-		if context.Cause(r.ctx) == nil {
-			r.dialFailed(c.id, name, err)
-			// A reset, not an orderly close: the client must not take an
-			// empty answer for the target's.
-			if tc, ok := c.rawClient.(*net.TCPConn); ok {
-				tc.SetLinger(0)
-			}
-		}
+		c.unreachable(name, err)
 		return
 	}
 	defer rawTarget.Close()
@@ -342,11 +337,9 @@ func (c *relayConn) run() {
 	if stopped {
 		return
 	}
-	target, err := clientTLS(r.ctx, rawTarget, &o.Options)
+	target, err := c.handshake(rawTarget, o.TLSClient, "target")
 	if err != nil {
-		if context.Cause(r.ctx) == nil {
-			r.dialFailed(c.id, name, err)
-		}
+		c.unreachable(name, err)
 		return
 	}
 	where := fmt.Sprintf("%s → target %s", name, peerName(rawTarget))
@@ -362,12 +355,52 @@ func (c *relayConn) run() {
 	case err == nil:
 		o.UI.Verbosef(1, "conn %d %s: closed; %s", c.id, where, counts)
 	case errors.Is(err, errRelayIdle):
-		o.UI.Verbosef(1, "conn %d %s: idle for %s, closed; %s", c.id, where, o.IdleTimeout, counts)
+		o.UI.Verbosef(1, "conn %d %s: idle for %s, closed; %s", c.id, where, c.r.idle, counts)
 	case context.Cause(r.ctx) != nil:
 		o.UI.Verbosef(1, "conn %d %s: interrupted; %s", c.id, where, counts)
 	default:
 		o.UI.Verbosef(1, "conn %d %s: %v; %s", c.id, where, err, counts)
 	}
+}
+
+// unreachable reports a target that could not be reached (always, not
+// only with -v), and resets the client: an orderly close would pass for
+// an empty answer from the target.
+func (c *relayConn) unreachable(name string, err error) {
+	if context.Cause(c.r.ctx) != nil {
+		return
+	}
+	c.r.dialFailed(c.id, name, err)
+	if tc, ok := c.rawClient.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+}
+
+// handshake runs TLS on conn when cfg is set: the server side with the
+// client, the client side with the target. -vv describes the session. The
+// handshake is bounded by -w, or 10s for the clients' side, so that a
+// client that never speaks cannot hold a connection for ever.
+func (c *relayConn) handshake(conn net.Conn, cfg *tls.Config, side string) (net.Conn, error) {
+	if cfg == nil {
+		return conn, nil
+	}
+	timeout := c.r.o.Timeout
+	var tc *tls.Conn
+	if side == "client" {
+		tc = tls.Server(conn, cfg)
+		if timeout == 0 {
+			timeout = 10 * time.Second
+		}
+	} else {
+		tc = tls.Client(conn, cfg)
+	}
+	if err := transport.Handshake(c.r.ctx, tc, timeout); err != nil {
+		return nil, err
+	}
+	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+		c.r.o.UI.Verbosef(2, "conn %d: %s %s", c.id, side, l)
+	}
+	return tc, nil
 }
 
 // errRelayIdle ends a connection through which nothing moved for
@@ -381,8 +414,8 @@ func (c *relayConn) copyBoth(client, target net.Conn) error {
 	t := &c.r.totals
 	c.touch()
 	errc := make(chan error, 2)
-	go func() { errc <- c.pipe(target, client, &c.toTarget, &t.toTarget, "client", "target") }()
-	go func() { errc <- c.pipe(client, target, &c.toClient, &t.toClient, "target", "client") }()
+	go func() { errc <- c.pipe(target, client, c.rawTarget, &c.toTarget, &t.toTarget, "client", "target") }()
+	go func() { errc <- c.pipe(client, target, c.rawClient, &c.toClient, &t.toClient, "target", "client") }()
 	var first error
 	for range 2 {
 		err := <-errc
@@ -404,23 +437,23 @@ func (c *relayConn) copyBoth(client, target net.Conn) error {
 // pipe copies src to dst, then half-closes dst. Without --hex and an idle
 // timeout, io.Copy moves the bytes, which lets Linux splice them from
 // socket to socket without a trip through user space. n and total count
-// the bytes written to dst.
-func (c *relayConn) pipe(dst, src net.Conn, n, total *atomic.Int64, from, to string) error {
+// the bytes written to dst. rawDst is dst's socket under TLS, if any.
+func (c *relayConn) pipe(dst, src, rawDst net.Conn, n, total *atomic.Int64, from, to string) error {
 	o := c.r.o
-	if o.Hex == nil && o.IdleTimeout <= 0 {
+	if o.Hex == nil && c.r.idle <= 0 {
 		w, err := io.Copy(dst, src)
 		n.Add(w)
 		total.Add(w)
 		if err != nil {
 			return sideError(err, from, to)
 		}
-		closeWrite(dst)
+		halfClose(dst, rawDst)
 		return nil
 	}
 	buf := make([]byte, 32<<10)
 	for {
-		if o.IdleTimeout > 0 {
-			src.SetReadDeadline(time.Unix(0, c.lastActive.Load()).Add(o.IdleTimeout))
+		if c.r.idle > 0 {
+			src.SetReadDeadline(time.Unix(0, c.lastActive.Load()).Add(c.r.idle))
 		}
 		nr, err := src.Read(buf)
 		if nr > 0 {
@@ -442,15 +475,24 @@ func (c *relayConn) pipe(dst, src net.Conn, n, total *atomic.Int64, from, to str
 		switch {
 		case err == nil:
 		case err == io.EOF:
-			closeWrite(dst)
+			halfClose(dst, rawDst)
 			return nil
-		case o.IdleTimeout > 0 && isTimeoutErr(err):
-			if time.Since(time.Unix(0, c.lastActive.Load())) >= o.IdleTimeout {
+		case c.r.idle > 0 && isTimeoutErr(err):
+			if time.Since(time.Unix(0, c.lastActive.Load())) >= c.r.idle {
 				return errRelayIdle
 			}
 		default:
 			return &relaySideError{side: from, err: err}
 		}
+	}
+}
+
+// halfClose passes an EOF on. Under TLS that is a close_notify alert,
+// followed by the TCP FIN that peers reading the socket itself wait for.
+func halfClose(dst, raw net.Conn) {
+	closeWrite(dst)
+	if raw != dst {
+		closeWrite(raw)
 	}
 }
 
@@ -640,7 +682,7 @@ func (r *relay) replies(pc net.PacketConn, s *relaySession) {
 		unreachable bool
 	)
 	for {
-		s.up.SetReadDeadline(time.Unix(0, s.lastActive.Load()).Add(o.IdleTimeout))
+		s.up.SetReadDeadline(time.Unix(0, s.lastActive.Load()).Add(r.idle))
 		n, err := s.up.Read(buf)
 		if err == nil {
 			s.touch()
@@ -662,13 +704,13 @@ func (r *relay) replies(pc net.PacketConn, s *relaySession) {
 		}
 		if isTimeoutErr(err) {
 			r.mu.Lock()
-			idle := time.Since(time.Unix(0, s.lastActive.Load())) >= o.IdleTimeout
+			idle := time.Since(time.Unix(0, s.lastActive.Load())) >= r.idle
 			if idle {
 				delete(r.sessions, s.name)
 			}
 			r.mu.Unlock()
 			if idle {
-				why = fmt.Sprintf("idle for %s, closed", o.IdleTimeout)
+				why = fmt.Sprintf("idle for %s, closed", r.idle)
 				break
 			}
 			continue

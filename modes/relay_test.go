@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -826,5 +827,109 @@ func TestRelayUDPRefuses(t *testing.T) {
 	}
 	if want := "(3 datagrams refused)"; !strings.Contains(log, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, log)
+	}
+}
+
+// TLS on both sides: the client speaks TLS to the relay (--tls-listen),
+// the relay speaks TLS to the target (--tls, trusting it by --pin). The
+// bytes arrive intact, half-closes pass as close_notify both ways, and
+// --hex shows the plain text.
+func TestRelayTLSBothSides(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	targetCfg, targetLeaf, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := startTarget(t, func(c net.Conn) {
+		tc := tls.Server(c, targetCfg)
+		b, err := io.ReadAll(tc) // returns only at the client's close_notify
+		if err != nil {
+			return
+		}
+		tc.Write(bytes.ToUpper(b))
+		tc.CloseWrite()
+		io.Copy(io.Discard, tc)
+	})
+	toTarget, err := transport.ClientTLSConfig(transport.TLSOptions{Pin: transport.SPKIPin(targetLeaf)}, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayCfg, relayLeaf, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hexOut lockedBuffer
+	r := startRelay(t, "tcp", plain, func(o *RelayOptions) {
+		o.TLSClient, o.TLSServer = toTarget, relayCfg
+		o.Hex = transport.NewHexLog(&hexOut, transport.HexColors{})
+	})
+	toRelay, err := transport.ClientTLSConfig(transport.TLSOptions{Pin: transport.SPKIPin(relayLeaf)}, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.Dial("tcp", r.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(30 * time.Second))
+	c := tls.Client(raw, toRelay)
+	payload := randomPayload(7, 256<<10)
+	if _, err := c.Write(payload); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(got, bytes.ToUpper(payload)) {
+		t.Fatalf("client got %d bytes (%v), want the %d sent, upper-cased", len(got), err, len(payload))
+	}
+	c.Close()
+	r.stop()
+	streams, _, err := parseHexDump(hexOut.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(streams[1]['>'], payload) || !bytes.Equal(streams[1]['<'], bytes.ToUpper(payload)) {
+		t.Errorf("the dump does not hold the plain text: %d bytes >, %d bytes <", len(streams[1]['>']), len(streams[1]['<']))
+	}
+}
+
+// A target whose certificate fails verification: the client is reset and
+// the reason is reported without -v, as for any target that cannot be
+// reached.
+func TestRelayTLSTargetUnverified(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	targetCfg, _, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := startTarget(t, func(c net.Conn) {
+		tls.Server(c, targetCfg).Handshake()
+	})
+	toTarget, err := transport.ClientTLSConfig(transport.TLSOptions{}, "127.0.0.1") // system roots
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startRelay(t, "tcp", plain, func(o *RelayOptions) {
+		o.TLSClient = toTarget
+		o.UI = ui.New(o.UI.Writer(), 0)
+	})
+	c, err := net.Dial("tcp", r.addr)
+	if err == nil {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		var b []byte
+		if b, err = io.ReadAll(c); len(b) != 0 {
+			t.Fatalf("client got %q", b)
+		}
+	}
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("client: %v; want a reset", err)
+	}
+	r.stop()
+	if want := "unknown authority"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr.String())
 	}
 }

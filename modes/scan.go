@@ -102,51 +102,10 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddr(o.Host, addr),
 			len(o.Ports), o.Network, workers, timeout)
 	}
-	probe := transport.ProbeTCP
-	if o.Network == "udp" {
-		probe = transport.ProbeUDP
-	}
-	popts := transport.ProbeOptions{Source: src, Timeout: timeout}
-
-	type outcome struct {
-		i   int
-		res transport.ProbeResult
-		err error
-	}
+	r := scanReport{o: o, addr: addr, start: time.Now()}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	jobs := make(chan int)
-	outcomes := make(chan outcome, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				res, err := probe(sctx, netip.AddrPortFrom(addr, uint16(o.Ports[i])), popts)
-				outcomes <- outcome{i, res, err}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for i := range o.Ports {
-			if i > 0 && o.Interval > 0 && !sleepCtx(sctx, o.Interval) {
-				return
-			}
-			select {
-			case jobs <- i:
-			case <-sctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(outcomes)
-	}()
-
-	r := scanReport{o: o, addr: addr, start: time.Now(), timeout: timeout}
+	outcomes := probeAll(sctx, o, addr, workers, transport.ProbeOptions{Source: src, Timeout: timeout})
 	results := make([]transport.ProbeResult, len(o.Ports))
 	known := make([]bool, len(o.Ports))
 	next := 0 // the first port not yet reported
@@ -188,12 +147,61 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 	return nil
 }
 
+// portOutcome is what the probe of o.Ports[i] found, or why it could not
+// be made.
+type portOutcome struct {
+	i   int
+	res transport.ProbeResult
+	err error
+}
+
+// probeAll probes every port of o.Ports on addr with workers goroutines,
+// starting the probes in port order (o.Interval apart, if set), and
+// sends each outcome as it comes. The channel is closed once every
+// worker is done, which happens soon after ctx ends.
+func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int, popts transport.ProbeOptions) <-chan portOutcome {
+	probe := transport.ProbeTCP
+	if o.Network == "udp" {
+		probe = transport.ProbeUDP
+	}
+	jobs := make(chan int)
+	outcomes := make(chan portOutcome, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(o.Ports[i])), popts)
+				outcomes <- portOutcome{i, res, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range o.Ports {
+			if i > 0 && o.Interval > 0 && !sleepCtx(ctx, o.Interval) {
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(outcomes)
+	}()
+	return outcomes
+}
+
 // scanReport writes what a scan found, in the style asked for.
 type scanReport struct {
 	o       *ScanOptions
 	addr    netip.Addr
 	start   time.Time
-	timeout time.Duration
 	counts  map[transport.PortState]int
 	scanned int
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -243,6 +244,21 @@ func checkFields(t *testing.T, m map[string]any, fields map[string]string) {
 		}
 	}
 }
+
+// A reader of --json that goes away (sonde scan --json ... | head -1) ends
+// the scan quietly, as it ends cat.
+func TestScanStdoutClosed(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", JSON: true, Stdout: closedPipe{},
+		UI: ui.New(&lineHook{}, 0), Ports: []int{int(porttest.ClosedPort(t).Port())}}
+	if err := Scan(context.Background(), o); err != nil {
+		t.Errorf("scan --json into a closed pipe: %v, want nil", err)
+	}
+}
+
+type closedPipe struct{}
+
+func (closedPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
 
 func TestScanSourceOfOtherFamily(t *testing.T) {
 	_, _, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.Source = "::1" }, porttest.ClosedPort(t))

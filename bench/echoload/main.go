@@ -12,11 +12,12 @@
 // It prints one line of key=value pairs on stdout:
 //
 //	conns=1000 rounds=200 size=64 roundtrips=200000 errors=0 conn_errors=0
-//	setup_s=0.412 elapsed_s=3.412 rtps=58616 p50_us=14012 p99_us=40117 max_us=91220
+//	bad=0 setup_s=0.412 elapsed_s=3.412 rtps=58616 p50_us=14012 p99_us=40117 max_us=91220
 //
 // roundtrips counts the timed round trips that completed and checked out;
 // errors counts failed round trips (I/O errors, timeouts, wrong bytes) and
-// conn_errors connections that could not be opened or failed their warm-up.
+// conn_errors connections that could not be opened or failed their warm-up;
+// bad counts the round trips, warm-up included, whose reply had wrong bytes.
 // setup_s is the time taken to open and warm up every connection, elapsed_s
 // the time of the timed loops (from their common start to the last one's
 // end); rtps = roundtrips / elapsed_s.
@@ -69,7 +70,7 @@ func main() {
 	}
 	began := time.Now()
 	deadline := began.Add(*timeout)
-	l := &load{addr: *addr, size: *size, rounds: *rounds, deadline: deadline}
+	l := &load{}
 
 	// Open every connection, at most -ramp attempts at once, and do one
 	// checked warm-up round trip on each.
@@ -116,7 +117,7 @@ func main() {
 				c.Close()
 			}
 		}
-		fmt.Printf("conns=%d open=%d conn_errors=%d setup_s=%.3f idle_s=%.1f\n", *conns, open, l.connErrs.Load(), setup.Seconds(), idle.Seconds())
+		fmt.Printf("conns=%d open=%d conn_errors=%d bad=%d setup_s=%.3f idle_s=%.1f\n", *conns, open, l.connErrs.Load(), l.bad.Load(), setup.Seconds(), idle.Seconds())
 		l.reportFirstErr()
 		if l.connErrs.Load() > 0 {
 			os.Exit(1)
@@ -168,8 +169,8 @@ func main() {
 		i = max(0, min(i, len(all)-1))
 		return float64(all[i]) / 1e3
 	}
-	fmt.Printf("conns=%d rounds=%d size=%d roundtrips=%d errors=%d conn_errors=%d setup_s=%.3f elapsed_s=%.3f rtps=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f\n",
-		*conns, *rounds, *size, len(all), l.errs.Load(), l.connErrs.Load(), setup.Seconds(), elapsed.Seconds(),
+	fmt.Printf("conns=%d rounds=%d size=%d roundtrips=%d errors=%d conn_errors=%d bad=%d setup_s=%.3f elapsed_s=%.3f rtps=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f\n",
+		*conns, *rounds, *size, len(all), l.errs.Load(), l.connErrs.Load(), l.bad.Load(), setup.Seconds(), elapsed.Seconds(),
 		float64(len(all))/elapsed.Seconds(), pct(0.50), pct(0.99), pct(1.0))
 	l.reportFirstErr()
 	if l.errs.Load() > 0 || l.connErrs.Load() > 0 {
@@ -178,19 +179,19 @@ func main() {
 }
 
 type load struct {
-	addr     string
-	size     int
-	rounds   int
-	deadline time.Time
 	errs     atomic.Int64 // failed timed round trips
 	connErrs atomic.Int64 // connections not opened or failed warm-up
 	errOnce  sync.Once
 	firstErr error
 	nErrs    atomic.Int64
+	bad      atomic.Int64 // replies with wrong bytes
 }
 
 func (l *load) noteErr(err error) {
 	l.nErrs.Add(1)
+	if errors.Is(err, errVerify) {
+		l.bad.Add(1)
+	}
 	l.errOnce.Do(func() { l.firstErr = err })
 }
 
@@ -243,11 +244,13 @@ func roundTrip(c net.Conn, conn, round int, out, in []byte) error {
 	}
 	for i := range in {
 		if in[i] != out[i] {
-			return fmt.Errorf("verification: byte %d is %#02x, sent %#02x", i, in[i], out[i])
+			return fmt.Errorf("%w: byte %d is %#02x, sent %#02x", errVerify, i, in[i], out[i])
 		}
 	}
 	return nil
 }
+
+var errVerify = errors.New("verification failed")
 
 func fill(p []byte, conn, round int) {
 	x := uint32(conn)*2654435761 ^ uint32(round+1)*40503

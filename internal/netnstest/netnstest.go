@@ -5,10 +5,10 @@
 //
 // Private re-runs the calling test in a child of the test binary started
 // with `unshare -n` (a new network namespace, which needs root), brings
-// the loopback interface up there with `ip link set lo up`, and reports
-// the child's result. Where that is impossible (not root, no unshare or
-// ip), the test is skipped with a loud message, or failed when the CI
-// environment variable is set, so CI cannot lose the coverage unnoticed.
+// the loopback interface up there, and reports the child's result. Where
+// that is impossible (not Linux, not root, no unshare), the test is
+// skipped with a loud message, or failed when the CI environment variable
+// is set, so CI cannot lose the coverage unnoticed.
 package netnstest
 
 import (
@@ -72,6 +72,9 @@ func Private(t *testing.T) bool {
 	if err != nil {
 		t.Fatalf("%s in a private network namespace: %v\n%s", t.Name(), err, out)
 	}
+	if strings.Contains(string(out), "--- SKIP: "+t.Name()) {
+		t.Skipf("skipped in its private network namespace:\n%s", out)
+	}
 	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
 		t.Fatalf("%s did not pass in its private network namespace:\n%s", t.Name(), out)
 	}
@@ -86,10 +89,8 @@ func unavailable() string {
 	case os.Geteuid() != 0:
 		return "unshare -n needs root"
 	}
-	for _, prog := range []string{"unshare", "ip"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			return prog + " is not installed"
-		}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		return "unshare is not installed (apt-get install -y util-linux)"
 	}
 	return ""
 }
@@ -111,14 +112,25 @@ func enter(t *testing.T) {
 			t.Fatalf("refusing to run: interface %s is up, this is not a fresh network namespace", ifi.Name)
 		}
 	}
-	Run(t, "ip", "link", "set", "lo", "up")
+	if err := loopbackUp(); err != nil {
+		t.Fatalf("cannot set lo up in the private network namespace: %v", err)
+	}
 }
 
-// Run runs a setup command inside the namespace (ip route ..., sysctl).
+// Run runs a setup command inside the namespace (ip route ...). A missing
+// program skips the test loudly, or fails it under CI, as a missing
+// namespace does.
 func Run(t *testing.T, name string, args ...string) {
 	t.Helper()
 	if os.Getenv(envVar) == "" {
 		t.Fatal("netnstest.Run outside a private network namespace")
+	}
+	if _, err := exec.LookPath(name); err != nil {
+		msg := "PROGRAM MISSING: " + t.Name() + " needs " + name + " (for ip: apt-get install -y iproute2)"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg + " (CI is set: this test must run there)")
+		}
+		t.Skip(msg)
 	}
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
