@@ -337,15 +337,36 @@ func freePort(t *testing.T, network string) int {
 // one in LISTEN state. Looking there, rather than dialling, does not use up
 // the single connection a one-shot listener (nc -l) accepts.
 func inetBound(network string, port int) bool {
+	return len(boundInodes(network, port)) > 0
+}
+
+// inetBoundBy tells whether the socket bound to port (see inetBound)
+// belongs to process pid: a port taken by another process in the meantime
+// must not pass for the peer's, which is about to fail to bind it.
+func inetBoundBy(pid int, network string, port int) bool {
+	for _, inode := range boundInodes(network, port) {
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		for _, fd := range fds {
+			if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && l == "socket:["+inode+"]" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// boundInodes returns the inodes of the sockets inetBound looks for.
+func boundInodes(network string, port int) []string {
 	table := map[string]string{"tcp4": "tcp", "tcp6": "tcp6", "udp4": "udp", "udp6": "udp6"}[network]
 	data, err := os.ReadFile("/proc/net/" + table)
 	if err != nil {
-		return false
+		return nil
 	}
+	var inodes []string
 	lines := strings.Split(string(data), "\n")
 	for _, line := range lines[1:] {
 		f := strings.Fields(line)
-		if len(f) < 4 {
+		if len(f) < 10 {
 			continue
 		}
 		local := f[1]
@@ -357,15 +378,16 @@ func inetBound(network string, port int) bool {
 		if strings.HasPrefix(network, "tcp") && f[3] != "0A" {
 			continue
 		}
-		return true
+		inodes = append(inodes, f[9])
 	}
-	return false
+	return inodes
 }
 
 // startPeerListener starts a peer listening on a free port and waits until
 // it is bound. The port was free when chosen but another process may take
 // it before the peer binds it; a peer that exits before binding is started
-// again on another port (a few times).
+// again on another port (a few times). The peer itself must hold the
+// socket (not a child it forks to listen).
 func startPeerListener(t *testing.T, network string, launch func(port int) *proc) (*proc, int) {
 	t.Helper()
 	const attempts = 5
@@ -373,7 +395,7 @@ func startPeerListener(t *testing.T, network string, launch func(port int) *proc
 		port := freePort(t, network)
 		p := launch(port)
 		if pollUntil(t, fmt.Sprintf("%s to listen on %s port %d", p.name, network, port), p,
-			func() bool { return inetBound(network, port) }) {
+			func() bool { return inetBoundBy(p.cmd.Process.Pid, network, port) }) {
 			return p, port
 		}
 		t.Logf("attempt %d: %s exited before listening on port %d; stderr:\n%s", i, p.name, port, p.stderr.String())

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"golang.org/x/net/nettest"
 
 	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
@@ -323,4 +324,48 @@ func TestExecStartFailure(t *testing.T) {
 	if x := transport.Explain(err); x.Usage || !strings.HasPrefix(x.Msg, "cannot run /nonexistent/prog") {
 		t.Errorf("explained as %+v", x)
 	}
+}
+
+// TestExecConnIsAConn: the wrapper that watches for the peer's EOF behaves
+// as a net.Conn in every respect (deadlines, close, concurrency), and
+// tells of EOF once the peer closes.
+func TestExecConnIsAConn(t *testing.T) {
+	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
+		ln, err := nettest.NewLocalListener("tcp")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, _ := ln.Accept()
+			accepted <- c
+		}()
+		d, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		a := <-accepted
+		if a == nil {
+			d.Close()
+			return nil, nil, nil, errors.New("accept failed")
+		}
+		w := &execConn{Conn: d, onEOF: func() {}}
+		return w, a, func() { w.Close(); a.Close() }, nil
+	})
+
+	a, b := net.Pipe()
+	eof := make(chan struct{})
+	var once sync.Once
+	w := &execConn{Conn: a, onEOF: func() { once.Do(func() { close(eof) }) }}
+	b.Close()
+	if _, err := w.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read after the peer closed: %v, want EOF", err)
+	}
+	select {
+	case <-eof:
+	default:
+		t.Error("EOF was not reported")
+	}
+	w.Close()
 }

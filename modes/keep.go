@@ -21,6 +21,7 @@ import (
 // the clients (they come and go); each one ends when it closes.
 func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 	h := &hub{o: o, clients: make(map[*keepClient]struct{}), joined: make(chan struct{}, 1)}
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -33,6 +34,12 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 		conn, err := ln.Accept()
 		if err != nil {
 			h.closeAll()
+			// The caller's context first: it is cancelled before the
+			// AfterFunc that closed the listener runs, this derived one
+			// possibly after.
+			if cause := context.Cause(parent); cause != nil {
+				return cause
+			}
 			if cause := context.Cause(ctx); cause != nil {
 				if errors.Is(cause, errStdoutClosed) {
 					return nil

@@ -226,6 +226,10 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 	deadTimer := time.NewTimer(time.Hour)
 	defer deadTimer.Stop()
 	for {
+		if ctx.Err() != nil { // select picks at random among ready cases
+			s.interrupted = true
+			return
+		}
 		var sendC, deadC <-chan time.Time
 		if o.Count == 0 || len(s.probes) < o.Count {
 			sendC = sendTimer.C
@@ -472,8 +476,10 @@ type pingError struct{ msg, hint string }
 
 func (e *pingError) Error() string { return e.msg }
 
-// tcpPinger times handshakes, each in its own goroutine, so that a slow
-// probe never delays the next one.
+// tcpPinger times handshakes. Each begins on the event loop's goroutine,
+// at its time, and finishes there when the kernel answers at once (as on
+// loopback); only a handshake still in progress is waited for in a
+// goroutine of its own, so a slow probe never delays the next one.
 type tcpPinger struct {
 	ctx     context.Context
 	target  netip.AddrPort
@@ -485,27 +491,40 @@ type tcpPinger struct {
 func (p *tcpPinger) timed() bool { return false }
 
 func (p *tcpPinger) send(seq int) *pingReply {
+	res, wait, err := transport.StartProbeTCP(p.ctx, p.target, p.opts)
+	if wait == nil {
+		if err != nil && p.ctx.Err() != nil {
+			return nil // the session is over: no outcome
+		}
+		r := handshakeReply(seq, res, err)
+		return &r
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		res, err := transport.ProbeTCP(p.ctx, p.target, p.opts)
-		r := pingReply{seq: seq}
-		switch {
-		case err != nil && p.ctx.Err() != nil:
+		res, err := wait()
+		if err != nil && p.ctx.Err() != nil {
 			return // the session is over
-		case err != nil:
-			r.why = transport.Explain(err).Msg
-		case res.State == transport.Open:
-			r.ok, r.rtt = true, res.RTT
-		default:
-			r.why = res.Why
 		}
 		select {
-		case p.replies <- r:
+		case p.replies <- handshakeReply(seq, res, err):
 		case <-p.ctx.Done():
 		}
 	}()
 	return nil
+}
+
+func handshakeReply(seq int, res transport.ProbeResult, err error) pingReply {
+	r := pingReply{seq: seq}
+	switch {
+	case err != nil:
+		r.why = transport.Explain(err).Msg
+	case res.State == transport.Open:
+		r.ok, r.rtt = true, res.RTT
+	default:
+		r.why = res.Why
+	}
+	return r
 }
 
 func (p *tcpPinger) close() { p.wg.Wait() }

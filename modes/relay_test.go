@@ -149,18 +149,10 @@ func startTarget(t *testing.T, handle func(net.Conn)) string {
 
 // echoBack echoes a connection up to the client's EOF, then half-closes.
 func echoBack(c net.Conn) {
-	buf := make([]byte, 16<<10)
-	for {
-		n, err := c.Read(buf)
-		if _, werr := c.Write(buf[:n]); werr != nil {
-			return
-		}
-		if err != nil {
-			break
-		}
+	if _, err := io.Copy(c, c); err != nil {
+		return
 	}
 	c.(*net.TCPConn).CloseWrite()
-	io.Copy(io.Discard, c)
 }
 
 // randomPayload returns 1 to max pseudo-random bytes, the same for a seed.

@@ -52,29 +52,56 @@ type ProbeResult struct {
 // the probe could not be made (ctx ended, a local resource ran out); it is
 // then a *DialError, or the cause of ctx.
 func ProbeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
-	if err := context.Cause(ctx); err != nil {
-		return ProbeResult{}, err
+	res, wait, err := StartProbeTCP(ctx, addr, o)
+	if wait != nil {
+		return wait()
 	}
-	var (
-		res ProbeResult
-		err error
-	)
+	return res, err
+}
+
+// StartProbeTCP begins ProbeTCP and finishes it at once when the kernel
+// has already answered, as it does on loopback; otherwise it returns
+// wait, which blocks until the answer or the timeout. A caller that times
+// probes on a schedule can so begin each one on its own goroutine and hand
+// only the waiting to another: a goroutine started for the probe may run
+// on a CPU just woken from idle, and that adds tens of microseconds to a
+// loopback handshake.
+func StartProbeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (res ProbeResult, wait func() (ProbeResult, error), err error) {
+	if err := context.Cause(ctx); err != nil {
+		return ProbeResult{}, nil, err
+	}
 	// A fresh ephemeral port can still collide (EADDRNOTAVAIL) under
 	// heavy load; Go's own dialer retries those too.
 	for range 3 {
-		res, err = probeTCP(ctx, addr, o)
+		res, wait, err = startTCP(ctx, addr, o)
 		if err == nil || !errors.Is(err, syscall.EADDRNOTAVAIL) {
 			break
 		}
 	}
 	if err != nil {
-		if cause := context.Cause(ctx); cause != nil {
-			return ProbeResult{}, cause
-		}
-		return ProbeResult{}, &DialError{Network: "tcp", Target: addr.String(),
-			Attempts: []Attempt{{Addr: addr.String(), Err: err}}, Timeout: o.Timeout}
+		return ProbeResult{}, nil, probeError(ctx, "tcp", addr, o, err)
 	}
-	return res, nil
+	if wait != nil {
+		inner := wait
+		wait = func() (ProbeResult, error) {
+			res, err := inner()
+			if err != nil {
+				return ProbeResult{}, probeError(ctx, "tcp", addr, o, err)
+			}
+			return res, nil
+		}
+	}
+	return res, wait, nil
+}
+
+// probeError is what a probe that could not be made returns: the cause of
+// ctx if it ended, else a *DialError that Explain words.
+func probeError(ctx context.Context, network string, addr netip.AddrPort, o ProbeOptions, err error) error {
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return &DialError{Network: network, Target: addr.String(),
+		Attempts: []Attempt{{Addr: addr.String(), Err: err}}, Timeout: o.Timeout}
 }
 
 // probeTCPDial is the portable probe: Go's dialer, timed from the moment
@@ -157,8 +184,7 @@ func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 		return ProbeResult{State: Filtered, Why: why}, nil // no route: the kernel says so at connect
 	}
 	if err != nil {
-		return ProbeResult{}, &DialError{Network: "udp", Target: addr.String(),
-			Attempts: []Attempt{{Addr: addr.String(), Err: err}}, Timeout: o.Timeout}
+		return ProbeResult{}, probeError(ctx, "udp", addr, o, err)
 	}
 	defer c.Close()
 	if IsSelfConnect(c) {
@@ -188,8 +214,7 @@ func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 		why, _ := reason(err, o.Timeout)
 		return ProbeResult{State: Filtered, RTT: rtt, Why: why}, nil
 	}
-	return ProbeResult{}, &DialError{Network: "udp", Target: addr.String(),
-		Attempts: []Attempt{{Addr: addr.String(), Err: err}}, Timeout: o.Timeout}
+	return ProbeResult{}, probeError(ctx, "udp", addr, o, err)
 }
 
 // IsSelfConnect tells whether c is connected to itself: its local and

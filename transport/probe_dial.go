@@ -7,6 +7,7 @@ import (
 	"net/netip"
 )
 
-func probeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
-	return probeTCPDial(ctx, addr, o)
+// startTCP leaves the whole probe to Go's dialer, which waits.
+func startTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, func() (ProbeResult, error), error) {
+	return ProbeResult{}, func() (ProbeResult, error) { return probeTCPDial(ctx, addr, o) }, nil
 }

@@ -10,25 +10,26 @@ import (
 	"time"
 )
 
-// probeTCP is the Linux probe: a non-blocking socket of its own, so that a
+// startTCP is the Linux probe: a non-blocking socket of its own, so that a
 // connect the kernel completes at once (loopback: a refusal within the
 // connect call, a handshake by the time it returns) costs a few system
 // calls and never touches the network poller. Only a connect still in
-// progress is handed to the poller, with the timeout as its deadline.
-// Timing starts just before connect(2) and stops when the outcome is seen.
-func probeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
+// progress is left to wait, which hands it to the poller with the timeout
+// as its deadline. Timing starts just before connect(2) and stops when the
+// outcome is seen.
+func startTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, func() (ProbeResult, error), error) {
 	family := syscall.AF_INET
 	if addr.Addr().Is6() {
 		family = syscall.AF_INET6
 	}
 	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return ProbeResult{}, os.NewSyscallError("socket", err)
+		return ProbeResult{}, nil, os.NewSyscallError("socket", err)
 	}
 	if o.Source.IsValid() {
 		if err := syscall.Bind(fd, sockaddr(netip.AddrPortFrom(o.Source, 0))); err != nil {
 			syscall.Close(fd)
-			return ProbeResult{}, os.NewSyscallError("bind", err)
+			return ProbeResult{}, nil, os.NewSyscallError("bind", err)
 		}
 	}
 	start := time.Now()
@@ -37,9 +38,10 @@ func probeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 		rtt := time.Since(start)
 		defer syscall.Close(fd)
 		if err != nil {
-			return classifyConnect(os.NewSyscallError("connect", err), rtt, o.Timeout)
+			res, err := classifyConnect(os.NewSyscallError("connect", err), rtt, o.Timeout)
+			return res, nil, err
 		}
-		return connected(fd, rtt), nil
+		return connected(fd, rtt), nil, nil
 	}
 
 	// In progress. On loopback the handshake has usually finished by now
@@ -49,13 +51,17 @@ func probeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 		rtt := time.Since(start)
 		defer syscall.Close(fd)
 		if connErr != nil {
-			return classifyConnect(connErr, rtt, o.Timeout)
+			res, err := classifyConnect(connErr, rtt, o.Timeout)
+			return res, nil, err
 		}
-		return connected(fd, rtt), nil
+		return connected(fd, rtt), nil, nil
 	}
+	return ProbeResult{}, func() (ProbeResult, error) { return waitConnect(ctx, fd, addr, start, o) }, nil
+}
 
-	// Still in progress: wait for the socket to become writable, as the
-	// net package does, then read the outcome from SO_ERROR.
+// waitConnect waits for a connect in progress on fd to finish, as the net
+// package does: until the socket is writable, then SO_ERROR tells how.
+func waitConnect(ctx context.Context, fd int, addr netip.AddrPort, start time.Time, o ProbeOptions) (ProbeResult, error) {
 	f := os.NewFile(uintptr(fd), "probe "+addr.String()) // owns fd from now on
 	defer f.Close()
 	rc, err := f.SyscallConn()

@@ -428,3 +428,15 @@ func TestDialProxyInputErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainProxyUnreachableName: a proxy name that does not resolve is
+// explained as a resolver failure, of the proxy.
+func TestExplainProxyUnreachableName(t *testing.T) {
+	err := &ProxyError{Proxy: "proxy.example:1080", Target: "example.com:80", Unreachable: true,
+		Err: &ResolveError{Host: "proxy.example", Err: &net.DNSError{Err: "no such host", Name: "proxy.example", IsNotFound: true}}}
+	x := explain(t, err)
+	if want := "cannot resolve proxy proxy.example: no such host"; x.Msg != want {
+		t.Errorf("message %q, want %q", x.Msg, want)
+	}
+	wantContains(t, "hint", x.Hint, "check the proxy address given with -x")
+}
