@@ -125,16 +125,21 @@ S=$(tr ' ' '\n' <<<"${times[sonde]}" | grep . | median)
 N=$(tr ' ' '\n' <<<"${times[nmap]}" | grep . | median)
 SC=$(tr ' ' '\n' <<<"${cpus[sonde]}" | grep . | median)
 NC=$(tr ' ' '\n' <<<"${cpus[nmap]}" | grep . | median)
+# The best round of each tool is the nearest to an idle machine.
+SB=$(tr ' ' '\n' <<<"${times[sonde]}" | grep . | sort -g | head -1)
+NB=$(tr ' ' '\n' <<<"${times[nmap]}" | grep . | sort -g | head -1)
 ratio=$(awk -v s="$S" -v n="$N" 'BEGIN {printf "%.2f", n / s}')
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 2) ? "PASS" : "MISS"}')
 same=$([[ $mismatch == 0 ]] && echo "yes, every run" || echo "NO")
 echo "results (medians of $ROUNDS rounds, wall time of the whole command):"
-echo "| tool | full scan, wall (ms) | CPU, user + system (ms) | open ports reported | exactly the listeners |"
-echo "|---|---|---|---|---|"
-echo "| sonde scan | $S | $SC | $want | $same |"
-echo "| nmap -sT -T5 | $N | $NC | $want | $same |"
+echo "| tool | full scan, wall (ms) | best round (ms) | CPU, user + system (ms) | open ports reported | exactly the listeners |"
+echo "|---|---|---|---|---|---|"
+echo "| sonde scan | $S | $SB | $SC | $want | $same |"
+echo "| nmap -sT -T5 | $N | $NB | $NC | $want | $same |"
 echo
-echo "nmap / sonde, wall time: $ratio (target >= 2: **$verdict**); CPU time: $(awk -v s="$SC" -v n="$NC" 'BEGIN {printf "%.2f", n / s}')"
+echo "nmap / sonde, median wall time: $ratio (target >= 2: **$verdict**);" \
+	"best rounds: $(awk -v s="$SB" -v n="$NB" 'BEGIN {printf "%.2f", n / s}');" \
+	"CPU time: $(awk -v s="$SC" -v n="$NC" 'BEGIN {printf "%.2f", n / s}')"
 
 # Reference: nc.openbsd -z, one run, to show what self-connections do to a
 # scanner that does not check for them.

@@ -299,10 +299,12 @@ func (s *pingSession) handle(r pingReply) bool {
 		return false
 	}
 	if r.refused {
-		// An ICMP error names no probe: it answers the oldest one waiting.
+		// An ICMP error names no probe, and a socket keeps only the last
+		// one: errors for several datagrams may come as one. Nothing
+		// listens on the port, so every probe waiting is answered.
 		for _, seq := range s.pending {
-			if !s.probes[seq-1].decided {
-				return s.decide(seq, false, 0, "ICMP port unreachable (nothing listens on that UDP port)")
+			if !s.probes[seq-1].decided && !s.decide(seq, false, 0, "ICMP port unreachable (nothing listens on that UDP port)") {
+				return false
 			}
 		}
 		return true

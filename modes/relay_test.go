@@ -366,6 +366,11 @@ func TestRelayPassesResetOn(t *testing.T) {
 			if !errors.Is(err, syscall.ECONNRESET) {
 				t.Fatalf("client read: %v, want a connection reset", err)
 			}
+			// The client may see the reset before the relay has logged the
+			// connection: wait (bounded) for its summary before stopping.
+			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.stderr.String(), "conn 1 ") && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
 			r.stop()
 			if !strings.Contains(r.stderr.String(), tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr.String())
