@@ -46,6 +46,8 @@ const (
 
 const shortUsage = `usage: sonde [flags] HOST PORT            connect (TCP; -u UDP; -U PATH for Unix)
        sonde -l [flags] [HOST] PORT       listen  (also: sonde -lvnp PORT)
+       sonde -z HOST PORTS                netcat-style scan (sonde scan for the full report)
+       sonde echo|scan|ping|wait|relay    the other modes; sonde MODE --help for each
 
 examples:
   sonde example.com 80                    talk to a port by hand
