@@ -19,13 +19,8 @@
 package interop
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -35,7 +30,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/sondeproject/sonde/internal/proctest"
 )
 
 // sondeBin is the sonde binary under test, built once by TestMain.
@@ -51,24 +47,7 @@ func TestMain(m *testing.M) {
 	if !parallelGiven {
 		flag.Set("test.parallel", "16")
 	}
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "sonde-interop-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "interop:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	sondeBin = filepath.Join(dir, "sonde")
-	build := exec.Command("go", "build", "-o", sondeBin, "github.com/sondeproject/sonde")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "interop: cannot build sonde: %v\n", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(proctest.MainWithSonde(m, &sondeBin))
 }
 
 // peerPackages names the Debian/Ubuntu package of each peer.
@@ -96,64 +75,21 @@ func requirePeer(t *testing.T, name string) {
 	t.Skip(msg)
 }
 
-// procDeadline bounds every process a test starts. It is a guard against
-// hangs (a missing half-close, a peer that never exits), not a measurement;
-// it is generous because a loaded CI machine can be very slow.
-const procDeadline = 90 * time.Second
+// The process harness lives in internal/proctest; these short names keep
+// the tests readable.
+type (
+	proc  = proctest.Proc
+	stdio = proctest.Stdio
+)
 
-// readyTimeout bounds the polling for a listener to be ready.
-const readyTimeout = 60 * time.Second
+const procDeadline = proctest.Deadline
 
-// proc is a running process whose stdout (unless redirected) and stderr
-// are captured.
-type proc struct {
-	name    string
-	cmd     *exec.Cmd
-	stdout  *syncBuffer // nil when stdout went elsewhere
-	stderr  *syncBuffer
-	done    chan struct{} // closed once the process has been waited for
-	waitErr error
-}
-
-// stdio gives a process its stdin (nil: /dev/null) and stdout (nil: captured).
-type stdio struct {
-	stdin  io.Reader
-	stdout io.Writer
-}
-
-// start runs name with args. The process is killed at its deadline or when
-// the test ends, whichever comes first, and always waited for.
-func start(t *testing.T, s stdio, name string, args ...string) *proc {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), procDeadline)
-	cmd := exec.CommandContext(ctx, name, args...)
-	// Without this, a grandchild holding stdout open (socat's EXEC:cat)
-	// could keep Wait from returning after the kill.
-	cmd.WaitDelay = 2 * time.Second
-	p := &proc{name: filepath.Base(name), cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdin = s.stdin
-	if s.stdout != nil {
-		cmd.Stdout = s.stdout
-	} else {
-		p.stdout = &syncBuffer{}
-		cmd.Stdout = p.stdout
-	}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("cannot start %s: %v", name, err)
-	}
-	t.Logf("started %s %s", p.name, strings.Join(args, " "))
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-p.done
-	})
-	return p
-}
+var (
+	start         = proctest.Start
+	pollUntil     = proctest.PollUntil
+	randomPayload = proctest.RandomPayload
+	sameBytes     = proctest.SameBytes
+)
 
 // sonde starts the sonde binary under test.
 func sonde(t *testing.T, s stdio, args ...string) *proc {
@@ -161,123 +97,21 @@ func sonde(t *testing.T, s stdio, args ...string) *proc {
 	return start(t, s, sondeBin, args...)
 }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits for the process to end on its own and returns its exit code.
-// A process killed at its deadline fails the test.
-func (p *proc) wait(t *testing.T) int {
-	t.Helper()
-	<-p.done
-	code := p.cmd.ProcessState.ExitCode()
-	if code == -1 {
-		t.Fatalf("%s did not end on its own within %s and was killed (%v)\nstderr:\n%s",
-			p.name, procDeadline, p.waitErr, p.stderr.String())
-	}
-	return code
-}
-
-// expectExit waits for the process and checks its exit code.
-func (p *proc) expectExit(t *testing.T, want int) {
-	t.Helper()
-	if got := p.wait(t); got != want {
-		t.Errorf("%s exited %d, want %d\nstderr:\n%s", p.name, got, want, p.stderr.String())
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe to poll while a process writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *syncBuffer) String() string { return string(b.Bytes()) }
-
-// pollUntil calls cond every 10 ms until it returns true. It returns false
-// if p (when not nil) exits first, and fails the test after readyTimeout.
-func pollUntil(t *testing.T, what string, p *proc, cond func() bool) bool {
-	t.Helper()
-	deadline := time.Now().Add(readyTimeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if cond() {
-			return true
-		}
-		if p != nil && p.exited() {
-			if cond() {
-				return true
-			}
-			return false
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", readyTimeout, what)
-		}
-		<-tick.C
-	}
-}
-
-var sondeListeningRE = regexp.MustCompile(`sonde: listening on (\S+) \(`)
-
-// listenAddr waits for sonde's "listening on ADDR" line (printed even
-// without -v when port 0 was asked) and returns the host and port.
-func (p *proc) listenAddr(t *testing.T) (host string, port int) {
-	t.Helper()
-	var addr string
-	ok := pollUntil(t, "sonde to report its listening address", p, func() bool {
-		m := sondeListeningRE.FindStringSubmatch(p.stderr.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	})
-	if !ok {
-		t.Fatalf("sonde exited before listening (exit %d)\nstderr:\n%s", p.cmd.ProcessState.ExitCode(), p.stderr.String())
-	}
-	host, portStr, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatalf("sonde reported a bad listening address %q: %v", addr, err)
-	}
-	port, err = strconv.Atoi(portStr)
-	if err != nil || port <= 0 {
-		t.Fatalf("sonde reported a bad port in %q", addr)
-	}
-	return host, port
-}
-
 var printedPortRE = regexp.MustCompile(`listening on port ?: (\d+)`)
 
 // printedPort waits for a Python server in testdata to print its port.
-func (p *proc) printedPort(t *testing.T) int {
+func printedPort(t *testing.T, p *proc) int {
 	t.Helper()
 	var port int
-	ok := pollUntil(t, p.name+" to print its port", p, func() bool {
-		m := printedPortRE.FindStringSubmatch(p.stdout.String())
+	ok := pollUntil(t, p.Name+" to print its port", p, func() bool {
+		m := printedPortRE.FindStringSubmatch(p.Stdout.String())
 		if m != nil {
 			port, _ = strconv.Atoi(m[1])
 		}
 		return m != nil
 	})
 	if !ok {
-		t.Fatalf("%s exited before listening\nstdout:\n%s\nstderr:\n%s", p.name, p.stdout.String(), p.stderr.String())
+		t.Fatalf("%s exited before listening\nstdout:\n%s\nstderr:\n%s", p.Name, p.Stdout.String(), p.Stderr.String())
 	}
 	return port
 }
@@ -394,11 +228,11 @@ func startPeerListener(t *testing.T, network string, launch func(port int) *proc
 	for i := 1; i <= attempts; i++ {
 		port := freePort(t, network)
 		p := launch(port)
-		if pollUntil(t, fmt.Sprintf("%s to listen on %s port %d", p.name, network, port), p,
-			func() bool { return inetBoundBy(p.cmd.Process.Pid, network, port) }) {
+		if pollUntil(t, fmt.Sprintf("%s to listen on %s port %d", p.Name, network, port), p,
+			func() bool { return inetBoundBy(p.Cmd.Process.Pid, network, port) }) {
 			return p, port
 		}
-		t.Logf("attempt %d: %s exited before listening on port %d; stderr:\n%s", i, p.name, port, p.stderr.String())
+		t.Logf("attempt %d: %s exited before listening on port %d; stderr:\n%s", i, p.Name, port, p.Stderr.String())
 	}
 	t.Fatalf("no peer listener after %d attempts", attempts)
 	return nil, 0
@@ -430,8 +264,8 @@ func unixBound(path string, stream bool) bool {
 // waitUnix waits until p is bound to the Unix socket path.
 func waitUnix(t *testing.T, p *proc, path string, stream bool) {
 	t.Helper()
-	if !pollUntil(t, p.name+" to bind "+path, p, func() bool { return unixBound(path, stream) }) {
-		t.Fatalf("%s exited before binding %s\nstderr:\n%s", p.name, path, p.stderr.String())
+	if !pollUntil(t, p.Name+" to bind "+path, p, func() bool { return unixBound(path, stream) }) {
+		t.Fatalf("%s exited before binding %s\nstderr:\n%s", p.Name, path, p.Stderr.String())
 	}
 }
 
@@ -445,16 +279,6 @@ func sockDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
-}
-
-// randomPayload returns n random bytes.
-func randomPayload(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // dataFile writes data to a file and returns it opened for reading, to be a
@@ -495,25 +319,6 @@ func (o outFile) contents(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// sameBytes compares two byte streams exactly; for large ones it reports
-// sizes, hashes and the first difference rather than the data.
-func sameBytes(t *testing.T, what string, got, want []byte) {
-	t.Helper()
-	if bytes.Equal(got, want) {
-		return
-	}
-	if len(got) <= 256 && len(want) <= 256 {
-		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
-		return
-	}
-	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
-		i++
-	}
-	t.Errorf("%s: got %d bytes (sha256 %x), want %d bytes (sha256 %x); first difference at offset %d",
-		what, len(got), sha256.Sum256(got), len(want), sha256.Sum256(want), i)
 }
 
 // requireIPv6Loopback skips the test, loudly, when ::1 is not configured.

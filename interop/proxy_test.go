@@ -85,8 +85,8 @@ func TestProxyNcatHTTP(t *testing.T) {
 			proxy := net.JoinHostPort("127.0.0.1", strconv.Itoa(ncatHTTPProxy(t, tt.auth)))
 			out := newOutFile(t)
 			args := append([]string{"-d", "-X", "connect", "-x", proxy}, tt.args...)
-			s := sonde(t, stdio{stdout: out}, append(args, tt.host, strconv.Itoa(port))...)
-			s.expectExit(t, 0)
+			s := sonde(t, stdio{Stdout: out}, append(args, tt.host, strconv.Itoa(port))...)
+			s.ExpectExit(t, 0)
 			sameBytes(t, "sonde stdout (sent by the target through ncat's proxy)", out.contents(t), download)
 		})
 		t.Run(tt.name+"-upload", func(t *testing.T) {
@@ -94,8 +94,8 @@ func TestProxyNcatHTTP(t *testing.T) {
 			port, uploads := target(t, nil)
 			proxy := net.JoinHostPort("127.0.0.1", strconv.Itoa(ncatHTTPProxy(t, tt.auth)))
 			args := append([]string{"-X", "connect", "-x", proxy}, tt.args...)
-			s := sonde(t, stdio{stdin: dataFile(t, upload)}, append(args, tt.host, strconv.Itoa(port))...)
-			s.expectExit(t, 0)
+			s := sonde(t, stdio{Stdin: dataFile(t, upload)}, append(args, tt.host, strconv.Itoa(port))...)
+			s.ExpectExit(t, 0)
 			select {
 			case got := <-uploads:
 				sameBytes(t, "what the target received through ncat's proxy", got, upload)
@@ -132,13 +132,13 @@ func TestProxyNcatHTTPRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			proxy := net.JoinHostPort("127.0.0.1", strconv.Itoa(ncatHTTPProxy(t, tt.auth)))
-			s := sonde(t, stdio{stdin: strings.NewReader("never sent\n")},
+			s := sonde(t, stdio{Stdin: strings.NewReader("never sent\n")},
 				append([]string{"-X", "connect", "-x", proxy}, tt.args...)...)
-			s.expectExit(t, 1)
-			if out := s.stdout.String(); out != "" {
+			s.ExpectExit(t, 1)
+			if out := s.Stdout.String(); out != "" {
 				t.Errorf("stdout %q, want nothing", out)
 			}
-			stderr := s.stderr.String()
+			stderr := s.Stderr.String()
 			wantMsg := "sonde: cannot connect to 127.0.0.1:" + tt.args[len(tt.args)-1] + " through proxy " + proxy + ": " + tt.msg
 			if !strings.Contains(stderr, wantMsg) {
 				t.Errorf("stderr lacks %q:\n%s", wantMsg, stderr)

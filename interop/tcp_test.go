@@ -43,13 +43,13 @@ func TestTCPConnectToPeer(t *testing.T) {
 			t.Parallel()
 			requirePeer(t, peer.program)
 			listener, port := startPeerListener(t, "tcp4", func(port int) *proc {
-				return start(t, stdio{stdin: dataFile(t, []byte(reply))}, peer.program, peer.args(port)...)
+				return start(t, stdio{Stdin: dataFile(t, []byte(reply))}, peer.program, peer.args(port)...)
 			})
-			s := sonde(t, stdio{stdin: strings.NewReader(sent)}, "127.0.0.1", strconv.Itoa(port))
-			s.expectExit(t, 0)
-			sameBytes(t, "sonde stdout (what the peer sent)", s.stdout.Bytes(), []byte(reply))
-			listener.expectExit(t, 0)
-			sameBytes(t, peer.name+" stdout (what sonde sent)", listener.stdout.Bytes(), []byte(sent))
+			s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "127.0.0.1", strconv.Itoa(port))
+			s.ExpectExit(t, 0)
+			sameBytes(t, "sonde stdout (what the peer sent)", s.Stdout.Bytes(), []byte(reply))
+			listener.ExpectExit(t, 0)
+			sameBytes(t, peer.name+" stdout (what sonde sent)", listener.Stdout.Bytes(), []byte(sent))
 		})
 	}
 
@@ -64,20 +64,20 @@ func TestTCPConnectToPeer(t *testing.T) {
 				fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr", port), "EXEC:cat")
 		})
 		out := newOutFile(t)
-		s := sonde(t, stdio{stdin: dataFile(t, payload), stdout: out}, "127.0.0.1", strconv.Itoa(port))
-		s.expectExit(t, 0)
+		s := sonde(t, stdio{Stdin: dataFile(t, payload), Stdout: out}, "127.0.0.1", strconv.Itoa(port))
+		s.ExpectExit(t, 0)
 		sameBytes(t, "sonde stdout (echoed by socat EXEC:cat)", out.contents(t), payload)
 	})
 
 	t.Run("python-seed-server", func(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "tcp_server.py")
-		port := server.printedPort(t)
-		s := sonde(t, stdio{stdin: strings.NewReader("Hello TCP Server")}, "127.0.0.1", strconv.Itoa(port))
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Echo: Hello TCP Server."))
-		server.expectExit(t, 0)
-		if got := server.stdout.String(); !strings.Contains(got, "Recieved:  Hello TCP Server\n") {
+		port := printedPort(t, server)
+		s := sonde(t, stdio{Stdin: strings.NewReader("Hello TCP Server")}, "127.0.0.1", strconv.Itoa(port))
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Echo: Hello TCP Server."))
+		server.ExpectExit(t, 0)
+		if got := server.Stdout.String(); !strings.Contains(got, "Recieved:  Hello TCP Server\n") {
 			t.Errorf("the seed server did not receive sonde's message; its stdout:\n%s", got)
 		}
 	})
@@ -109,11 +109,11 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 			t.Parallel()
 			requirePeer(t, snd.program)
 			out := newOutFile(t)
-			s := sonde(t, stdio{stdout: out}, "-l", "127.0.0.1", "0")
-			_, port := s.listenAddr(t)
-			peer := start(t, stdio{stdin: dataFile(t, payload)}, snd.program, snd.args(port)...)
-			peer.expectExit(t, 0)
-			s.expectExit(t, 0)
+			s := sonde(t, stdio{Stdout: out}, "-l", "127.0.0.1", "0")
+			_, port := s.ListenAddr(t)
+			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(port)...)
+			peer.ExpectExit(t, 0)
+			s.ExpectExit(t, 0)
 			sameBytes(t, "sonde stdout", out.contents(t), payload)
 		})
 	}
@@ -121,13 +121,13 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 	t.Run("python-seed-client", func(t *testing.T) {
 		t.Parallel()
 		const answer = "Hello from sonde"
-		s := sonde(t, stdio{stdin: dataFile(t, []byte(answer))}, "-l", "127.0.0.1", "0")
-		_, port := s.listenAddr(t)
+		s := sonde(t, stdio{Stdin: dataFile(t, []byte(answer))}, "-l", "127.0.0.1", "0")
+		_, port := s.ListenAddr(t)
 		client := python(t, stdio{}, "tcp_client.py", strconv.Itoa(port))
-		client.expectExit(t, 0)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Hello TCP Server"))
-		sameBytes(t, "seed client stdout", client.stdout.Bytes(), []byte("Server says: "+answer+"\n"))
+		client.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Hello TCP Server"))
+		sameBytes(t, "seed client stdout", client.Stdout.Bytes(), []byte("Server says: "+answer+"\n"))
 	})
 }
 
@@ -139,17 +139,17 @@ func TestTCPHalfClose(t *testing.T) {
 	t.Parallel()
 	const request = "GET / HTTP/1.0\r\n\r\n"
 	server := python(t, stdio{}, "eof_server.py")
-	port := server.printedPort(t)
-	s := sonde(t, stdio{stdin: strings.NewReader(request)}, "127.0.0.1", strconv.Itoa(port))
-	s.expectExit(t, 0)
+	port := printedPort(t, server)
+	s := sonde(t, stdio{Stdin: strings.NewReader(request)}, "127.0.0.1", strconv.Itoa(port))
+	s.ExpectExit(t, 0)
 
 	want := []byte("HTTP/1.0 200 OK\r\nX-Request: GET / HTTP/1.0\r\n\r\n")
 	for i := range 200000 {
 		want = append(want, byte(i%251))
 	}
-	sameBytes(t, "sonde stdout (the reply)", s.stdout.Bytes(), want)
-	server.expectExit(t, 0)
-	if got, wantLog := server.stdout.String(), fmt.Sprintf("request was %d bytes\n", len(request)); !strings.HasSuffix(got, wantLog) {
+	sameBytes(t, "sonde stdout (the reply)", s.Stdout.Bytes(), want)
+	server.ExpectExit(t, 0)
+	if got, wantLog := server.Stdout.String(), fmt.Sprintf("request was %d bytes\n", len(request)); !strings.HasSuffix(got, wantLog) {
 		t.Errorf("server stdout = %q, want it to end with %q", got, wantLog)
 	}
 }
@@ -180,24 +180,24 @@ func TestTCPSlowReader(t *testing.T) {
 				t.Fatal(err)
 			}
 			args := append(append([]string{}, variant.flags...), "-l", "127.0.0.1", "0")
-			s := sonde(t, stdio{stdout: pw}, args...)
-			reader := python(t, stdio{stdin: pr}, "slow_reader.py")
+			s := sonde(t, stdio{Stdout: pw}, args...)
+			reader := python(t, stdio{Stdin: pr}, "slow_reader.py")
 			// The children hold their own copies; the reader sees EOF only
 			// once every write end is closed.
 			pw.Close()
 			pr.Close()
 
-			_, port := s.listenAddr(t)
-			nc := start(t, stdio{stdin: dataFile(t, payload)}, "nc.openbsd", "-N", "127.0.0.1", strconv.Itoa(port))
-			nc.expectExit(t, 0)
-			s.expectExit(t, 0)
-			reader.expectExit(t, 0)
-			if got := reader.stdout.String(); got != wantSum {
+			_, port := s.ListenAddr(t)
+			nc := start(t, stdio{Stdin: dataFile(t, payload)}, "nc.openbsd", "-N", "127.0.0.1", strconv.Itoa(port))
+			nc.ExpectExit(t, 0)
+			s.ExpectExit(t, 0)
+			reader.ExpectExit(t, 0)
+			if got := reader.Stdout.String(); got != wantSum {
 				t.Errorf("slow reader got %q, want %q (byte count and sha256)", got, wantSum)
 			}
 			if len(variant.flags) > 0 {
-				if want := fmt.Sprintf("received %d bytes", len(payload)); !bytes.Contains(s.stderr.Bytes(), []byte(want)) {
-					t.Errorf("sonde -v summary does not say %q; stderr:\n%s", want, s.stderr.String())
+				if want := fmt.Sprintf("received %d bytes", len(payload)); !bytes.Contains(s.Stderr.Bytes(), []byte(want)) {
+					t.Errorf("sonde -v summary does not say %q; stderr:\n%s", want, s.Stderr.String())
 				}
 			}
 		})
@@ -214,9 +214,9 @@ func TestTCPResetMidStream(t *testing.T) {
 	want := bytes.Repeat([]byte("x"), 1000)
 	checkReport := func(t *testing.T, s *proc, peerAddr string) {
 		t.Helper()
-		s.expectExit(t, 1)
-		sameBytes(t, "sonde stdout (sent before the reset)", s.stdout.Bytes(), want)
-		stderr := s.stderr.String()
+		s.ExpectExit(t, 1)
+		sameBytes(t, "sonde stdout (sent before the reset)", s.Stdout.Bytes(), want)
+		stderr := s.Stderr.String()
 		var line string
 		for l := range strings.Lines(stderr) {
 			if strings.Contains(l, "reset by peer") {
@@ -243,22 +243,22 @@ func TestTCPResetMidStream(t *testing.T) {
 		t.Run("connect-"+variant.name, func(t *testing.T) {
 			t.Parallel()
 			server := python(t, stdio{}, "reset_peer.py", "server")
-			port := server.printedPort(t)
+			port := printedPort(t, server)
 			args := append(append([]string{}, variant.flags...), "127.0.0.1", strconv.Itoa(port))
-			s := sonde(t, stdio{stdin: strings.NewReader("go\n")}, args...)
+			s := sonde(t, stdio{Stdin: strings.NewReader("go\n")}, args...)
 			checkReport(t, s, fmt.Sprintf("127.0.0.1:%d", port))
-			server.expectExit(t, 0)
+			server.ExpectExit(t, 0)
 		})
 		t.Run("listen-"+variant.name, func(t *testing.T) {
 			t.Parallel()
 			args := append(append([]string{}, variant.flags...), "-l", "127.0.0.1", "0")
-			s := sonde(t, stdio{stdin: strings.NewReader("go\n")}, args...)
-			_, port := s.listenAddr(t)
+			s := sonde(t, stdio{Stdin: strings.NewReader("go\n")}, args...)
+			_, port := s.ListenAddr(t)
 			client := python(t, stdio{}, "reset_peer.py", "client", strconv.Itoa(port))
-			client.expectExit(t, 0)
-			m := regexp.MustCompile(`local port: (\d+)`).FindStringSubmatch(client.stdout.String())
+			client.ExpectExit(t, 0)
+			m := regexp.MustCompile(`local port: (\d+)`).FindStringSubmatch(client.Stdout.String())
 			if m == nil {
-				t.Fatalf("the client did not print its port; stdout:\n%s", client.stdout.String())
+				t.Fatalf("the client did not print its port; stdout:\n%s", client.Stdout.String())
 			}
 			checkReport(t, s, "127.0.0.1:"+m[1])
 		})

@@ -182,10 +182,10 @@ func (h *heldStdin) write(t *testing.T, s string) {
 // waitStdout waits until p has written want on its stdout.
 func waitStdout(t *testing.T, p *proc, want string) {
 	t.Helper()
-	if !pollUntil(t, fmt.Sprintf("%s to print %q", p.name, want), p, func() bool {
-		return strings.Contains(p.stdout.String(), want)
+	if !pollUntil(t, fmt.Sprintf("%s to print %q", p.Name, want), p, func() bool {
+		return strings.Contains(p.Stdout.String(), want)
 	}) {
-		t.Fatalf("%s exited (%v) before printing %q\nstdout:\n%s\nstderr:\n%s", p.name, p.waitErr, want, p.stdout.String(), p.stderr.String())
+		t.Fatalf("%s exited (%v) before printing %q\nstdout:\n%s\nstderr:\n%s", p.Name, p.Cmd.ProcessState, want, p.Stdout.String(), p.Stderr.String())
 	}
 }
 
@@ -194,8 +194,8 @@ func waitStdout(t *testing.T, p *proc, want string) {
 func wantStderr(t *testing.T, p *proc, patterns ...string) {
 	t.Helper()
 	for _, pat := range patterns {
-		if !regexp.MustCompile("(?m)" + pat).MatchString(p.stderr.String()) {
-			t.Errorf("%s stderr has no line matching %s:\n%s", p.name, pat, p.stderr.String())
+		if !regexp.MustCompile("(?m)" + pat).MatchString(p.Stderr.String()) {
+			t.Errorf("%s stderr has no line matching %s:\n%s", p.Name, pat, p.Stderr.String())
 		}
 	}
 }
@@ -206,7 +206,7 @@ func opensslServer(t *testing.T, leaf tlsLeaf, stdin *heldStdin) (*proc, int) {
 	t.Helper()
 	requirePeer(t, "openssl")
 	return startPeerListener(t, "tcp4", func(port int) *proc {
-		return start(t, stdio{stdin: stdin.r}, "openssl", "s_server", "-accept", fmt.Sprintf("127.0.0.1:%d", port),
+		return start(t, stdio{Stdin: stdin.r}, "openssl", "s_server", "-accept", fmt.Sprintf("127.0.0.1:%d", port),
 			"-cert", leaf.certFile, "-key", leaf.keyFile, "-quiet")
 	})
 }
@@ -227,9 +227,9 @@ func exchange(t *testing.T, s *proc, sIn *heldStdin, peer *proc, peerIn *heldStd
 	if endPeerIn {
 		peerIn.w.Close()
 	}
-	s.expectExit(t, 0)
-	sameBytes(t, "sonde stdout (what "+peerName+" sent)", s.stdout.Bytes(), []byte(fromPeer))
-	sameBytes(t, peerName+" stdout (what sonde sent)", peer.stdout.Bytes(), []byte(fromSonde))
+	s.ExpectExit(t, 0)
+	sameBytes(t, "sonde stdout (what "+peerName+" sent)", s.Stdout.Bytes(), []byte(fromPeer))
+	sameBytes(t, peerName+" stdout (what sonde sent)", peer.Stdout.Bytes(), []byte(fromSonde))
 }
 
 // TestTLSSondeToOpenSSLServer: sonde --tls verifies openssl s_server's
@@ -244,7 +244,7 @@ func TestTLSSondeToOpenSSLServer(t *testing.T) {
 		srvIn := newHeldStdin(t)
 		srv, port := opensslServer(t, leaf, srvIn)
 		sIn := newHeldStdin(t)
-		s := sonde(t, stdio{stdin: sIn.r}, "-v", "--tls", "--ca", pki.caFile, "127.0.0.1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: sIn.r}, "-v", "--tls", "--ca", pki.caFile, "127.0.0.1", strconv.Itoa(port))
 		exchange(t, s, sIn, srv, srvIn, "s_server", false)
 		wantStderr(t, s,
 			`^sonde: TLS 1\.[23], TLS_[A-Z0-9_]+, ALPN none$`,
@@ -273,7 +273,7 @@ func TestTLSSondeToOpenSSLServer(t *testing.T) {
 		srv, port := opensslServer(t, leaf, srvIn)
 		sIn := newHeldStdin(t)
 		// No --ca: the pin alone is the trust.
-		s := sonde(t, stdio{stdin: sIn.r}, "--pin", "sha256:"+hex.EncodeToString(sum[:]), "127.0.0.1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: sIn.r}, "--pin", "sha256:"+hex.EncodeToString(sum[:]), "127.0.0.1", strconv.Itoa(port))
 		exchange(t, s, sIn, srv, srvIn, "s_server", false)
 	})
 
@@ -305,10 +305,10 @@ func TestTLSSondeToOpenSSLServer(t *testing.T) {
 			leaf := f.leaf(t)
 			_, port := opensslServer(t, leaf, newHeldStdin(t))
 			args := append(append([]string{}, f.args...), "127.0.0.1", strconv.Itoa(port))
-			s := sonde(t, stdio{stdin: strings.NewReader("hello\n")}, args...)
-			s.expectExit(t, 1)
-			if s.stdout.String() != "" {
-				t.Errorf("sonde wrote %q to stdout", s.stdout.String())
+			s := sonde(t, stdio{Stdin: strings.NewReader("hello\n")}, args...)
+			s.ExpectExit(t, 1)
+			if s.Stdout.String() != "" {
+				t.Errorf("sonde wrote %q to stdout", s.Stdout.String())
 			}
 			wantStderr(t, s, append(f.stderr(leaf), f.hintRE)...)
 		})
@@ -320,7 +320,7 @@ func TestTLSSondeToOpenSSLServer(t *testing.T) {
 		srvIn := newHeldStdin(t)
 		srv, port := opensslServer(t, leaf, srvIn)
 		sIn := newHeldStdin(t)
-		s := sonde(t, stdio{stdin: sIn.r}, "--ca", pki.caFile, "--sni", "www.other.example", "127.0.0.1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: sIn.r}, "--ca", pki.caFile, "--sni", "www.other.example", "127.0.0.1", strconv.Itoa(port))
 		exchange(t, s, sIn, srv, srvIn, "s_server", false)
 	})
 }
@@ -336,8 +336,8 @@ var (
 func ephemeralListener(t *testing.T, s stdio) (p *proc, port int, pin, fingerprint string) {
 	t.Helper()
 	p = sonde(t, s, "-l", "--tls", "127.0.0.1", "0")
-	_, port = p.listenAddr(t) // printed after the certificate lines
-	out := p.stderr.String()
+	_, port = p.ListenAddr(t) // printed after the certificate lines
+	out := p.Stderr.String()
 	pm, fm := sondePinRE.FindStringSubmatch(out), sondeFingerprintRE.FindStringSubmatch(out)
 	if pm == nil || fm == nil {
 		t.Fatalf("sonde -l --tls did not print its fingerprint and pin as expected:\n%s", out)
@@ -354,12 +354,12 @@ func TestTLSPeersConnectToSondeListener(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "openssl")
 		sIn := newHeldStdin(t)
-		s, port, _, _ := ephemeralListener(t, stdio{stdin: sIn.r})
+		s, port, _, _ := ephemeralListener(t, stdio{Stdin: sIn.r})
 		// -quiet implies -ign_eof: s_client ends when the server does.
 		cIn := newHeldStdin(t)
-		c := start(t, stdio{stdin: cIn.r}, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port), "-quiet")
+		c := start(t, stdio{Stdin: cIn.r}, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port), "-quiet")
 		exchange(t, s, sIn, c, cIn, "s_client", false)
-		c.wait(t)
+		c.Wait(t)
 	})
 
 	t.Run("python-ssl", func(t *testing.T) {
@@ -367,7 +367,7 @@ func TestTLSPeersConnectToSondeListener(t *testing.T) {
 		// prints its SHA-256, which must be the fingerprint sonde printed.
 		t.Parallel()
 		requirePeer(t, "python3")
-		s, port, _, fingerprint := ephemeralListener(t, stdio{stdin: strings.NewReader("from sonde\n")})
+		s, port, _, fingerprint := ephemeralListener(t, stdio{Stdin: strings.NewReader("from sonde\n")})
 		const client = `
 import hashlib, socket, ssl, sys
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -387,21 +387,21 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20) as ra
         sys.stdout.write(got.decode())
 `
 		py := start(t, stdio{}, pythonPath(), "-c", client, strconv.Itoa(port))
-		py.expectExit(t, 0)
-		s.expectExit(t, 0)
-		sameBytes(t, "python stdout (what sonde sent)", py.stdout.Bytes(), []byte("from sonde\n"))
-		sameBytes(t, "sonde stdout (what python sent)", s.stdout.Bytes(), []byte("from python\n"))
+		py.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "python stdout (what sonde sent)", py.Stdout.Bytes(), []byte("from sonde\n"))
+		sameBytes(t, "sonde stdout (what python sent)", s.Stdout.Bytes(), []byte("from python\n"))
 		wantStderr(t, py, `^fingerprint `+fingerprint+`$`, `^version TLSv1\.3$`)
 	})
 
 	t.Run("sonde-with-the-printed-pin", func(t *testing.T) {
 		t.Parallel()
-		l, port, pin, _ := ephemeralListener(t, stdio{stdin: strings.NewReader("from the listener\n")})
-		c := sonde(t, stdio{stdin: strings.NewReader("from the client\n")}, "-v", "--pin", pin, "127.0.0.1", strconv.Itoa(port))
-		c.expectExit(t, 0)
-		l.expectExit(t, 0)
-		sameBytes(t, "client stdout", c.stdout.Bytes(), []byte("from the listener\n"))
-		sameBytes(t, "listener stdout", l.stdout.Bytes(), []byte("from the client\n"))
+		l, port, pin, _ := ephemeralListener(t, stdio{Stdin: strings.NewReader("from the listener\n")})
+		c := sonde(t, stdio{Stdin: strings.NewReader("from the client\n")}, "-v", "--pin", pin, "127.0.0.1", strconv.Itoa(port))
+		c.ExpectExit(t, 0)
+		l.ExpectExit(t, 0)
+		sameBytes(t, "client stdout", c.Stdout.Bytes(), []byte("from the listener\n"))
+		sameBytes(t, "listener stdout", l.Stdout.Bytes(), []byte("from the client\n"))
 		wantStderr(t, c, `^sonde: TLS 1\.3, `, `^sonde: peer certificate: subject CN=sonde ephemeral certificate; `)
 	})
 
@@ -413,15 +413,15 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20) as ra
 		pki := newTLSPKI(t)
 		leaf := pki.valid(t)
 		sIn := newHeldStdin(t)
-		s := sonde(t, stdio{stdin: sIn.r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
-		_, port := s.listenAddr(t)
-		if strings.Contains(s.stderr.String(), "ephemeral") {
-			t.Errorf("sonde -l --cert/--key announced an ephemeral certificate:\n%s", s.stderr.String())
+		s := sonde(t, stdio{Stdin: sIn.r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
+		_, port := s.ListenAddr(t)
+		if strings.Contains(s.Stderr.String(), "ephemeral") {
+			t.Errorf("sonde -l --cert/--key announced an ephemeral certificate:\n%s", s.Stderr.String())
 		}
 		cIn := newHeldStdin(t)
-		c := start(t, stdio{stdin: cIn.r}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", pki.caFile, "localhost", strconv.Itoa(port))
+		c := start(t, stdio{Stdin: cIn.r}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", pki.caFile, "localhost", strconv.Itoa(port))
 		exchange(t, s, sIn, c, cIn, "ncat", true)
-		c.expectExit(t, 0)
+		c.ExpectExit(t, 0)
 	})
 
 	t.Run("ncat-ssl-verify-untrusted", func(t *testing.T) {
@@ -431,13 +431,13 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20) as ra
 		requirePeer(t, "ncat")
 		pki, other := newTLSPKI(t), newTLSPKI(t)
 		leaf := pki.valid(t)
-		s := sonde(t, stdio{stdin: newHeldStdin(t).r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
-		_, port := s.listenAddr(t)
-		c := start(t, stdio{stdin: strings.NewReader("never sent\n")}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", other.caFile, "localhost", strconv.Itoa(port))
-		if code := c.wait(t); code == 0 {
-			t.Errorf("ncat trusted a certificate of another CA; stderr:\n%s", c.stderr.String())
+		s := sonde(t, stdio{Stdin: newHeldStdin(t).r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
+		_, port := s.ListenAddr(t)
+		c := start(t, stdio{Stdin: strings.NewReader("never sent\n")}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", other.caFile, "localhost", strconv.Itoa(port))
+		if code := c.Wait(t); code == 0 {
+			t.Errorf("ncat trusted a certificate of another CA; stderr:\n%s", c.Stderr.String())
 		}
-		if got := s.stdout.String(); got != "" {
+		if got := s.Stdout.String(); got != "" {
 			t.Errorf("sonde printed %q from a client that failed verification", got)
 		}
 	})
@@ -452,7 +452,7 @@ func TestTLSSondeToNcatSSL(t *testing.T) {
 		t.Helper()
 		requirePeer(t, "ncat")
 		return startPeerListener(t, "tcp4", func(port int) *proc {
-			return start(t, stdio{stdin: stdin.r}, "ncat", "--ssl", "-l", "127.0.0.1", strconv.Itoa(port))
+			return start(t, stdio{Stdin: stdin.r}, "ncat", "--ssl", "-l", "127.0.0.1", strconv.Itoa(port))
 		})
 	}
 
@@ -461,17 +461,17 @@ func TestTLSSondeToNcatSSL(t *testing.T) {
 		nIn := newHeldStdin(t)
 		n, port := ncatListener(t, nIn)
 		sIn := newHeldStdin(t)
-		s := sonde(t, stdio{stdin: sIn.r}, "-v", "--insecure", "127.0.0.1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: sIn.r}, "-v", "--insecure", "127.0.0.1", strconv.Itoa(port))
 		exchange(t, s, sIn, n, nIn, "ncat", false)
 		wantStderr(t, s, `^sonde: peer certificate: subject CN=127\.0\.0\.1; names 127\.0\.0\.1$`)
-		n.expectExit(t, 0)
+		n.ExpectExit(t, 0)
 	})
 
 	t.Run("verified", func(t *testing.T) {
 		t.Parallel()
 		_, port := ncatListener(t, newHeldStdin(t))
-		s := sonde(t, stdio{stdin: strings.NewReader("hello\n")}, "--tls", "127.0.0.1", strconv.Itoa(port))
-		s.expectExit(t, 1)
+		s := sonde(t, stdio{Stdin: strings.NewReader("hello\n")}, "--tls", "127.0.0.1", strconv.Itoa(port))
+		s.ExpectExit(t, 1)
 		wantStderr(t, s,
 			`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is signed by an unknown authority \(issuer: CN=127\.0\.0\.1\)$`,
 			`^sonde: hint: trust its CA with --ca FILE, pin it with --pin sha256:…, or skip checks with --insecure$`)
@@ -490,10 +490,10 @@ func TestTLSPlainMismatch(t *testing.T) {
 			return start(t, stdio{}, "socat", fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", port),
 				"SYSTEM:'echo HTTP/1.1 400 Bad Request'")
 		})
-		s := sonde(t, stdio{stdin: strings.NewReader("hello\n")}, "--tls", "127.0.0.1", strconv.Itoa(port))
-		s.expectExit(t, 1)
-		if s.stdout.String() != "" {
-			t.Errorf("sonde wrote %q to stdout", s.stdout.String())
+		s := sonde(t, stdio{Stdin: strings.NewReader("hello\n")}, "--tls", "127.0.0.1", strconv.Itoa(port))
+		s.ExpectExit(t, 1)
+		if s.Stdout.String() != "" {
+			t.Errorf("sonde wrote %q to stdout", s.Stdout.String())
 		}
 		wantStderr(t, s,
 			`^sonde: TLS: 127\.0\.0\.1:\d+ did not answer with TLS; it sent "HTTP/`,
@@ -507,12 +507,12 @@ func TestTLSPlainMismatch(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "openssl")
 		s := sonde(t, stdio{}, "-l", "127.0.0.1", "0")
-		_, port := s.listenAddr(t)
-		c := start(t, stdio{stdin: newHeldStdin(t).r}, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port), "-quiet")
-		s.expectExit(t, 0)
+		_, port := s.ListenAddr(t)
+		c := start(t, stdio{Stdin: newHeldStdin(t).r}, "openssl", "s_client", "-connect", fmt.Sprintf("127.0.0.1:%d", port), "-quiet")
+		s.ExpectExit(t, 0)
 		wantStderr(t, s, `^sonde: warning: 127\.0\.0\.1:\d+ sent a TLS record: it speaks TLS; try again with --tls$`)
-		if code := c.wait(t); code == 0 {
-			t.Errorf("s_client succeeded against a plain-text listener; stderr:\n%s", c.stderr.String())
+		if code := c.Wait(t); code == 0 {
+			t.Errorf("s_client succeeded against a plain-text listener; stderr:\n%s", c.Stderr.String())
 		}
 	})
 }

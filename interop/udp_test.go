@@ -18,10 +18,10 @@ func TestUDPConnectToPeer(t *testing.T) {
 	t.Run("python-seed-server", func(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "udp_server.py")
-		port := server.printedPort(t)
-		s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Recieved you Message: hi\n"))
+		port := printedPort(t, server)
+		s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Recieved you Message: hi\n"))
 	})
 
 	echoes := []struct {
@@ -42,9 +42,9 @@ func TestUDPConnectToPeer(t *testing.T) {
 			_, port := startPeerListener(t, "udp4", func(port int) *proc {
 				return start(t, stdio{}, echo.program, echo.args(port)...)
 			})
-			s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
-			s.expectExit(t, 0)
-			sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("hi\n"))
+			s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
+			s.ExpectExit(t, 0)
+			sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hi\n"))
 		})
 	}
 
@@ -53,11 +53,11 @@ func TestUDPConnectToPeer(t *testing.T) {
 		// each way (SPEC §3: boundaries preserved up to 65,507 bytes).
 		t.Parallel()
 		server := python(t, stdio{}, "dgram_echo.py", "inet", "127.0.0.1")
-		port := server.printedPort(t)
+		port := printedPort(t, server)
 		payload := randomPayload(t, 65507)
-		s := sonde(t, stdio{stdin: dataFile(t, payload)}, "-u", "127.0.0.1", strconv.Itoa(port))
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), payload)
+		s := sonde(t, stdio{Stdin: dataFile(t, payload)}, "-u", "127.0.0.1", strconv.Itoa(port))
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), payload)
 	})
 }
 
@@ -69,10 +69,10 @@ func TestUDPPeerSendsToSonde(t *testing.T) {
 	t.Run("python-seed-client", func(t *testing.T) {
 		t.Parallel()
 		s := sonde(t, stdio{}, "-u", "-l", "127.0.0.1", "0", "--replies", "1")
-		_, port := s.listenAddr(t)
+		_, port := s.ListenAddr(t)
 		python(t, stdio{}, "udp_client.py", strconv.Itoa(port))
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Hello UDP server"))
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Hello UDP server"))
 	})
 
 	t.Run("python-seed-client-gets-reply", func(t *testing.T) {
@@ -80,25 +80,25 @@ func TestUDPPeerSendsToSonde(t *testing.T) {
 		// listen). -q 1: quit 1 s after stdin ends, since a listener
 		// otherwise keeps receiving.
 		t.Parallel()
-		s := sonde(t, stdio{stdin: strings.NewReader("answer from sonde")}, "-u", "-l", "127.0.0.1", "0", "-q", "1")
-		_, port := s.listenAddr(t)
+		s := sonde(t, stdio{Stdin: strings.NewReader("answer from sonde")}, "-u", "-l", "127.0.0.1", "0", "-q", "1")
+		_, port := s.ListenAddr(t)
 		client := python(t, stdio{}, "udp_client.py", strconv.Itoa(port))
-		client.expectExit(t, 0)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("Hello UDP server"))
-		sameBytes(t, "seed client stdout", client.stdout.Bytes(), []byte("server says:  answer from sonde\n"))
+		client.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Hello UDP server"))
+		sameBytes(t, "seed client stdout", client.Stdout.Bytes(), []byte("server says:  answer from sonde\n"))
 	})
 
 	t.Run("socat-udp-sendto", func(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "socat")
 		s := sonde(t, stdio{}, "-u", "-l", "127.0.0.1", "0", "--replies", "1")
-		_, port := s.listenAddr(t)
-		peer := start(t, stdio{stdin: strings.NewReader("datagram from socat\n")},
+		_, port := s.ListenAddr(t)
+		peer := start(t, stdio{Stdin: strings.NewReader("datagram from socat\n")},
 			"socat", "-u", "STDIN", fmt.Sprintf("UDP-SENDTO:127.0.0.1:%d", port))
-		peer.expectExit(t, 0)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("datagram from socat\n"))
+		peer.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("datagram from socat\n"))
 	})
 }
 
@@ -108,10 +108,10 @@ func TestUDPPeerSendsToSonde(t *testing.T) {
 func TestUDPPortUnreachable(t *testing.T) {
 	t.Parallel()
 	port := freePort(t, "udp4")
-	s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
-	s.expectExit(t, 1)
-	sameBytes(t, "sonde stdout", s.stdout.Bytes(), nil)
-	stderr := s.stderr.String()
+	s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
+	s.ExpectExit(t, 1)
+	sameBytes(t, "sonde stdout", s.Stdout.Bytes(), nil)
+	stderr := s.Stderr.String()
 	want := fmt.Sprintf("nothing is listening on UDP port %d", port)
 	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "port unreachable") {
 		t.Errorf("sonde stderr should say %q and mention the ICMP port unreachable; got:\n%s", want, stderr)

@@ -21,13 +21,13 @@ func TestUnixStreamConnect(t *testing.T) {
 		t.Parallel()
 		const sent, reply = "hello over unix from sonde\n", "hello from socat\n"
 		path := filepath.Join(sockDir(t), "s")
-		peer := start(t, stdio{stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "STDIO")
+		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "STDIO")
 		waitUnix(t, peer, path, true)
-		s := sonde(t, stdio{stdin: strings.NewReader(sent)}, "-U", path)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte(reply))
-		peer.expectExit(t, 0)
-		sameBytes(t, "socat stdout", peer.stdout.Bytes(), []byte(sent))
+		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", path)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
+		peer.ExpectExit(t, 0)
+		sameBytes(t, "socat stdout", peer.Stdout.Bytes(), []byte(sent))
 	})
 
 	t.Run("nc.openbsd-lU", func(t *testing.T) {
@@ -35,13 +35,13 @@ func TestUnixStreamConnect(t *testing.T) {
 		requirePeer(t, "nc.openbsd")
 		const sent, reply = "hello over unix from sonde\n", "hello from nc.openbsd -lU\n"
 		path := filepath.Join(sockDir(t), "s")
-		peer := start(t, stdio{stdin: dataFile(t, []byte(reply))}, "nc.openbsd", "-lU", path)
+		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "nc.openbsd", "-lU", path)
 		waitUnix(t, peer, path, true)
-		s := sonde(t, stdio{stdin: strings.NewReader(sent)}, "-U", path)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte(reply))
-		peer.expectExit(t, 0)
-		sameBytes(t, "nc.openbsd stdout", peer.stdout.Bytes(), []byte(sent))
+		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", path)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
+		peer.ExpectExit(t, 0)
+		sameBytes(t, "nc.openbsd stdout", peer.Stdout.Bytes(), []byte(sent))
 	})
 
 	t.Run("socat-exec-cat-4MiB", func(t *testing.T) {
@@ -51,8 +51,8 @@ func TestUnixStreamConnect(t *testing.T) {
 		peer := start(t, stdio{}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "EXEC:cat")
 		waitUnix(t, peer, path, true)
 		out := newOutFile(t)
-		s := sonde(t, stdio{stdin: dataFile(t, payload), stdout: out}, "-U", path)
-		s.expectExit(t, 0)
+		s := sonde(t, stdio{Stdin: dataFile(t, payload), Stdout: out}, "-U", path)
+		s.ExpectExit(t, 0)
 		sameBytes(t, "sonde stdout (echoed by socat EXEC:cat)", out.contents(t), payload)
 	})
 }
@@ -79,11 +79,11 @@ func TestUnixStreamListen(t *testing.T) {
 			requirePeer(t, snd.program)
 			path := filepath.Join(sockDir(t), "s")
 			out := newOutFile(t)
-			s := sonde(t, stdio{stdout: out}, "-lU", path)
+			s := sonde(t, stdio{Stdout: out}, "-lU", path)
 			waitUnix(t, s, path, true)
-			peer := start(t, stdio{stdin: dataFile(t, payload)}, snd.program, snd.args(path)...)
-			peer.expectExit(t, 0)
-			s.expectExit(t, 0)
+			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(path)...)
+			peer.ExpectExit(t, 0)
+			s.ExpectExit(t, 0)
 			sameBytes(t, "sonde stdout", out.contents(t), payload)
 			if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("socket file %s still there after sonde -lU exited (Lstat: %v)", path, err)
@@ -95,12 +95,12 @@ func TestUnixStreamListen(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "socat")
 		path := filepath.Join(sockDir(t), "s")
-		s := sonde(t, stdio{stdin: dataFile(t, payload)}, "-lU", path)
+		s := sonde(t, stdio{Stdin: dataFile(t, payload)}, "-lU", path)
 		waitUnix(t, s, path, true)
 		out := newOutFile(t)
-		peer := start(t, stdio{stdout: out}, "socat", "-u", "UNIX-CONNECT:"+path, "STDOUT")
-		peer.expectExit(t, 0)
-		s.expectExit(t, 0)
+		peer := start(t, stdio{Stdout: out}, "socat", "-u", "UNIX-CONNECT:"+path, "STDOUT")
+		peer.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
 		sameBytes(t, "socat stdout (what sonde -lU sent)", out.contents(t), payload)
 	})
 }
@@ -117,9 +117,9 @@ func TestUnixDatagram(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		peer := start(t, stdio{}, "socat", "UNIX-RECVFROM:"+path+",fork", "EXEC:cat")
 		waitUnix(t, peer, path, false)
-		s := sonde(t, stdio{stdin: strings.NewReader("hi\n")}, "-uU", path)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("hi\n"))
+		s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-uU", path)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hi\n"))
 	})
 
 	t.Run("python-echo", func(t *testing.T) {
@@ -127,9 +127,9 @@ func TestUnixDatagram(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		server := python(t, stdio{}, "dgram_echo.py", "unix", path)
 		waitUnix(t, server, path, false)
-		s := sonde(t, stdio{stdin: strings.NewReader("hello unix datagram\n")}, "-uU", path)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("hello unix datagram\n"))
+		s := sonde(t, stdio{Stdin: strings.NewReader("hello unix datagram\n")}, "-uU", path)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hello unix datagram\n"))
 	})
 
 	t.Run("python-client-gets-reply-from-sonde-listener", func(t *testing.T) {
@@ -138,13 +138,13 @@ func TestUnixDatagram(t *testing.T) {
 		// stdin ends, since a listener otherwise keeps receiving.
 		t.Parallel()
 		path := filepath.Join(sockDir(t), "s")
-		s := sonde(t, stdio{stdin: strings.NewReader("answer from sonde")}, "-luU", path, "-q", "1")
+		s := sonde(t, stdio{Stdin: strings.NewReader("answer from sonde")}, "-luU", path, "-q", "1")
 		waitUnix(t, s, path, false)
 		client := python(t, stdio{}, "unix_dgram_client.py", path, "question from python")
-		client.expectExit(t, 0)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("question from python"))
-		sameBytes(t, "python client stdout", client.stdout.Bytes(), []byte("reply: answer from sonde\n"))
+		client.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("question from python"))
+		sameBytes(t, "python client stdout", client.Stdout.Bytes(), []byte("reply: answer from sonde\n"))
 	})
 
 	t.Run("socat-sends-to-sonde-listener", func(t *testing.T) {
@@ -153,10 +153,10 @@ func TestUnixDatagram(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		s := sonde(t, stdio{}, "-luU", path, "--replies", "1")
 		waitUnix(t, s, path, false)
-		peer := start(t, stdio{stdin: strings.NewReader("datagram from socat\n")}, "socat", "-u", "STDIN", "UNIX-SENDTO:"+path)
-		peer.expectExit(t, 0)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("datagram from socat\n"))
+		peer := start(t, stdio{Stdin: strings.NewReader("datagram from socat\n")}, "socat", "-u", "STDIN", "UNIX-SENDTO:"+path)
+		peer.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("datagram from socat\n"))
 		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("socket file %s still there after sonde -luU exited (Lstat: %v)", path, err)
 		}
@@ -176,19 +176,19 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		dead := start(t, stdio{}, "socat", "UNIX-LISTEN:"+path, "STDIO")
 		waitUnix(t, dead, path, true)
-		if err := dead.cmd.Process.Kill(); err != nil {
+		if err := dead.Cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		<-dead.done
+		<-dead.Done()
 		if fi, err := os.Lstat(path); err != nil || fi.Mode()&fs.ModeSocket == 0 {
 			t.Fatalf("killed socat should have left its socket file %s behind (Lstat: %v)", path, err)
 		}
 		s := sonde(t, stdio{}, "-lU", path)
 		waitUnix(t, s, path, true)
-		peer := start(t, stdio{stdin: strings.NewReader("after the stale socket\n")}, "socat", "-u", "STDIN", "UNIX-CONNECT:"+path)
-		peer.expectExit(t, 0)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte("after the stale socket\n"))
+		peer := start(t, stdio{Stdin: strings.NewReader("after the stale socket\n")}, "socat", "-u", "STDIN", "UNIX-CONNECT:"+path)
+		peer.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("after the stale socket\n"))
 	})
 
 	t.Run("live", func(t *testing.T) {
@@ -199,11 +199,11 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 		live := start(t, stdio{}, "socat", "UNIX-LISTEN:"+path+",fork", "EXEC:cat")
 		waitUnix(t, live, path, true)
 		s := sonde(t, stdio{}, "-lU", path)
-		s.expectExit(t, 1)
-		if stderr := s.stderr.String(); !strings.Contains(stderr, "already in use") {
+		s.ExpectExit(t, 1)
+		if stderr := s.Stderr.String(); !strings.Contains(stderr, "already in use") {
 			t.Errorf("sonde stderr should say the socket is already in use; got:\n%s", stderr)
 		}
-		if live.exited() || !unixBound(path, true) {
+		if live.Exited() || !unixBound(path, true) {
 			t.Errorf("socat's live socket %s was disturbed by sonde -lU", path)
 		}
 	})
@@ -224,13 +224,13 @@ func TestUnixAbstract(t *testing.T) {
 		t.Parallel()
 		name := uniqueName(t)
 		const sent, reply = "to an abstract socket\n", "from socat ABSTRACT-LISTEN\n"
-		peer := start(t, stdio{stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "ABSTRACT-LISTEN:"+name, "STDIO")
+		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "ABSTRACT-LISTEN:"+name, "STDIO")
 		waitUnix(t, peer, "@"+name, true)
-		s := sonde(t, stdio{stdin: strings.NewReader(sent)}, "-U", "@"+name)
-		s.expectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.stdout.Bytes(), []byte(reply))
-		peer.expectExit(t, 0)
-		sameBytes(t, "socat stdout", peer.stdout.Bytes(), []byte(sent))
+		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", "@"+name)
+		s.ExpectExit(t, 0)
+		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
+		peer.ExpectExit(t, 0)
+		sameBytes(t, "socat stdout", peer.Stdout.Bytes(), []byte(sent))
 	})
 
 	t.Run("socat-abstract-connects-sonde", func(t *testing.T) {
@@ -238,11 +238,11 @@ func TestUnixAbstract(t *testing.T) {
 		name := uniqueName(t)
 		payload := randomPayload(t, 1<<20)
 		out := newOutFile(t)
-		s := sonde(t, stdio{stdout: out}, "-lU", "@"+name)
+		s := sonde(t, stdio{Stdout: out}, "-lU", "@"+name)
 		waitUnix(t, s, "@"+name, true)
-		peer := start(t, stdio{stdin: dataFile(t, payload)}, "socat", "-u", "STDIN", "ABSTRACT-CONNECT:"+name)
-		peer.expectExit(t, 0)
-		s.expectExit(t, 0)
+		peer := start(t, stdio{Stdin: dataFile(t, payload)}, "socat", "-u", "STDIN", "ABSTRACT-CONNECT:"+name)
+		peer.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
 		sameBytes(t, "sonde stdout", out.contents(t), payload)
 	})
 }
