@@ -45,10 +45,21 @@ func BuildSonde(dir string) (string, error) {
 	return bin, nil
 }
 
+// binEnv passes the binary built by a test process to the copies of the
+// test binary it starts (netnstest re-runs a test in a namespace), which
+// need not build it again.
+const binEnv = "SONDE_TEST_BIN"
+
 // MainWithSonde is a TestMain body: it builds sonde into a temporary
 // directory, stores its path in *bin, runs the tests and returns their
 // exit code.
 func MainWithSonde(m *testing.M, bin *string) int {
+	if inherited := os.Getenv(binEnv); inherited != "" {
+		if _, err := os.Stat(inherited); err == nil {
+			*bin = inherited
+			return m.Run()
+		}
+	}
 	dir, err := os.MkdirTemp("", "sonde-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -59,6 +70,7 @@ func MainWithSonde(m *testing.M, bin *string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	os.Setenv(binEnv, *bin)
 	return m.Run()
 }
 
