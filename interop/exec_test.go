@@ -31,7 +31,7 @@ func TestExecPeersTalkToProgram(t *testing.T) {
 			p := start(t, stdio{Stdin: dataFile(t, payload), Stdout: out}, peer.name, peer.args(port)...)
 			p.ExpectExit(t, 0)
 			s.ExpectExit(t, 0)
-			sameBytes(t, peer.name+" stdout (echoed by sonde -e cat)", out.contents(t), payload)
+			sameBytes(t, peer.name+" stdout (echoed by sonde -e cat)", out.Contents(t), payload)
 		})
 	}
 }

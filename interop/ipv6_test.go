@@ -53,7 +53,7 @@ func TestIPv6Loopback(t *testing.T) {
 		peer := start(t, stdio{Stdin: dataFile(t, payload)}, "nc.openbsd", "-6", "-N", "::1", strconv.Itoa(port))
 		peer.ExpectExit(t, 0)
 		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", out.contents(t), payload)
+		sameBytes(t, "sonde stdout", out.Contents(t), payload)
 	})
 
 	t.Run("udp-sonde-to-python-inet6-echo", func(t *testing.T) {

@@ -89,6 +89,8 @@ var (
 	pollUntil     = proctest.PollUntil
 	randomPayload = proctest.RandomPayload
 	sameBytes     = proctest.SameBytes
+	dataFile      = proctest.DataFile
+	newOutFile    = proctest.NewOutFile
 )
 
 // sonde starts the sonde binary under test.
@@ -279,46 +281,6 @@ func sockDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
-}
-
-// dataFile writes data to a file and returns it opened for reading, to be a
-// process's stdin: a regular file, as in `sonde host port < file`.
-func dataFile(t *testing.T, data []byte) *os.File {
-	t.Helper()
-	name := filepath.Join(t.TempDir(), "in")
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f
-}
-
-// outFile is a file for a process's stdout, as in `sonde ... > file`.
-type outFile struct {
-	*os.File
-}
-
-func newOutFile(t *testing.T) outFile {
-	t.Helper()
-	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return outFile{f}
-}
-
-func (o outFile) contents(t *testing.T) []byte {
-	t.Helper()
-	b, err := os.ReadFile(o.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // requireIPv6Loopback skips the test, loudly, when ::1 is not configured.

@@ -87,7 +87,7 @@ func TestProxyNcatHTTP(t *testing.T) {
 			args := append([]string{"-d", "-X", "connect", "-x", proxy}, tt.args...)
 			s := sonde(t, stdio{Stdout: out}, append(args, tt.host, strconv.Itoa(port))...)
 			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout (sent by the target through ncat's proxy)", out.contents(t), download)
+			sameBytes(t, "sonde stdout (sent by the target through ncat's proxy)", out.Contents(t), download)
 		})
 		t.Run(tt.name+"-upload", func(t *testing.T) {
 			t.Parallel()

@@ -66,7 +66,7 @@ func TestTCPConnectToPeer(t *testing.T) {
 		out := newOutFile(t)
 		s := sonde(t, stdio{Stdin: dataFile(t, payload), Stdout: out}, "127.0.0.1", strconv.Itoa(port))
 		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout (echoed by socat EXEC:cat)", out.contents(t), payload)
+		sameBytes(t, "sonde stdout (echoed by socat EXEC:cat)", out.Contents(t), payload)
 	})
 
 	t.Run("python-seed-server", func(t *testing.T) {
@@ -114,7 +114,7 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(port)...)
 			peer.ExpectExit(t, 0)
 			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout", out.contents(t), payload)
+			sameBytes(t, "sonde stdout", out.Contents(t), payload)
 		})
 	}
 

@@ -53,7 +53,7 @@ func TestUnixStreamConnect(t *testing.T) {
 		out := newOutFile(t)
 		s := sonde(t, stdio{Stdin: dataFile(t, payload), Stdout: out}, "-U", path)
 		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout (echoed by socat EXEC:cat)", out.contents(t), payload)
+		sameBytes(t, "sonde stdout (echoed by socat EXEC:cat)", out.Contents(t), payload)
 	})
 }
 
@@ -84,7 +84,7 @@ func TestUnixStreamListen(t *testing.T) {
 			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(path)...)
 			peer.ExpectExit(t, 0)
 			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout", out.contents(t), payload)
+			sameBytes(t, "sonde stdout", out.Contents(t), payload)
 			if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("socket file %s still there after sonde -lU exited (Lstat: %v)", path, err)
 			}
@@ -101,7 +101,7 @@ func TestUnixStreamListen(t *testing.T) {
 		peer := start(t, stdio{Stdout: out}, "socat", "-u", "UNIX-CONNECT:"+path, "STDOUT")
 		peer.ExpectExit(t, 0)
 		s.ExpectExit(t, 0)
-		sameBytes(t, "socat stdout (what sonde -lU sent)", out.contents(t), payload)
+		sameBytes(t, "socat stdout (what sonde -lU sent)", out.Contents(t), payload)
 	})
 }
 
@@ -243,6 +243,6 @@ func TestUnixAbstract(t *testing.T) {
 		peer := start(t, stdio{Stdin: dataFile(t, payload)}, "socat", "-u", "STDIN", "ABSTRACT-CONNECT:"+name)
 		peer.ExpectExit(t, 0)
 		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", out.contents(t), payload)
+		sameBytes(t, "sonde stdout", out.Contents(t), payload)
 	})
 }

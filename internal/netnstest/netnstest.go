@@ -122,26 +122,42 @@ func enter(t *testing.T) {
 // namespace does.
 func Run(t *testing.T, name string, args ...string) {
 	t.Helper()
-	if os.Getenv(envVar) == "" {
+	if !Inside() {
 		t.Fatal("netnstest.Run outside a private network namespace")
 	}
-	if _, err := exec.LookPath(name); err != nil {
-		msg := "PROGRAM MISSING: " + t.Name() + " needs " + name + " (for ip: apt-get install -y iproute2)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI is set: this test must run there)")
-		}
-		t.Skip(msg)
-	}
+	RequireProgram(t, name)
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
+}
+
+// Inside tells whether this process is the copy of a test that Private
+// started in its private namespace.
+func Inside() bool { return os.Getenv(envVar) != "" }
+
+// RequireProgram skips the test loudly when a program it needs is not
+// installed, or fails it under CI, as a missing namespace does.
+func RequireProgram(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err == nil {
+		return
+	}
+	pkg := map[string]string{"ip": "iproute2", "tc": "iproute2"}[name]
+	if pkg == "" {
+		pkg = "util-linux"
+	}
+	msg := "PROGRAM MISSING: " + t.Name() + " needs " + name + " (apt-get install -y " + pkg + ")"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (CI is set: this test must run there)")
+	}
+	t.Skip(msg)
 }
 
 // SetLocalPortRange sets the range ephemeral ports are taken from, which
 // is private to the namespace too.
 func SetLocalPortRange(t *testing.T, low, high int) {
 	t.Helper()
-	if os.Getenv(envVar) == "" {
+	if !Inside() {
 		t.Fatal("netnstest.SetLocalPortRange outside a private network namespace")
 	}
 	if err := os.WriteFile("/proc/sys/net/ipv4/ip_local_port_range", fmt.Appendf(nil, "%d %d", low, high), 0); err != nil {

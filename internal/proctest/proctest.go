@@ -275,3 +275,45 @@ func SameBytes(t testing.TB, what string, got, want []byte) {
 	t.Errorf("%s: got %d bytes (sha256 %x), want %d bytes (sha256 %x); first difference at offset %d",
 		what, len(got), sha256.Sum256(got), len(want), sha256.Sum256(want), i)
 }
+
+// DataFile writes data to a file and returns it opened for reading, to be a
+// process's stdin: a regular file, as in `sonde host port < file`.
+func DataFile(t testing.TB, data []byte) *os.File {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "in")
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// OutFile is a file for a process's stdout, as in `sonde ... > file`.
+type OutFile struct {
+	*os.File
+}
+
+// NewOutFile creates an empty OutFile in a temporary directory.
+func NewOutFile(t testing.TB) OutFile {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return OutFile{f}
+}
+
+// Contents returns what was written to the file.
+func (o OutFile) Contents(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(o.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
