@@ -1,0 +1,356 @@
+//go:build linux
+
+package reliability
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sondeproject/sonde/internal/proctest"
+)
+
+// slowSize is how much each slow-reader test pushes through sonde.
+const slowSize = 256 << 20
+
+// rssLimit is the most memory sonde may hold while a reader is slow: it
+// must apply backpressure (stop reading), not buffer what it cannot send.
+const rssLimit = 64 << 20
+
+// stream is slowSize deterministic pseudo-random bytes.
+func stream() io.Reader {
+	return io.LimitReader(rand.NewChaCha8([32]byte{'s', 'o', 'n', 'd', 'e'}), slowSize)
+}
+
+var streamSum = sync.OnceValue(func() [32]byte {
+	h := sha256.New()
+	io.Copy(h, stream())
+	return [32]byte(h.Sum(nil))
+})
+
+// slowRead reads r to the end in 128 KiB reads with a millisecond's pause
+// after each (about 100 MB/s at best, far below what sonde can copy), and
+// returns the byte count and SHA-256 of what it read.
+func slowRead(r io.Reader) (int64, [32]byte, error) {
+	h := sha256.New()
+	buf := make([]byte, 128<<10)
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		h.Write(buf[:k])
+		n += int64(k)
+		if err == io.EOF {
+			return n, [32]byte(h.Sum(nil)), nil
+		}
+		if err != nil {
+			return n, [32]byte(h.Sum(nil)), err
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// checkSlow checks what a slow reader got and how much memory sonde used.
+func checkSlow(t *testing.T, p *proctest.Proc, n int64, sum [32]byte, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("slow reader: %v", err)
+	}
+	if n != slowSize || sum != streamSum() {
+		t.Errorf("slow reader got %d bytes (sha256 %x), want %d (sha256 %x)", n, sum, slowSize, streamSum())
+	}
+	rss := maxRSS(t, p)
+	t.Logf("FIGURES slow reader %s: %d MiB through sonde, peak RSS %.1f MiB", t.Name(), slowSize>>20, float64(rss)/(1<<20))
+	if rss >= rssLimit {
+		t.Errorf("sonde's peak RSS was %.1f MiB with a slow reader, want < %d MiB", float64(rss)/(1<<20), rssLimit>>20)
+	}
+}
+
+// maxRSS is the peak resident set size of an ended process, in bytes.
+func maxRSS(t *testing.T, p *proctest.Proc) int64 {
+	t.Helper()
+	ru, ok := p.Cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatal("no rusage for the process")
+	}
+	return ru.Maxrss << 10 // Linux reports KiB
+}
+
+// listenLoopback listens on a kernel-chosen port of 127.0.0.1.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+func portOf(a net.Addr) string { return strconv.Itoa(a.(*net.TCPAddr).Port) }
+
+// slowPeer accepts one connection on ln and reads it slowly to its end.
+func slowPeer(ln net.Listener) (n int64, sum [32]byte, err error) {
+	c, err := ln.Accept()
+	if err != nil {
+		return 0, sum, err
+	}
+	defer c.Close()
+	return slowRead(c)
+}
+
+// TestSlowReaderSender: sonde connects and sends 256 MiB from a pipe to a
+// peer that reads slowly. (The plain run splices, the -v run copies
+// through sonde's own buffer.)
+func TestSlowReaderSender(t *testing.T) {
+	t.Parallel()
+	for _, flags := range [][]string{nil, {"-v"}} {
+		t.Run(fmt.Sprint(len(flags)), func(t *testing.T) {
+			ln := listenLoopback(t)
+			type result struct {
+				n   int64
+				sum [32]byte
+				err error
+			}
+			got := make(chan result, 1)
+			go func() {
+				n, sum, err := slowPeer(ln)
+				got <- result{n, sum, err}
+			}()
+			in, feed := pipe(t)
+			s := proctest.Start(t, proctest.Stdio{Stdin: in}, sondeBin, append(flags, "127.0.0.1", portOf(ln.Addr()))...)
+			in.Close()
+			go func() { io.Copy(feed, stream()); feed.Close() }()
+			s.ExpectExit(t, 0)
+			r := <-got
+			checkSlow(t, s, r.n, r.sum, r.err)
+		})
+	}
+}
+
+// TestSlowReaderReceiver: a client sends 256 MiB as fast as it can to
+// `sonde -l` (and to `sonde -l -k`), whose stdout is read slowly.
+func TestSlowReaderReceiver(t *testing.T) {
+	t.Parallel()
+	for _, flags := range [][]string{{"-l"}, {"-l", "-k"}} {
+		t.Run(fmt.Sprint(flags), func(t *testing.T) {
+			slowEnd, out := pipe(t)
+			s := proctest.Start(t, proctest.Stdio{Stdout: out}, sondeBin, append(flags, "127.0.0.1", "0")...)
+			out.Close()
+			_, port := s.ListenAddr(t)
+			c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := make(chan error, 1)
+			go func() {
+				_, err := io.Copy(c, stream())
+				c.Close()
+				sent <- err
+			}()
+			type result struct {
+				n   int64
+				sum [32]byte
+				err error
+			}
+			keep := len(flags) == 2
+			var from io.Reader = slowEnd
+			if keep {
+				// -k serves on after the client: read what it sent, then Ctrl-C.
+				from = io.LimitReader(slowEnd, slowSize)
+			}
+			got := make(chan result, 1)
+			go func() {
+				n, sum, err := slowRead(from)
+				got <- result{n, sum, err}
+			}()
+			if err := <-sent; err != nil {
+				t.Fatal(err)
+			}
+			r := <-got
+			if keep {
+				s.Cmd.Process.Signal(os.Interrupt)
+				s.ExpectExit(t, 130)
+				if rest, _ := io.ReadAll(slowEnd); len(rest) > 0 {
+					t.Errorf("sonde -k wrote %d bytes more than the client sent", len(rest))
+				}
+			} else {
+				s.ExpectExit(t, 0)
+			}
+			checkSlow(t, s, r.n, r.sum, r.err)
+		})
+	}
+}
+
+// TestSlowReaderRelay: a client sends 256 MiB through `sonde relay` to a
+// target that reads slowly.
+func TestSlowReaderRelay(t *testing.T) {
+	t.Parallel()
+	target := listenLoopback(t)
+	type result struct {
+		n   int64
+		sum [32]byte
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		n, sum, err := slowPeer(target)
+		got <- result{n, sum, err}
+	}()
+	s := proctest.Start(t, proctest.Stdio{}, sondeBin, "relay", "127.0.0.1:0", target.Addr().String())
+	_, port := s.ListenAddr(t)
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(c, stream()); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	r := <-got
+	c.Close()
+	s.Cmd.Process.Signal(os.Interrupt)
+	s.ExpectExit(t, 130)
+	checkSlow(t, s, r.n, r.sum, r.err)
+}
+
+// TestSlowReaderEcho: a client sends 256 MiB to `sonde echo` as fast as
+// it can and reads the echo slowly: the server must stop reading while it
+// cannot write, not buffer the difference.
+func TestSlowReaderEcho(t *testing.T) {
+	t.Parallel()
+	s := proctest.Start(t, proctest.Stdio{}, sondeBin, "echo", "127.0.0.1", "0")
+	_, port := s.ListenAddr(t)
+	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sent := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(c, stream())
+		c.(*net.TCPConn).CloseWrite()
+		sent <- err
+	}()
+	n, sum, rerr := slowRead(c)
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	s.Cmd.Process.Signal(os.Interrupt)
+	s.ExpectExit(t, 130)
+	checkSlow(t, s, n, sum, rerr)
+}
+
+// feedForever writes to w until it fails (the reader is gone), at most
+// 4 GiB: a stdin that never ends.
+func feedForever(w io.WriteCloser) {
+	defer w.Close()
+	buf := make([]byte, 64<<10)
+	for range (4 << 30) / len(buf) {
+		if _, err := w.Write(buf); err != nil {
+			return
+		}
+	}
+}
+
+// neverReads accepts one connection on ln and holds it open without
+// reading until the test ends.
+func neverReads(t *testing.T, ln net.Listener) {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		<-done
+		c.Close()
+	}()
+}
+
+// TestPeerNeverReads: sonde sends an endless stdin to a peer that never
+// reads, so its writes block once the socket buffers are full. -w 2 must
+// still end it ("no data … for 2s", exit 1, not before 2 s), and so must
+// Ctrl-C (exit 130, with the -v summary counting the bytes sent), whether
+// sonde connected or listened.
+func TestPeerNeverReads(t *testing.T) {
+	t.Parallel()
+	idleRE := regexp.MustCompile(`(?m)^sonde: no data to or from \S+ for 2s, closing$`)
+	sentRE := regexp.MustCompile(`(?m)^sonde: sent ([0-9]+) bytes .*, received 0 bytes`)
+	for _, v := range []struct {
+		name   string
+		listen bool
+		flags  []string
+	}{
+		{"connect -w", false, []string{"-w", "2"}},
+		{"listen -w", true, []string{"-w", "2"}},
+		{"connect ctrl-c", false, []string{"-v"}},
+		{"listen ctrl-c", true, []string{"-v"}},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			in, feed := pipe(t)
+			var s *proctest.Proc
+			if v.listen {
+				s = proctest.Start(t, proctest.Stdio{Stdin: in}, sondeBin, append(v.flags, "-l", "127.0.0.1", "0")...)
+				_, port := s.ListenAddr(t)
+				c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close() // never read
+			} else {
+				ln := listenLoopback(t)
+				neverReads(t, ln)
+				s = proctest.Start(t, proctest.Stdio{Stdin: in}, sondeBin, append(v.flags, "127.0.0.1", portOf(ln.Addr()))...)
+			}
+			in.Close()
+			start := time.Now()
+			go feedForever(feed)
+			if v.flags[0] == "-w" {
+				s.ExpectExit(t, 1)
+				if d := time.Since(start); d < 2*time.Second {
+					t.Errorf("sonde gave up after %s, before -w 2", d)
+				}
+				if !idleRE.MatchString(s.Stderr.String()) {
+					t.Errorf("sonde should report the idle timeout; stderr:\n%s", s.Stderr.String())
+				}
+				return
+			}
+			// Wait until sonde is blocked: connected, and its stdin pipe
+			// full too.
+			s.WaitStderr(t, regexp.MustCompile(`(?m)^sonde: (connected to|accepted) `))
+			proctest.PollUntil(t, "sonde to block on the full socket", s, func() bool { return pipeFull(feed) })
+			s.Cmd.Process.Signal(os.Interrupt)
+			s.ExpectExit(t, 130)
+			m := sentRE.FindStringSubmatch(s.Stderr.String())
+			if m == nil {
+				t.Fatalf("sonde -v should print its summary on Ctrl-C; stderr:\n%s", s.Stderr.String())
+			}
+			if n, _ := strconv.Atoi(m[1]); n == 0 {
+				t.Errorf("summary says 0 bytes sent; stderr:\n%s", s.Stderr.String())
+			}
+		})
+	}
+}
+
+// pipeFull tells whether a pipe's buffer is full (FIONREAD on the write
+// end reports the bytes waiting in it; 64 KiB is Linux's default size).
+func pipeFull(w *os.File) bool {
+	raw, err := w.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var n int
+	var ierr error
+	raw.Control(func(fd uintptr) { n, ierr = ioctlInt(fd, syscall.TIOCINQ) })
+	return ierr == nil && n >= 64<<10
+}
