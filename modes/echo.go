@@ -148,7 +148,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 		hex = o.Hex.Stream(id, true, "accepted "+peer)
 	}
 	var echoed int64
-	buf := make([]byte, 2<<10)
+	buf := make([]byte, minReadBuffer)
 	for {
 		if o.IdleTimeout > 0 {
 			conn.SetReadDeadline(time.Now().Add(o.IdleTimeout))
@@ -175,9 +175,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 				err = werr
 				break
 			}
-			if n == len(buf) && len(buf) < 64<<10 {
-				buf = make([]byte, 2*len(buf))
-			}
+			buf = growBuffer(buf, n)
 		}
 		if err != nil {
 			break

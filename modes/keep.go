@@ -163,7 +163,7 @@ func (h *hub) closeAll() {
 
 // serve copies one client's data to stdout, chunk by chunk.
 func (h *hub) serve(c *keepClient) error {
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, minReadBuffer)
 	c.touch()
 	for {
 		if h.o.Timeout > 0 {
@@ -195,6 +195,7 @@ func (h *hub) serve(c *keepClient) error {
 					return &stdoutError{werr}
 				}
 			}
+			buf = growBuffer(buf, n)
 		}
 		if err == io.EOF {
 			return nil

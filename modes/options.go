@@ -72,6 +72,24 @@ type Options struct {
 	OnReady func(net.Addr)
 }
 
+// A server reads each client into a buffer that starts at minReadBuffer
+// and doubles whenever a read fills it, up to maxReadBuffer: a client that
+// stays idle or sends little costs little (1000 idle clients hold 2 MiB,
+// not 64), a busy one soon reads in large chunks.
+const (
+	minReadBuffer = 2 << 10
+	maxReadBuffer = 64 << 10
+)
+
+// growBuffer returns the buffer for the next read after one of n bytes
+// into buf.
+func growBuffer(buf []byte, n int) []byte {
+	if n == len(buf) && len(buf) < maxReadBuffer {
+		return make([]byte, 2*len(buf))
+	}
+	return buf
+}
+
 // DefaultLinger is how long UDP connect keeps receiving after stdin ends.
 const DefaultLinger = time.Second
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -129,6 +130,7 @@ type relay struct {
 	wg       sync.WaitGroup
 
 	mu       sync.Mutex
+	release  *time.Timer              // TCP: runs releaseIdle once no connection is left
 	stopped  bool                     // the context is done: open nothing new
 	conns    map[*relayConn]struct{}  // TCP: connections being relayed
 	sessions map[string]*relaySession // UDP: sessions by client address
@@ -256,8 +258,42 @@ func (r *relay) serveStreams(ln net.Listener) error {
 			c.run()
 			r.mu.Lock()
 			delete(r.conns, c)
+			if len(r.conns) == 0 && !r.stopped {
+				r.scheduleRelease()
+			}
 			r.mu.Unlock()
 		}()
+	}
+}
+
+// releaseAfter is how long the relay must have had no connection before
+// releaseIdle runs.
+const releaseAfter = 2 * time.Second
+
+// scheduleRelease arranges for releaseIdle to run once the relay has had
+// no connection for releaseAfter. Called under r.mu.
+func (r *relay) scheduleRelease() {
+	if r.release == nil {
+		r.release = time.AfterFunc(releaseAfter, r.releaseIdle)
+		return
+	}
+	r.release.Reset(releaseAfter)
+}
+
+// releaseIdle hands back the descriptors a busy spell left cached. io.Copy
+// between two TCP sockets splices through a pipe (two descriptors) per
+// direction, and Go keeps those pipes in a pool that only garbage
+// collection empties: after 1000 concurrent connections an idle relay
+// would hold 4000 pipe descriptors until the runtime next collected,
+// which an idle process may not do for minutes. Two collections empty the
+// pool (and its victim cache), and the pipes are closed.
+func (r *relay) releaseIdle() {
+	r.mu.Lock()
+	busy := len(r.conns) > 0 || r.stopped
+	r.mu.Unlock()
+	if !busy {
+		runtime.GC()
+		runtime.GC()
 	}
 }
 
@@ -266,6 +302,9 @@ func (r *relay) stopAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopped = true
+	if r.release != nil {
+		r.release.Stop()
+	}
 	for c := range r.conns {
 		c.close()
 	}
