@@ -44,6 +44,11 @@ func (s *datagramSession) gotEnough() bool {
 	return s.o.Replies > 0 && s.datagrams.Load() >= int64(s.o.Replies)
 }
 
+// truncated warns that a datagram did not fit the buffer: its end is lost.
+func (s *datagramSession) truncated(from string, size int) {
+	s.o.UI.Warnf("a datagram from %s was larger than %d bytes: only its first %d bytes were received", from, size, size)
+}
+
 // deliver writes one datagram to stdout as one write, so its boundary is
 // kept when stdout is itself a datagram-preserving pipe or socket.
 func (s *datagramSession) deliver(p []byte, from string) error {
@@ -81,12 +86,15 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	}
 	recvDone := make(chan error, 1)
 	go func() {
-		buf := make([]byte, 64<<10)
+		buf := make([]byte, datagramBuffer(o.Network))
 		for {
-			n, err := conn.Read(buf)
+			n, _, truncated, err := readDatagram(conn.(datagramReader), buf)
 			if err != nil {
 				recvDone <- err
 				return
+			}
+			if truncated {
+				s.truncated(peerName(conn), len(buf))
 			}
 			if err := s.deliver(buf[:n], peerName(conn)); err != nil {
 				recvDone <- err
@@ -245,14 +253,17 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	defer stop()
 	recvDone := make(chan error, 1)
 	go func() {
-		buf := make([]byte, 64<<10)
+		buf := make([]byte, datagramBuffer(o.Network))
 		for {
-			n, from, err := pc.ReadFrom(buf)
+			n, from, truncated, err := readDatagram(pc, buf)
 			if err != nil {
 				recvDone <- err
 				return
 			}
 			name := addrName(from)
+			if truncated {
+				s.truncated(orUnnamed(name), len(buf))
+			}
 			mu.Lock()
 			isNew := last == nil || addrName(last) != name
 			if name != "" {

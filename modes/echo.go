@@ -222,9 +222,9 @@ func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, total
 		pending sync.WaitGroup
 	)
 	defer pending.Wait()
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, datagramBuffer(o.Network))
 	for {
-		n, from, err := pc.ReadFrom(buf)
+		n, from, truncated, err := readDatagram(pc, buf)
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				return cause
@@ -238,6 +238,9 @@ func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, total
 		if name == "" {
 			o.UI.Verbosef(1, "datagram from %s dropped", orUnnamed(name))
 			continue
+		}
+		if truncated {
+			o.UI.Warnf("a datagram from %s was larger than %d bytes: only its first %d bytes are echoed", name, len(buf), len(buf))
 		}
 		if ok, why := o.Access.Permits(from); !ok {
 			if !senders[name] {

@@ -542,7 +542,7 @@ func TestListenPacketUnixStale(t *testing.T) {
 		t.Errorf("second datagram listener on a live socket: %v, want EADDRINUSE", err)
 	}
 	// Close the socket but keep the file, as a killed process would.
-	first.(*unlinkOnClose).PacketConn.Close()
+	first.(*unlinkOnClose).UnixConn.Close()
 	second, err := ListenPacket(ctx, Target{Host: path}, opts)
 	if err != nil {
 		t.Fatalf("datagram listen over a stale socket file: %v", err)

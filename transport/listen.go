@@ -57,7 +57,7 @@ func ListenPacket(ctx context.Context, t Target, o ListenOptions) (net.PacketCon
 		if strings.HasPrefix(t.Host, "@") {
 			return pc, nil
 		}
-		return &unlinkOnClose{PacketConn: pc, path: t.Host}, nil
+		return &unlinkOnClose{UnixConn: pc.(*net.UnixConn), path: t.Host}, nil
 	}
 	network, addr, port, err := listenAddr(ctx, t, o)
 	if err != nil {
@@ -164,13 +164,16 @@ func isStale(path, network string) bool {
 // which sonde never removes.
 var errNotSocketFile = errors.New("a file that is not a socket is in the way")
 
+// unlinkOnClose is a Unix datagram listener that removes its socket file
+// when closed. It embeds the *net.UnixConn itself, not a net.PacketConn,
+// so that its ReadMsgUnix (which tells a truncated datagram) shows.
 type unlinkOnClose struct {
-	net.PacketConn
+	*net.UnixConn
 	path string
 }
 
 func (c *unlinkOnClose) Close() error {
-	err := c.PacketConn.Close()
+	err := c.UnixConn.Close()
 	os.Remove(c.path)
 	return err
 }
