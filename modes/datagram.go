@@ -44,6 +44,19 @@ func (s *datagramSession) gotEnough() bool {
 	return s.o.Replies > 0 && s.datagrams.Load() >= int64(s.o.Replies)
 }
 
+// watchDrops returns a function that warns, once, about the datagrams the
+// kernel dropped on socket c because its receive buffer was full (see
+// transport.DropCounter): a flood must not lose data without a word. It
+// must run before c is closed; later calls do nothing.
+func watchDrops(ui interface{ Warnf(string, ...any) }, c any) func() {
+	count := transport.DropCounter(c)
+	return sync.OnceFunc(func() {
+		if n, ok := count(); ok && n > 0 {
+			ui.Warnf("the kernel dropped %s: they arrived faster than sonde read them and its receive buffer was full", plural(int64(n), "datagram"))
+		}
+	})
+}
+
 // truncated warns that a datagram did not fit the buffer: its end is lost.
 func (s *datagramSession) truncated(from string, size int) {
 	s.o.UI.Warnf("a datagram from %s was larger than %d bytes: only its first %d bytes were received", from, size, size)
@@ -76,6 +89,7 @@ func (s *datagramSession) deliver(p []byte, from string) error {
 // until no datagram has arrived for the linger time (-q, default 1s).
 func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, received int64, err error) {
 	s := &datagramSession{o: o, ctx: ctx, peer: func() string { return peerName(conn) }}
+	reportDrops := watchDrops(o.UI, conn)
 	if o.Hex != nil {
 		s.hex = o.Hex.Stream(1, false, fmt.Sprintf("%s %s to %s", describeNetwork(o.Network), conn.LocalAddr(), peerName(conn)))
 	}
@@ -114,6 +128,7 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	err = s.wait(recvDone, sendDone, func(err error) error {
 		return &transport.StreamError{Peer: peerName(conn), Network: o.Network, Received: s.received.Load(), Err: err}
 	}, false)
+	reportDrops()
 	conn.Close()
 	return s.sent.Load(), s.received.Load(), err
 }
@@ -249,7 +264,12 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 		haveAddr = make(chan struct{})
 		once     sync.Once
 	)
-	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	reportDrops := watchDrops(o.UI, pc)
+	defer reportDrops() // at the end, while pc is open: unless the AfterFunc closed it, and reported first
+	stop := context.AfterFunc(ctx, func() {
+		reportDrops()
+		pc.Close()
+	})
 	defer stop()
 	recvDone := make(chan error, 1)
 	go func() {

@@ -211,7 +211,12 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // echoDatagrams sends each datagram back to its sender, whole.
 func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, totals *echoTotals) error {
-	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	reportDrops := watchDrops(o.UI, pc)
+	defer reportDrops() // pc is still open, unless the AfterFunc closed it after reporting
+	stop := context.AfterFunc(ctx, func() {
+		reportDrops()
+		pc.Close()
+	})
 	defer stop()
 	var hex *transport.HexStream
 	if o.Hex != nil {

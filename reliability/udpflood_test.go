@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -55,12 +56,13 @@ func floodDatagram(rng *rand.Rand, seq uint64) []byte {
 	return d
 }
 
-// flood sends the datagrams to addr and returns how many were not empty.
-func flood(t *testing.T, addr string) int {
+// flood sends the datagrams to addr and returns how many the kernel took
+// (every one of those reached sonde's socket or was dropped there, and
+// counted) and how many of those were not empty.
+func flood(t *testing.T, addr string) (sent, nonEmpty int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	nonEmpty := 0
 	for s := range floodSenders {
 		c, err := net.Dial("udp", addr)
 		if err != nil {
@@ -69,21 +71,49 @@ func flood(t *testing.T, addr string) int {
 		defer c.Close()
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(s), 42))
-			n := 0
+			ok, full := 0, 0
 			for i := s; i < floodDatagrams; i += floodSenders {
 				d := floodDatagram(rng, uint64(i))
-				if len(d) > 0 {
-					n++
+				if _, err := c.Write(d); err != nil {
+					continue // refused (ICMP) or no buffer: never reached sonde
 				}
-				c.Write(d) // a refusal (ICMP) or a full buffer is the flood's business
+				ok++
+				if len(d) > 0 {
+					full++
+				}
 			}
 			mu.Lock()
-			nonEmpty += n
+			sent += ok
+			nonEmpty += full
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	return nonEmpty
+	return sent, nonEmpty
+}
+
+// dropsRE is sonde's warning about datagrams the kernel dropped.
+var dropsRE = regexp.MustCompile(`(?m)^sonde: warning: the kernel dropped (\d+) datagrams?: `)
+
+// kernelDrops returns the count in sonde's drop warning, 0 without one.
+func kernelDrops(stderr string) int {
+	m := dropsRE.FindStringSubmatch(stderr)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// countOf returns the number before noun in the first match of re.
+func countOf(t *testing.T, re *regexp.Regexp, s string) int {
+	t.Helper()
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("stderr does not match %q:\n%s", re, s)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // parseFlood checks sonde's stdout: whole records, back to back, each
@@ -114,8 +144,9 @@ func parseFlood(t *testing.T, out []byte) int {
 }
 
 // probeEcho sends a probe to an echo server (or a relay to one) until it
-// comes back, a few times: UDP may drop any one of them.
-func probeEcho(t *testing.T, addr string) {
+// comes back, a few times (UDP may drop any one of them), and returns how
+// many probes it sent.
+func probeEcho(t *testing.T, addr string) int {
 	t.Helper()
 	c, err := net.Dial("udp", addr)
 	if err != nil {
@@ -124,32 +155,35 @@ func probeEcho(t *testing.T, addr string) {
 	defer c.Close()
 	probe := []byte("still there?")
 	buf := make([]byte, 64)
-	for range 20 {
+	for i := range 20 {
 		c.Write(probe)
 		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 		n, err := c.Read(buf)
 		if err == nil && bytes.Equal(buf[:n], probe) {
-			return
+			return i + 1
 		}
 	}
 	t.Fatalf("no echo of a probe from %s after the flood", addr)
+	return 0
 }
 
 // TestUDPFlood floods a UDP listener, sonde's UDP echo server and a UDP
 // relay with random datagrams of every size from 0 to 65,507 bytes. Each
 // must keep running and serving: the listener writes whole, intact
-// datagrams, each once (the kernel may drop some under a flood, sonde
-// must not cut, merge or repeat any); echo and relay still answer.
+// datagrams, each once, and accounts for every datagram that reached its
+// socket (received, or dropped by the kernel and reported on stderr);
+// the echo server accounts for them the same way; echo and relay still
+// answer after the flood.
 func TestUDPFlood(t *testing.T) {
 	if !netnstest.Private(t) {
 		return
 	}
 	t.Run("listen", func(t *testing.T) {
 		out := proctest.NewOutFile(t)
-		s := proctest.Start(t, proctest.Stdio{Stdout: out}, sondeBin, "-u", "-l", "127.0.0.1", "0")
+		s := proctest.Start(t, proctest.Stdio{Stdout: out}, sondeBin, "-v", "-u", "-l", "127.0.0.1", "0")
 		_, port := s.ListenAddr(t)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		sent := flood(t, addr)
+		sent, nonEmpty := flood(t, addr)
 		// A last datagram, sent until it shows up: sonde still reads.
 		last := floodDatagram(rand.New(rand.NewPCG(7, 7)), floodDatagrams)
 		for len(last) == 0 {
@@ -161,23 +195,39 @@ func TestUDPFlood(t *testing.T) {
 		}
 		defer c.Close()
 		proctest.PollUntil(t, "the last datagram on stdout", s, func() bool {
-			c.Write(last)
+			if _, err := c.Write(last); err == nil {
+				sent++
+			}
 			time.Sleep(20 * time.Millisecond)
 			return bytes.Contains(out.Contents(t), last[:floodHeader])
 		})
 		s.Cmd.Process.Signal(os.Interrupt)
 		s.ExpectExit(t, 130)
-		got := parseFlood(t, out.Contents(t))
-		t.Logf("FIGURES udp flood listen: %d non-empty datagrams sent (%d in all), %d written whole (the rest dropped by the kernel)", sent, floodDatagrams, got-1)
+		whole := parseFlood(t, out.Contents(t))
+		stderr := s.Stderr.String()
+		received := countOf(t, regexp.MustCompile(`(?m)^sonde: sent 0 bytes, received .* in (\d+) datagrams?$`), stderr)
+		dropped := kernelDrops(stderr)
+		if received+dropped != sent {
+			t.Errorf("%d datagrams reached sonde's socket, but sonde says it received %d and the kernel dropped %d", sent, received, dropped)
+		}
+		t.Logf("FIGURES udp flood listen: %d datagrams reached the socket (%d not empty), sonde received %d (%d written whole on stdout, the others empty or repeats of the last), the kernel dropped %d and sonde said so",
+			sent, nonEmpty, received, whole, dropped)
 	})
 	t.Run("echo", func(t *testing.T) {
 		s := proctest.Start(t, proctest.Stdio{}, sondeBin, "echo", "-u", "127.0.0.1", "0")
 		_, port := s.ListenAddr(t)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		flood(t, addr)
-		probeEcho(t, addr)
+		sent, _ := flood(t, addr)
+		sent += probeEcho(t, addr)
 		s.Cmd.Process.Signal(os.Interrupt)
 		s.ExpectExit(t, 130)
+		stderr := s.Stderr.String()
+		echoed := countOf(t, regexp.MustCompile(`(?m)^sonde: echoed .* in (\d+) datagrams? from `), stderr)
+		dropped := kernelDrops(stderr)
+		if echoed+dropped != sent {
+			t.Errorf("%d datagrams reached the echo server's socket, but it says it echoed %d and the kernel dropped %d", sent, echoed, dropped)
+		}
+		t.Logf("FIGURES udp flood echo: %d datagrams reached the socket, %d echoed, %d dropped by the kernel and reported", sent, echoed, dropped)
 	})
 	t.Run("relay", func(t *testing.T) {
 		echo := proctest.Start(t, proctest.Stdio{}, sondeBin, "echo", "-u", "127.0.0.1", "0")
