@@ -585,7 +585,10 @@ func (s *relaySession) touch() { s.lastActive.Store(time.Now().UnixNano()) }
 func (r *relay) serveDatagrams(pc net.PacketConn) error {
 	r.sessions = make(map[string]*relaySession)
 	r.refusing = make(map[string]bool)
+	reportDrops := watchDrops(r.o.UI, pc)
+	defer reportDrops() // pc is still open, unless the AfterFunc closed it after reporting
 	stop := context.AfterFunc(r.ctx, func() {
+		reportDrops()
 		pc.Close()
 		r.stopAll()
 	})
