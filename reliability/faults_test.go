@@ -43,16 +43,21 @@ func nearSonde(t *testing.T, s proctest.Stdio, args ...string) *proctest.Proc {
 	return proctest.Start(t, s, sondeBin, args...)
 }
 
-// TestFaultIntegrity moves 16 MiB each way at once between two sondes
+// TestFaultIntegrity moves 4 MiB each way at once between two sondes
 // across the lossy path, for each way sonde copies (splice and sendfile
 // when plain, its own loop with -v, through TLS with --tls): every byte
 // must arrive, once, in order, and both ends must exit 0.
+// SONDE_FAULT_MIB=N moves N MiB each way instead, for a longer run.
 func TestFaultIntegrity(t *testing.T) {
+	t.Parallel()
 	if !netnstest.Private(t) {
 		return
 	}
 	n := faultnet.New(t, lossy)
-	const size = 16 << 20
+	size := 4 << 20
+	if mib, err := strconv.Atoi(os.Getenv("SONDE_FAULT_MIB")); err == nil && mib > 0 {
+		size = mib << 20
+	}
 	var moved int64
 	for _, v := range []struct {
 		name         string
@@ -75,7 +80,7 @@ func TestFaultIntegrity(t *testing.T) {
 			l.ExpectExit(t, 0)
 			proctest.SameBytes(t, "client to listener", gotUp.Contents(t), up)
 			proctest.SameBytes(t, "listener to client", gotDown.Contents(t), down)
-			moved += 2 * size
+			moved += 2 * int64(size)
 		})
 	}
 	t.Logf("FIGURES integrity: %d bytes moved under %s; %s", moved, lossy, n.Stats())
@@ -92,6 +97,7 @@ func TestFaultIntegrity(t *testing.T) {
 // itself (-v). (No loss here: a lost RST is never sent again, and the test
 // would only measure TCP's keepalive.)
 func TestFaultResetMidStream(t *testing.T) {
+	t.Parallel()
 	if !netnstest.Private(t) {
 		return
 	}
@@ -185,6 +191,7 @@ func ioctlInt(fd uintptr, req uintptr) (int, error) {
 // silence (a lower bound only: a slow machine can make it later, never
 // earlier).
 func TestFaultIdleTimeout(t *testing.T) {
+	t.Parallel()
 	if !netnstest.Private(t) {
 		return
 	}
@@ -244,6 +251,7 @@ func TestFaultIdleTimeout(t *testing.T) {
 // wait for -w, then fail with "no answer within 2s" and exit 1 — not
 // earlier.
 func TestFaultConnectTimeout(t *testing.T) {
+	t.Parallel()
 	if !netnstest.Private(t) {
 		return
 	}
@@ -264,6 +272,7 @@ func TestFaultConnectTimeout(t *testing.T) {
 // nothing listens, succeeds (exit 0, state "open") once something does,
 // and, over a black hole, times out with exit 1 no earlier than --timeout.
 func TestFaultWait(t *testing.T) {
+	t.Parallel()
 	if !netnstest.Private(t) {
 		return
 	}
@@ -320,6 +329,7 @@ func TestFaultWait(t *testing.T) {
 // reply is not a second success), the summary's counts agree with the
 // probe lines, and ping exits 0 because some probes succeeded.
 func TestFaultPing(t *testing.T) {
+	t.Parallel()
 	if !netnstest.Private(t) {
 		return
 	}

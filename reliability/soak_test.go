@@ -341,6 +341,7 @@ func soakInProcess(t *testing.T, kind soakKind, serve func(ctx context.Context, 
 // TestSoakEcho: `sonde echo` under 1000 idle clients held open and 3000
 // short-lived ones.
 func TestSoakEcho(t *testing.T) {
+	t.Parallel()
 	if !soakPrivate(t) {
 		return
 	}
@@ -355,6 +356,7 @@ func TestSoakEcho(t *testing.T) {
 // TestSoakKeep: `sonde -l -k` under the same load; every client's line
 // reaches stdout once.
 func TestSoakKeep(t *testing.T) {
+	t.Parallel()
 	if !soakPrivate(t) {
 		return
 	}
@@ -371,6 +373,7 @@ func TestSoakKeep(t *testing.T) {
 
 // TestSoakRelay: `sonde relay` to an echo server under the same load.
 func TestSoakRelay(t *testing.T) {
+	t.Parallel()
 	if !soakPrivate(t) {
 		return
 	}

@@ -175,6 +175,7 @@ func probeEcho(t *testing.T, addr string) int {
 // the echo server accounts for them the same way; echo and relay still
 // answer after the flood.
 func TestUDPFlood(t *testing.T) {
+	t.Parallel()
 	if !netnstest.Private(t) {
 		return
 	}
