@@ -4,31 +4,18 @@ package main
 
 import (
 	"bytes"
-	"net"
 	"regexp"
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // Ctrl-C ends sonde ping with the summary of the probes so far and exit
 // status 130, like ping(8).
 func TestPingInterruptPrintsSummary(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	port := strconv.Itoa(int(porttest.Listener(t).Port()))
 	var stdout bytes.Buffer
 	cmd, stderr, _ := startSonde(t, nil, &stdout, "ping", "-i", "10ms", "127.0.0.1", port)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {

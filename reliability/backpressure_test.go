@@ -37,35 +37,49 @@ var streamSum = sync.OnceValue(func() [32]byte {
 	return [32]byte(h.Sum(nil))
 })
 
+// slowResult is what a slow reader read: byte count, SHA-256, error.
+type slowResult struct {
+	n   int64
+	sum [32]byte
+	err error
+}
+
 // slowRead reads r to the end in 128 KiB reads with a millisecond's pause
-// after each (about 100 MB/s at best, far below what sonde can copy), and
-// returns the byte count and SHA-256 of what it read.
-func slowRead(r io.Reader) (int64, [32]byte, error) {
+// after each (about 100 MB/s at best, far below what sonde can copy).
+func slowRead(r io.Reader) slowResult {
 	h := sha256.New()
 	buf := make([]byte, 128<<10)
-	var n int64
+	var res slowResult
 	for {
 		k, err := r.Read(buf)
 		h.Write(buf[:k])
-		n += int64(k)
-		if err == io.EOF {
-			return n, [32]byte(h.Sum(nil)), nil
-		}
+		res.n += int64(k)
 		if err != nil {
-			return n, [32]byte(h.Sum(nil)), err
+			if err != io.EOF {
+				res.err = err
+			}
+			res.sum = [32]byte(h.Sum(nil))
+			return res
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
+// slowReadAsync runs slowRead(r) in a goroutine; the channel gets its result.
+func slowReadAsync(r io.Reader) <-chan slowResult {
+	got := make(chan slowResult, 1)
+	go func() { got <- slowRead(r) }()
+	return got
+}
+
 // checkSlow checks what a slow reader got and how much memory sonde used.
-func checkSlow(t *testing.T, p *proctest.Proc, n int64, sum [32]byte, err error) {
+func checkSlow(t *testing.T, p *proctest.Proc, r slowResult) {
 	t.Helper()
-	if err != nil {
-		t.Errorf("slow reader: %v", err)
+	if r.err != nil {
+		t.Errorf("slow reader: %v", r.err)
 	}
-	if n != slowSize || sum != streamSum() {
-		t.Errorf("slow reader got %d bytes (sha256 %x), want %d (sha256 %x)", n, sum, slowSize, streamSum())
+	if r.n != slowSize || r.sum != streamSum() {
+		t.Errorf("slow reader got %d bytes (sha256 %x), want %d (sha256 %x)", r.n, r.sum, slowSize, streamSum())
 	}
 	rss := maxRSS(t, p)
 	t.Logf("FIGURES slow reader %s: %d MiB through sonde, peak RSS %.1f MiB", t.Name(), slowSize>>20, float64(rss)/(1<<20))
@@ -97,14 +111,20 @@ func listenLoopback(t *testing.T) net.Listener {
 
 func portOf(a net.Addr) string { return strconv.Itoa(a.(*net.TCPAddr).Port) }
 
-// slowPeer accepts one connection on ln and reads it slowly to its end.
-func slowPeer(ln net.Listener) (n int64, sum [32]byte, err error) {
-	c, err := ln.Accept()
-	if err != nil {
-		return 0, sum, err
-	}
-	defer c.Close()
-	return slowRead(c)
+// slowPeer accepts one connection on ln, in a goroutine, and reads it
+// slowly to its end; the channel gets what it read.
+func slowPeer(ln net.Listener) <-chan slowResult {
+	got := make(chan slowResult, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- slowResult{err: err}
+			return
+		}
+		defer c.Close()
+		got <- slowRead(c)
+	}()
+	return got
 }
 
 // TestSlowReaderSender: sonde connects and sends 256 MiB from a pipe to a
@@ -115,23 +135,13 @@ func TestSlowReaderSender(t *testing.T) {
 	for _, flags := range [][]string{nil, {"-v"}} {
 		t.Run(fmt.Sprint(len(flags)), func(t *testing.T) {
 			ln := listenLoopback(t)
-			type result struct {
-				n   int64
-				sum [32]byte
-				err error
-			}
-			got := make(chan result, 1)
-			go func() {
-				n, sum, err := slowPeer(ln)
-				got <- result{n, sum, err}
-			}()
+			got := slowPeer(ln)
 			in, feed := pipe(t)
 			s := proctest.Start(t, proctest.Stdio{Stdin: in}, sondeBin, append(flags, "127.0.0.1", portOf(ln.Addr()))...)
 			in.Close()
 			go func() { io.Copy(feed, stream()); feed.Close() }()
 			s.ExpectExit(t, 0)
-			r := <-got
-			checkSlow(t, s, r.n, r.sum, r.err)
+			checkSlow(t, s, <-got)
 		})
 	}
 }
@@ -156,22 +166,13 @@ func TestSlowReaderReceiver(t *testing.T) {
 				c.Close()
 				sent <- err
 			}()
-			type result struct {
-				n   int64
-				sum [32]byte
-				err error
-			}
 			keep := len(flags) == 2
 			var from io.Reader = slowEnd
 			if keep {
 				// -k serves on after the client: read what it sent, then Ctrl-C.
 				from = io.LimitReader(slowEnd, slowSize)
 			}
-			got := make(chan result, 1)
-			go func() {
-				n, sum, err := slowRead(from)
-				got <- result{n, sum, err}
-			}()
+			got := slowReadAsync(from)
 			if err := <-sent; err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +186,7 @@ func TestSlowReaderReceiver(t *testing.T) {
 			} else {
 				s.ExpectExit(t, 0)
 			}
-			checkSlow(t, s, r.n, r.sum, r.err)
+			checkSlow(t, s, r)
 		})
 	}
 }
@@ -195,16 +196,7 @@ func TestSlowReaderReceiver(t *testing.T) {
 func TestSlowReaderRelay(t *testing.T) {
 	t.Parallel()
 	target := listenLoopback(t)
-	type result struct {
-		n   int64
-		sum [32]byte
-		err error
-	}
-	got := make(chan result, 1)
-	go func() {
-		n, sum, err := slowPeer(target)
-		got <- result{n, sum, err}
-	}()
+	got := slowPeer(target)
 	s := proctest.Start(t, proctest.Stdio{}, sondeBin, "relay", "127.0.0.1:0", target.Addr().String())
 	_, port := s.ListenAddr(t)
 	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -219,7 +211,7 @@ func TestSlowReaderRelay(t *testing.T) {
 	c.Close()
 	s.Cmd.Process.Signal(os.Interrupt)
 	s.ExpectExit(t, 130)
-	checkSlow(t, s, r.n, r.sum, r.err)
+	checkSlow(t, s, r)
 }
 
 // TestSlowReaderEcho: a client sends 256 MiB to `sonde echo` as fast as
@@ -240,13 +232,13 @@ func TestSlowReaderEcho(t *testing.T) {
 		c.(*net.TCPConn).CloseWrite()
 		sent <- err
 	}()
-	n, sum, rerr := slowRead(c)
+	r := slowRead(c)
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
 	s.Cmd.Process.Signal(os.Interrupt)
 	s.ExpectExit(t, 130)
-	checkSlow(t, s, n, sum, rerr)
+	checkSlow(t, s, r)
 }
 
 // feedForever writes to w until it fails (the reader is gone), at most

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sondeproject/sonde/internal/faultnet"
 	"github.com/sondeproject/sonde/internal/netnstest"
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 )
 
@@ -284,20 +285,7 @@ func TestFaultWait(t *testing.T) {
 		proctest.PollUntil(t, "wait to report 3 failed attempts", w, func() bool {
 			return strings.Count(w.Stdout.String(), "\n") >= 3
 		})
-		ln, err := net.Listen("tcp", net.JoinHostPort(faultnet.Near.String(), strconv.Itoa(port)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		porttest.ListenerAt(t, net.JoinHostPort(faultnet.Near.String(), strconv.Itoa(port)))
 		w.ExpectExit(t, 0)
 		sum := lastJSON(t, w.Stdout.String())
 		if sum["type"] != "summary" || sum["state"] != "open" {
@@ -336,27 +324,14 @@ func TestFaultPing(t *testing.T) {
 	n := faultnet.New(t, faultnet.Faults{Delay: 5 * time.Millisecond, Jitter: 10 * time.Millisecond, Loss: 0.1, Duplicate: 0.2})
 	echo := nearSonde(t, proctest.Stdio{}, "echo", "-u", faultnet.Near.String(), "0")
 	_, udpPort := echo.ListenAddr(t)
-	tcp, err := net.Listen("tcp", net.JoinHostPort(faultnet.Near.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tcp.Close()
-	go func() {
-		for {
-			c, err := tcp.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	tcp := porttest.ListenerAt(t, net.JoinHostPort(faultnet.Near.String(), "0"))
 	const count = 40
 	for _, v := range []struct {
 		name string
 		args []string
 	}{
 		{"udp", []string{"--udp", faultnet.Near.String(), strconv.Itoa(udpPort)}},
-		{"tcp", []string{faultnet.Near.String(), strconv.Itoa(tcp.Addr().(*net.TCPAddr).Port)}},
+		{"tcp", []string{faultnet.Near.String(), strconv.Itoa(int(tcp.Port()))}},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			p := farSonde(t, n, proctest.Stdio{}, append([]string{"ping", "--json", "-c", strconv.Itoa(count), "-i", "50ms", "-w", "1500ms"}, v.args...)...)

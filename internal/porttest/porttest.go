@@ -18,7 +18,14 @@ import (
 // every connection.
 func Listener(t testing.TB) netip.AddrPort {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return ListenerAt(t, "127.0.0.1:0")
+}
+
+// ListenerAt is Listener on a given address (a faultnet side, a port
+// chosen beforehand).
+func ListenerAt(t testing.TB, addr string) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
