@@ -44,7 +44,14 @@ func parseRules(ctx context.Context, flag string, values []string, numeric bool)
 					return nil, badInput("give a CIDR such as 10.0.0.0/8 or fd00::/8, an address or a host name",
 						"bad %s %q: not a CIDR", flag, item)
 				}
-				out = append(out, p.Masked())
+				p = p.Masked()
+				// Permits sees an IPv4 client of a dual-stack socket as
+				// IPv4 (it unmaps ::ffff:a.b.c.d), so an IPv4-mapped CIDR
+				// is the IPv4 CIDR it maps: ::ffff:10.0.0.0/104 is 10.0.0.0/8.
+				if p.Addr().Is4In6() && p.Bits() >= 96 {
+					p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+				}
+				out = append(out, p)
 				continue
 			}
 			host, err := ParseHost(item)

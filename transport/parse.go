@@ -167,7 +167,7 @@ func SplitTarget(args []string, portFlag string, listening bool) (Target, error)
 		case listening && portFlag == "" && isPortLike(a):
 			t.Port = a
 		case listening && portFlag != "" && isDigits(a):
-			return t, badInput(hint, "the port is given twice: -p %s and %s", portFlag, a)
+			return t, badInput(hint, "the port is given twice: -p %q and %q", portFlag, a)
 		case listening && portFlag != "":
 			t.Host, t.Port = a, portFlag
 		default:

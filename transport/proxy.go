@@ -565,7 +565,8 @@ func connectHandshake(conn net.Conn, p *Proxy, target string) *proxyFailure {
 	if code >= 200 && code < 300 {
 		return nil
 	}
-	phrase = strings.TrimSpace(phrase)
+	// The proxy's words go to the terminal: no control characters.
+	phrase = strings.TrimSpace(printable([]byte(phrase)))
 	if phrase == "" {
 		phrase = statusText[code]
 	}
@@ -577,7 +578,7 @@ func connectHandshake(conn net.Conn, p *Proxy, target string) *proxyFailure {
 			f.hint = "the proxy wants a user name and password: give --proxy-auth USER:PASS"
 		case !offersBasic(hdr.Values("Proxy-Authenticate")):
 			f.hint = fmt.Sprintf("sonde sends Basic credentials, and the proxy offers only: %s",
-				strings.Join(hdr.Values("Proxy-Authenticate"), ", "))
+				printable([]byte(strings.Join(hdr.Values("Proxy-Authenticate"), ", "))))
 		default:
 			f.hint = "the proxy rejected the user name or password given with --proxy-auth"
 		}

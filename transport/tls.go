@@ -58,11 +58,40 @@ func ParsePin(s string) ([]byte, error) {
 	return b, nil
 }
 
+// maxALPNBytes bounds the --alpn list as TLS sends it (each name with its
+// length byte): far more than any real list, and well within the 64 KiB
+// that all of a ClientHello's extensions share.
+const maxALPNBytes = 32 << 10
+
+// checkALPN checks the --alpn protocols now: crypto/tls refuses an empty
+// name, one longer than 255 bytes (TLS gives each a length byte) or a list
+// too long for the ClientHello, but only in the handshake, once connected.
+func checkALPN(protos []string) error {
+	const hint = "give protocol names of 1 to 255 bytes, separated by commas, e.g. --alpn h2,http/1.1"
+	total := 0
+	for _, p := range protos {
+		switch {
+		case p == "":
+			return badInput(hint, "bad --alpn: empty protocol name")
+		case len(p) > 255:
+			return badInput(hint, "bad --alpn: a protocol name of %d bytes (%q...), at most 255", len(p), p[:16])
+		}
+		total += 1 + len(p)
+	}
+	if total > maxALPNBytes {
+		return badInput(hint, "bad --alpn: %d protocol names, %d bytes in all, at most %d", len(protos), total, maxALPNBytes)
+	}
+	return nil
+}
+
 // ClientTLSConfig builds the client side. Verification against the system
 // roots is on by default. --pin replaces chain and name verification by an
 // exact match of the leaf's SPKI (or certificate) hash: that is how a
 // self-signed listener is trusted.
 func ClientTLSConfig(o TLSOptions, host string) (*tls.Config, error) {
+	if err := checkALPN(o.ALPN); err != nil {
+		return nil, err
+	}
 	cfg := &tls.Config{ServerName: host, NextProtos: o.ALPN, MinVersion: tls.VersionTLS12}
 	if o.SNI != "" {
 		cfg.ServerName = o.SNI
@@ -165,6 +194,9 @@ func loadKeyPair(o TLSOptions) (tls.Certificate, error) {
 // self-signed ECDSA certificate for hosts (plus localhost and the loopback
 // addresses). ephemeral tells which; the leaf is returned for reporting.
 func ServerTLSConfig(o TLSOptions, hosts []string) (cfg *tls.Config, leaf *x509.Certificate, ephemeral bool, err error) {
+	if err := checkALPN(o.ALPN); err != nil {
+		return nil, nil, false, err
+	}
 	var cert tls.Certificate
 	if o.CertFile != "" || o.KeyFile != "" {
 		if cert, err = loadKeyPair(o); err != nil {
