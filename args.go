@@ -1,7 +1,9 @@
 package main
 
 import (
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 )
@@ -14,7 +16,16 @@ import (
 //   - short flags combine (-lvnp 4444, -vv, -ulk) and take attached values
 //     (-p4444, -w5): each is split into its own token;
 //   - a first positional that names a command (connect, listen, ...) is
-//     moved to the front, where urfave/cli looks for it.
+//     moved to the front, where urfave/cli looks for it;
+//   - -h or --help anywhere asks for the help of the command, whatever
+//     else the line holds (sonde host 80 --help): the other positionals
+//     are dropped, or urfave/cli would take the first for a help topic
+//     and fail ("No help topic for 'host'");
+//   - a flag that takes a value but ends the line without one (sonde
+//     host -p) is left last, and the positionals are dropped, so that
+//     urfave/cli reports the value missing instead of taking "--" for it;
+//   - a '-' among the letters of a cluster (-l-p) is no flag letter, and
+//     "-" "-" would end the flags: such a word is passed whole.
 //
 // flags are those of the app and of every command: a flag name must mean
 // the same (value or not) everywhere. Unknown flags are passed through for
@@ -31,6 +42,7 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 		}
 	}
 	var opts, pos []string
+	help, missing := false, false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -38,25 +50,43 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 			pos = append(pos, args[i+1:]...)
 			i = len(args)
 		case strings.HasPrefix(a, "--"):
-			name, _, hasValue := strings.Cut(a[2:], "=")
+			name, value, hasValue := strings.Cut(a[2:], "=")
+			if name == "help" || name == "h" { // Go's flag package takes --h for -h
+				on, err := strconv.ParseBool(value)
+				help = help || !hasValue || err == nil && on
+			}
 			opts = append(opts, a)
-			if !hasValue && takesValue[name] && i+1 < len(args) {
-				opts = append(opts, args[i+1])
-				i++
+			if !hasValue && takesValue[name] {
+				if i+1 < len(args) {
+					opts = append(opts, args[i+1])
+					i++
+				} else {
+					missing = true
+				}
 			}
 		case len(a) > 1 && a[0] == '-':
-			cluster := []rune(a[1:])
-			for j := 0; j < len(cluster); j++ {
-				name := string(cluster[j])
+			if dashLetter(a[1:], takesValue) {
+				opts = append(opts, a)
+				continue
+			}
+			// Letters are sliced out of a, not converted through []rune,
+			// which would turn bytes that are not UTF-8 into U+FFFD.
+			for j := 1; j < len(a); {
+				_, size := utf8.DecodeRuneInString(a[j:])
+				name := a[j : j+size]
+				j += size
 				opts = append(opts, "-"+name)
+				help = help || name == "h"
 				if !takesValue[name] {
 					continue
 				}
-				if rest := string(cluster[j+1:]); rest != "" {
+				if rest := a[j:]; rest != "" {
 					opts = append(opts, strings.TrimPrefix(rest, "="))
 				} else if i+1 < len(args) {
 					opts = append(opts, args[i+1])
 					i++
+				} else {
+					missing = true
 				}
 				break
 			}
@@ -75,9 +105,23 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 		}
 	}
 	out = append(out, opts...)
-	if len(pos) > 0 {
+	if len(pos) > 0 && !help && !missing {
 		out = append(out, "--")
 		out = append(out, pos...)
 	}
 	return out
+}
+
+// dashLetter tells whether a cluster of short flags (the word without its
+// leading '-') holds a '-' before its first letter that takes a value.
+func dashLetter(cluster string, takesValue map[string]bool) bool {
+	for _, r := range cluster {
+		if r == '-' {
+			return true
+		}
+		if takesValue[string(r)] {
+			return false
+		}
+	}
+	return false
 }

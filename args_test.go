@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,6 +35,13 @@ func TestNormalizeArgs(t *testing.T) {
 		{"-4 ::1 80", "-4 -- ::1 80"},
 		{"-w", "-w"},
 		{"-é", "-é"},
+		// help whatever else is on the line: the positionals go, or
+		// urfave/cli would look for a help topic named after the host
+		{"host 80 --help", "--help"},
+		{"-lvh 4444", "-l -v -h"},
+		{"connect host 80 -h", "connect -h"},
+		{"--help=false host 80", "--help=false -- host 80"},
+		{"-s -h host 80", "-s -h -- host 80"}, // -h is -s's value here
 	}
 	flags := flagList()
 	for _, tt := range tests {
@@ -83,6 +91,15 @@ func TestUsageErrors(t *testing.T) {
 		{"connect", "h", "80000"},
 		{"\x00", "\xff"},
 		{"-\xff"},
+		{"-w", "1", "--wait", "2", "h", "1"},
+		// an empty host is missing, as for connect and scan: not a name
+		// that does not resolve (wait retried it until --timeout)
+		{"wait", "", "80"},
+		{"wait", ":80"},
+		{"ping", "", "80"},
+		{"ping", "-c", "1", ":80"},
+		// a newline in a file name stays in its line (it split the error)
+		{"--tls", "--ca", "no\nsuch.pem", "h", "1"},
 	}
 	for _, args := range cases {
 		var stdout, stderr bytes.Buffer
@@ -98,6 +115,56 @@ func TestUsageErrors(t *testing.T) {
 		case len(lines) == 2 && !strings.HasPrefix(lines[1], "sonde: hint: "):
 			t.Errorf("sonde %q: second line is not a hint:\n%s", args, stderr.String())
 		}
+	}
+}
+
+// An error quoting what the user typed stays one line, whatever it holds:
+// a newline in a socket path is written \n, not sent on.
+func TestErrorsStayOnOneLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x\ny.sock") // no such socket
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-U", path}, strings.NewReader(""), &stdout, &stderr)
+	want := "sonde: cannot connect to " + strings.ReplaceAll(path, "\n", `\n`) + ": no such socket file\n" +
+		"sonde: hint: check the path; the listener may not be running\n"
+	if code != exitFailure || stderr.String() != want {
+		t.Errorf("sonde -U %q: exit %d, stderr:\n%s\nwant exit 1 and:\n%s", path, code, stderr.String(), want)
+	}
+}
+
+// Help asked for anywhere on a command line prints the command's help
+// (exit 0), never "No help topic for 'HOST'" (exit 1).
+func TestHelpWithArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"127.0.0.1", "9999", "--help"}, "GLOBAL OPTIONS"},
+		{[]string{"--help", "127.0.0.1"}, "GLOBAL OPTIONS"},
+		{[]string{"scan", "127.0.0.1", "80", "-h"}, "sonde scan [flags] HOST PORTS"},
+		{[]string{"completion", "bash", "--help"}, "sonde completion bash|zsh|fish"},
+		{[]string{"echo", "--help", "7"}, "sonde echo [flags] [HOST] PORT"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(tc.args, strings.NewReader(""), &stdout, &stderr); code != exitOK {
+			t.Errorf("sonde %q: exit %d, want 0; stderr:\n%s", tc.args, code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("sonde %q: stdout lacks %q:\n%s", tc.args, tc.want, stdout.String())
+		}
+		if stderr.Len() != 0 {
+			t.Errorf("sonde %q wrote to stderr: %q", tc.args, stderr.String())
+		}
+	}
+}
+
+// Both spellings of a flag are refused in sonde's words, not urfave/cli's
+// ("Cannot use two forms of the same flag: w wait").
+func TestTwoFormsOfAFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-v", "--verbose", "h", "1"}, strings.NewReader(""), &stdout, &stderr)
+	want := "sonde: -v and --verbose are the same flag: give it once\nsonde: hint: sonde --help lists every flag\n"
+	if code != exitUsage || stderr.String() != want {
+		t.Errorf("sonde -v --verbose h 1: exit %d, stderr:\n%s\nwant exit 2 and:\n%s", code, stderr.String(), want)
 	}
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"slices"
@@ -386,7 +388,14 @@ func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
 	if path := c.String("hex-file"); path != "" {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
-			return nil, nil, fmt.Errorf("cannot open --hex-file: %w", err)
+			// Worded here, as --ca is: Explain would take the ENOENT of a
+			// bad path for a missing Unix socket.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err),
+				Hint: "give a file in a directory that exists and that sonde may write to"}
 		}
 		return transport.NewHexLog(f, transport.HexColors{}), func() { f.Close() }, nil
 	}

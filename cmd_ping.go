@@ -80,6 +80,9 @@ func runPing(env runEnv, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.Host == "" {
+		return &transport.InputError{Msg: "missing host to ping", Hint: "e.g. sonde ping example.com 443 or sonde ping 127.0.0.1:8080"}
+	}
 	o.Host = t.Host
 	if o.Port, err = transport.ParsePort(t.Port, network, false); err != nil {
 		return err

@@ -69,6 +69,9 @@ func runWait(env runEnv, c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.Host == "" { // else it would retry "cannot resolve" until --timeout
+		return &transport.InputError{Msg: "missing host to wait for", Hint: "e.g. sonde wait db 5432 or sonde wait 127.0.0.1:8080"}
+	}
 	o.Host = t.Host
 	if o.Port, err = transport.ParsePort(t.Port, "tcp", false); err != nil {
 		return err

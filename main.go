@@ -167,6 +167,12 @@ func onUsageError(_ *cli.Context, err error, _ bool) error {
 	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return &transport.InputError{Msg: "flag " + rest + " needs a value", Hint: "sonde --help lists every flag"}
 	}
+	if rest, ok := strings.CutPrefix(msg, "Cannot use two forms of the same flag: "); ok {
+		if alias, name, ok := strings.Cut(rest, " "); ok { // "w wait": -w and --wait both given
+			return &transport.InputError{Msg: dashed(alias) + " and " + dashed(name) + " are the same flag: give it once",
+				Hint: "sonde --help lists every flag"}
+		}
+	}
 	return &transport.InputError{Msg: msg, Hint: "sonde --help lists every flag"}
 }
 

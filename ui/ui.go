@@ -4,7 +4,8 @@
 //   - standard output carries only data received from the network; nothing
 //     in this package ever writes to it;
 //   - every message goes to standard error, starts with "sonde: ", is lower
-//     case and has no trailing period;
+//     case and has no trailing period, and is one line (a newline it quotes
+//     is written \n);
 //   - a hint the user can act on goes on its own "sonde: hint: " line;
 //   - colour (errors red, warnings yellow, hints cyan) only when standard
 //     error is a terminal, NO_COLOR is unset and --color is auto, or when
@@ -14,8 +15,10 @@ package ui
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/fatih/color"
 )
@@ -48,18 +51,15 @@ var (
 )
 
 func (u *UI) line(c *color.Color, label, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	msg = strings.TrimRight(msg, "\n")
+	msg := oneLine(strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
 	var b strings.Builder
-	for _, l := range strings.Split(msg, "\n") {
-		b.WriteString("sonde: ")
-		if c != nil {
-			b.WriteString(c.Sprint(label + l))
-		} else {
-			b.WriteString(label + l)
-		}
-		b.WriteByte('\n')
+	b.WriteString("sonde: ")
+	if c != nil {
+		b.WriteString(c.Sprint(label + msg))
+	} else {
+		b.WriteString(label + msg)
 	}
+	b.WriteByte('\n')
 	u.mu.Lock()
 	if u.status {
 		io.WriteString(u.w, "\r\x1b[K")
@@ -67,6 +67,26 @@ func (u *UI) line(c *color.Color, label, format string, args ...any) {
 	}
 	io.WriteString(u.w, b.String())
 	u.mu.Unlock()
+}
+
+// oneLine keeps a message on one line: the control characters in it,
+// which can only come from what it quotes (a newline in a socket path,
+// a peer's reply), are written as Go escapes (\n, \r, \x1b), not sent to
+// the terminal.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Status draws line in place of the previous status line (on a terminal:
