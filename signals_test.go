@@ -92,6 +92,10 @@ func TestSignalRemovesUnixSocket(t *testing.T) {
 			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("socket file left behind after %v: %v", tc.sig, err)
 			}
+			// No client came: the summary says so (it was missing).
+			if !strings.Contains(stderr.String(), "sonde: sent 0 bytes, received 0 bytes in ") {
+				t.Errorf("no -v summary after %v; stderr:\n%s", tc.sig, stderr)
+			}
 		})
 	}
 }

@@ -42,6 +42,9 @@ func Connect(ctx context.Context, o *Options) error {
 	start := time.Now()
 	conn, err := transport.Dial(ctx, o.Target, dopts)
 	if err != nil {
+		if isInterrupted(err) { // Ctrl-C while resolving or connecting: -v still sums up
+			u.Verbosef(1, "%s", (&stats{started: start}).summary())
+		}
 		return err
 	}
 	for _, f := range failed {
@@ -58,6 +61,9 @@ func Connect(ctx context.Context, o *Options) error {
 	}
 	u.Verbosef(2, "local address %s", conn.LocalAddr())
 	if conn, err = clientTLS(ctx, conn, o); err != nil {
+		if isInterrupted(err) {
+			u.Verbosef(1, "%s", (&stats{started: start}).summary())
+		}
 		return err
 	}
 	if o.OnReady != nil {

@@ -35,8 +35,12 @@ func Listen(ctx context.Context, o *Options) error {
 		return serveKeep(ctx, ln, o)
 	}
 
+	waiting := time.Now()
 	conn, err := acceptOne(ctx, ln, o)
 	if err != nil {
+		if isInterrupted(err) { // Ctrl-C before any client: -v still sums up
+			o.UI.Verbosef(1, "%s", (&stats{started: waiting}).summary())
+		}
 		return err
 	}
 	ln.Close() // one client: stop listening (and remove a Unix socket file)

@@ -102,6 +102,12 @@ type Interrupted struct{ Signal string }
 
 func (e *Interrupted) Error() string { return "interrupted by " + e.Signal }
 
+// isInterrupted tells whether err is, or wraps, a signal's interruption.
+func isInterrupted(err error) bool {
+	var intr *Interrupted
+	return errors.As(err, &intr)
+}
+
 // ExitStatus ends sonde with Code and no further message: the mode has
 // already reported what happened (e.g. a scan that found no open port).
 type ExitStatus struct{ Code int }

@@ -89,6 +89,10 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 	var lastWhy, lastHint string
 	summary := func(state string, attempts int) error {
 		if !o.JSON {
+			if state == "interrupted" { // the text summary of Ctrl-C, with -v
+				u.Verbosef(1, "%s did not accept a connection before the interruption (%s in %s)",
+					target, plural(int64(attempts), "attempt"), roundDuration(time.Since(start)))
+			}
 			return nil
 		}
 		return writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Host, Port: o.Port,

@@ -69,6 +69,29 @@ func TestWaitInterrupted(t *testing.T) {
 	}
 }
 
+// Ctrl-C ends a -v wait with a line that sums it up, as the other modes'
+// summaries do.
+func TestWaitInterruptedSummary(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	stop := &Interrupted{Signal: "interrupt"}
+	stderr := &lineHook{onLine: func(l string) {
+		if strings.HasPrefix(l, "sonde: attempt 2: ") {
+			cancel(stop)
+		}
+	}}
+	err := waitFor(ctx, int(closed.Port()), &lineHook{}, stderr, 1, nil)
+	if !errors.Is(err, stop) {
+		t.Fatalf("interrupted wait: %v, want the interruption", err)
+	}
+	want := regexp.MustCompile(fmt.Sprintf(`\nsonde: %s did not accept a connection before the interruption \(2 attempts in [^)]+\)\n$`, closed))
+	if !want.MatchString(stderr.String()) {
+		t.Errorf("interrupted wait -v wrote:\n%s\nwant a last line matching %s", stderr.String(), want)
+	}
+}
+
 func TestWaitPause(t *testing.T) {
 	ms := time.Millisecond
 	tests := []struct {
