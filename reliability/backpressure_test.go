@@ -11,7 +11,9 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -73,7 +75,7 @@ func slowReadAsync(r io.Reader) <-chan slowResult {
 }
 
 // checkSlow checks what a slow reader got and how much memory sonde used.
-func checkSlow(t *testing.T, p *proctest.Proc, r slowResult) {
+func checkSlow(t *testing.T, peakRSS func() int64, r slowResult) {
 	t.Helper()
 	if r.err != nil {
 		t.Errorf("slow reader: %v", r.err)
@@ -81,21 +83,61 @@ func checkSlow(t *testing.T, p *proctest.Proc, r slowResult) {
 	if r.n != slowSize || r.sum != streamSum() {
 		t.Errorf("slow reader got %d bytes (sha256 %x), want %d (sha256 %x)", r.n, r.sum, slowSize, streamSum())
 	}
-	rss := maxRSS(t, p)
+	rss := peakRSS()
 	t.Logf("FIGURES slow reader %s: %d MiB through sonde, peak RSS %.1f MiB", t.Name(), slowSize>>20, float64(rss)/(1<<20))
 	if rss >= rssLimit {
 		t.Errorf("sonde's peak RSS was %.1f MiB with a slow reader, want < %d MiB", float64(rss)/(1<<20), rssLimit>>20)
 	}
 }
 
-// maxRSS is the peak resident set size of an ended process, in bytes.
-func maxRSS(t *testing.T, p *proctest.Proc) int64 {
-	t.Helper()
-	ru, ok := p.Cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		t.Fatal("no rusage for the process")
+// watchPeakRSS samples the process's peak resident set size (VmHWM of
+// /proc/PID/status, which only grows) every 20 ms until it ends; the
+// function returned waits for that end and gives the last sample, in
+// bytes. (The rusage of wait4 will not do: Linux keeps in it the high
+// water mark of the memory the child shared with its parent before exec,
+// the test binary's own.)
+func watchPeakRSS(t *testing.T, p *proctest.Proc) func() int64 {
+	var peak atomic.Int64
+	status := fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if kb := vmHWM(status); kb > 0 {
+				peak.Store(kb << 10)
+			}
+			select {
+			case <-p.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int64 {
+		<-done
+		if peak.Load() == 0 {
+			t.Fatalf("never read the peak RSS of %s", p.Name)
+		}
+		return peak.Load()
 	}
-	return ru.Maxrss << 10 // Linux reports KiB
+}
+
+// vmHWM reads the VmHWM field of a /proc/PID/status file, in KiB; 0 when
+// the process is gone.
+func vmHWM(status string) int64 {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
 }
 
 // listenLoopback listens on a kernel-chosen port of 127.0.0.1.
@@ -138,10 +180,11 @@ func TestSlowReaderSender(t *testing.T) {
 			got := slowPeer(ln)
 			in, feed := pipe(t)
 			s := proctest.Start(t, proctest.Stdio{Stdin: in}, sondeBin, append(flags, "127.0.0.1", portOf(ln.Addr()))...)
+			peak := watchPeakRSS(t, s)
 			in.Close()
 			go func() { io.Copy(feed, stream()); feed.Close() }()
 			s.ExpectExit(t, 0)
-			checkSlow(t, s, <-got)
+			checkSlow(t, peak, <-got)
 		})
 	}
 }
@@ -154,6 +197,7 @@ func TestSlowReaderReceiver(t *testing.T) {
 		t.Run(fmt.Sprint(flags), func(t *testing.T) {
 			slowEnd, out := pipe(t)
 			s := proctest.Start(t, proctest.Stdio{Stdout: out}, sondeBin, append(flags, "127.0.0.1", "0")...)
+			peak := watchPeakRSS(t, s)
 			out.Close()
 			_, port := s.ListenAddr(t)
 			c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -186,7 +230,7 @@ func TestSlowReaderReceiver(t *testing.T) {
 			} else {
 				s.ExpectExit(t, 0)
 			}
-			checkSlow(t, s, r)
+			checkSlow(t, peak, r)
 		})
 	}
 }
@@ -198,6 +242,7 @@ func TestSlowReaderRelay(t *testing.T) {
 	target := listenLoopback(t)
 	got := slowPeer(target)
 	s := proctest.Start(t, proctest.Stdio{}, sondeBin, "relay", "127.0.0.1:0", target.Addr().String())
+	peak := watchPeakRSS(t, s)
 	_, port := s.ListenAddr(t)
 	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
@@ -211,7 +256,7 @@ func TestSlowReaderRelay(t *testing.T) {
 	c.Close()
 	s.Cmd.Process.Signal(os.Interrupt)
 	s.ExpectExit(t, 130)
-	checkSlow(t, s, r)
+	checkSlow(t, peak, r)
 }
 
 // TestSlowReaderEcho: a client sends 256 MiB to `sonde echo` as fast as
@@ -220,6 +265,7 @@ func TestSlowReaderRelay(t *testing.T) {
 func TestSlowReaderEcho(t *testing.T) {
 	t.Parallel()
 	s := proctest.Start(t, proctest.Stdio{}, sondeBin, "echo", "127.0.0.1", "0")
+	peak := watchPeakRSS(t, s)
 	_, port := s.ListenAddr(t)
 	c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
@@ -238,7 +284,7 @@ func TestSlowReaderEcho(t *testing.T) {
 	}
 	s.Cmd.Process.Signal(os.Interrupt)
 	s.ExpectExit(t, 130)
-	checkSlow(t, s, r)
+	checkSlow(t, peak, r)
 }
 
 // feedForever writes to w until it fails (the reader is gone), at most
