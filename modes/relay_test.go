@@ -22,6 +22,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sondeproject/sonde/internal/proctest"
 	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
 )
@@ -29,34 +30,15 @@ import (
 // testRelay is a relay running in the test, and what it wrote.
 type testRelay struct {
 	addr   string
-	stderr *lockedBuffer
+	stderr *proctest.Buffer
 	stop   func() // interrupt it and check that it ended with the interruption
-}
-
-// lockedBuffer collects what concurrent writers write, and may be read
-// while they write.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // startRelay runs Relay from 127.0.0.1:0 to target at -v and returns once
 // it listens. It is stopped at cleanup if the test did not stop it.
 func startRelay(t *testing.T, network, target string, tweak func(*RelayOptions)) *testRelay {
 	t.Helper()
-	tr := &testRelay{stderr: &lockedBuffer{}}
+	tr := &testRelay{stderr: &proctest.Buffer{}}
 	up, err := transport.SplitHostPort(target)
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +405,7 @@ func TestRelayHexRebuildsBothStreams(t *testing.T) {
 		b, _ := io.ReadAll(c)
 		c.Write(bytes.ToUpper(b)) // a reply that differs from the request
 	})
-	var hexOut lockedBuffer
+	var hexOut proctest.Buffer
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.Hex = transport.NewHexLog(&hexOut, transport.HexColors{}) })
 	const clients = 8
 	sent := make(map[string][]byte) // by client address
@@ -855,7 +837,7 @@ func TestRelayTLSBothSides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hexOut lockedBuffer
+	var hexOut proctest.Buffer
 	r := startRelay(t, "tcp", plain, func(o *RelayOptions) {
 		o.TLSClient, o.TLSServer = toTarget, relayCfg
 		o.Hex = transport.NewHexLog(&hexOut, transport.HexColors{})
