@@ -18,18 +18,23 @@ import (
 // interleaved mid-chunk; what stdin gives is sent to every connected
 // client. stdin is read only while at least one client is connected, so
 // nothing typed is lost to an empty room. End of stdin does not shut down
-// the clients (they come and go); each one ends when it closes.
+// the clients (they come and go); each one ends when it closes. With -v,
+// the end reports the totals of every client, as the echo server does.
 func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 	h := &hub{o: o, clients: make(map[*keepClient]struct{}), joined: make(chan struct{}, 1)}
 	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	var served, refused, sent, received atomic.Int64
+	defer func(start time.Time) { // after wg.Wait: every client counted
+		o.UI.Verbosef(1, "served %s (%d refused): sent %s, received %s in %s", plural(served.Load(), "client"), refused.Load(),
+			bytesString(sent.Load()), bytesString(received.Load()), time.Since(start).Round(time.Millisecond))
+	}(time.Now())
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if !o.NoStdin && o.Exec == nil { // with -e / -c, each client's program takes stdin's place
 		go h.broadcast(ctx) // may stay blocked reading stdin; it owns nothing to clean
 	}
-	var served atomic.Int64
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -54,11 +59,13 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 		}
 		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
 			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
+			refused.Add(1)
 			conn.Close()
 			continue
 		}
 		if o.MaxConns > 0 && h.count() >= o.MaxConns {
 			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
+			refused.Add(1)
 			conn.Close()
 			continue
 		}
@@ -91,6 +98,8 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 				return
 			}
 			st := stats{sent: c.sent.Load(), received: c.received.Load(), started: c.started}
+			sent.Add(st.sent)
+			received.Add(st.received)
 			switch {
 			case err != nil && context.Cause(ctx) != nil:
 				o.UI.Verbosef(1, "client %d %s: %s", c.id, clientName(conn), st.summary())
