@@ -574,12 +574,39 @@ func newFrameCodec() frameCodec {
 
 // datagramPinger sends a frame per probe on one connected UDP socket; a
 // goroutine reads what comes back.
-type datagramPinger struct {
-	conn    *net.UDPConn
+type datagramPinger struct{ frameConn }
+
+// frameConn is what the UDP and the --echo pinger share: one connection
+// that carries the probe frames both ways, and the goroutine (receive)
+// that reads the replies and reports them until close.
+type frameConn struct {
+	conn    net.Conn
 	codec   frameCodec
 	replies chan<- pingReply
-	done    chan struct{}
-	stop    chan struct{}
+	done    chan struct{} // closed when receive has returned
+	stop    chan struct{} // closed by close
+}
+
+func newFrameConn(conn net.Conn, replies chan<- pingReply) frameConn {
+	return frameConn{conn: conn, codec: newFrameCodec(), replies: replies, done: make(chan struct{}), stop: make(chan struct{})}
+}
+
+// report hands a reply to the ping loop. It tells whether receive should
+// go on: not once close was called, nor after an error, which ends the
+// ping.
+func (p *frameConn) report(r pingReply) bool {
+	select {
+	case p.replies <- r:
+	case <-p.stop:
+		return false
+	}
+	return r.err == nil
+}
+
+func (p *frameConn) close() {
+	close(p.stop)
+	p.conn.Close()
+	<-p.done
 }
 
 func newDatagramPinger(target netip.AddrPort, src netip.Addr, replies chan<- pingReply) (*datagramPinger, error) {
@@ -604,7 +631,7 @@ func newDatagramPinger(target netip.AddrPort, src netip.Addr, replies chan<- pin
 	if conn == nil {
 		return nil, &pingError{msg: "cannot ping " + target.String() + ": every local port sonde got was that port itself"}
 	}
-	p := &datagramPinger{conn: conn, codec: newFrameCodec(), replies: replies, done: make(chan struct{}), stop: make(chan struct{})}
+	p := &datagramPinger{newFrameConn(conn, replies)}
 	go p.receive()
 	return p, nil
 }
@@ -641,32 +668,15 @@ func (p *datagramPinger) receive() {
 		default:
 			r = pingReply{err: &transport.StreamError{Peer: p.conn.RemoteAddr().String(), Network: "udp", Err: err}}
 		}
-		select {
-		case p.replies <- r:
-		case <-p.stop:
-			return
-		}
-		if r.err != nil {
+		if !p.report(r) {
 			return
 		}
 	}
 }
 
-func (p *datagramPinger) close() {
-	close(p.stop)
-	p.conn.Close()
-	<-p.done
-}
-
 // echoPinger writes a frame per probe on one TCP connection and reads the
 // frames back in order; frames of probes already timed out come back late.
-type echoPinger struct {
-	conn    net.Conn
-	codec   frameCodec
-	replies chan<- pingReply
-	done    chan struct{}
-	stop    chan struct{}
-}
+type echoPinger struct{ frameConn }
 
 func newEchoPinger(ctx context.Context, target netip.AddrPort, src netip.Addr, timeout time.Duration, replies chan<- pingReply, u *ui.UI) (*echoPinger, error) {
 	dopts := transport.DialOptions{Network: "tcp", Numeric: true, Timeout: timeout}
@@ -685,7 +695,7 @@ func newEchoPinger(ctx context.Context, target netip.AddrPort, src netip.Addr, t
 			hint: "start an echo server there, e.g. sonde echo " + strconv.Itoa(int(target.Port()))}
 	}
 	u.Verbosef(1, "connected to %s in %s; probes go over this one connection", conn.RemoteAddr(), roundDuration(time.Since(start)))
-	p := &echoPinger{conn: conn, codec: newFrameCodec(), replies: replies, done: make(chan struct{}), stop: make(chan struct{})}
+	p := &echoPinger{newFrameConn(conn, replies)}
 	go p.receive()
 	return p, nil
 }
@@ -723,19 +733,8 @@ func (p *echoPinger) receive() {
 				r = pingReply{seq: seq, ok: true, rtt: rtt}
 			}
 		}
-		select {
-		case p.replies <- r:
-		case <-p.stop:
-			return
-		}
-		if r.err != nil {
+		if !p.report(r) {
 			return
 		}
 	}
-}
-
-func (p *echoPinger) close() {
-	close(p.stop)
-	p.conn.Close()
-	<-p.done
 }
