@@ -4,156 +4,24 @@ package interop
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/certtest"
 )
 
 // The TLS tests (SPEC §6, §7) run sonde against OpenSSL (s_server and
 // s_client), Ncat's --ssl and Python's ssl module, with certificates
 // generated here: a test CA, a valid leaf for localhost and 127.0.0.1, an
 // expired one, one not valid yet and one for another name.
-
-// tlsPKI is a test CA and the file that holds its certificate.
-type tlsPKI struct {
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	caFile string
-}
-
-// tlsLeaf is a certificate issued by the test CA, as PEM files.
-type tlsLeaf struct {
-	cert     *x509.Certificate
-	certFile string
-	keyFile  string
-}
-
-const day = 24 * time.Hour
-
-func newTLSPKI(t *testing.T) *tlsPKI {
-	t.Helper()
-	key := ecKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serialNumber(t),
-		Subject:               pkix.Name{CommonName: "sonde interop CA"},
-		NotBefore:             time.Now().Add(-day),
-		NotAfter:              time.Now().Add(30 * day),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tlsPKI{ca: ca, caKey: key, caFile: filepath.Join(t.TempDir(), "ca.pem")}
-	writePEMFile(t, p.caFile, "CERTIFICATE", der)
-	return p
-}
-
-func ecKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func serialNumber(t *testing.T) *big.Int {
-	t.Helper()
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func writePEMFile(t *testing.T, name, kind string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// issue signs a server certificate for names (DNS names or IP addresses),
-// valid from notBefore to notAfter.
-func (p *tlsPKI) issue(t *testing.T, file string, names []string, notBefore, notAfter time.Time) tlsLeaf {
-	t.Helper()
-	key := ecKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: serialNumber(t),
-		Subject:      pkix.Name{CommonName: names[0]},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir() // the caller's own: parallel subtests issue certificates at once
-	l := tlsLeaf{cert: cert, certFile: filepath.Join(dir, file+".pem"), keyFile: filepath.Join(dir, file+".key")}
-	writePEMFile(t, l.certFile, "CERTIFICATE", der)
-	writePEMFile(t, l.keyFile, "PRIVATE KEY", keyDER)
-	return l
-}
-
-var loopbackNames = []string{"localhost", "127.0.0.1"}
-
-func (p *tlsPKI) valid(t *testing.T) tlsLeaf {
-	return p.issue(t, "valid", loopbackNames, time.Now().Add(-day), time.Now().Add(30*day))
-}
-
-// Dates half a day off a whole number of days: "N days ago" cannot flip
-// while the test runs.
-func (p *tlsPKI) expired(t *testing.T) tlsLeaf {
-	return p.issue(t, "expired", loopbackNames, time.Now().Add(-60*day), time.Now().Add(-5*day-12*time.Hour))
-}
-
-func (p *tlsPKI) notYetValid(t *testing.T) tlsLeaf {
-	return p.issue(t, "future", loopbackNames, time.Now().Add(3*day+12*time.Hour), time.Now().Add(60*day))
-}
-
-func (p *tlsPKI) otherName(t *testing.T) tlsLeaf {
-	return p.issue(t, "other", []string{"other.example", "www.other.example"}, time.Now().Add(-day), time.Now().Add(30*day))
-}
 
 // heldStdin is a pipe for a process's stdin that the test writes to and
 // closes when it chooses: the end of a session is then up to the test,
@@ -202,12 +70,12 @@ func wantStderr(t *testing.T, p *proc, patterns ...string) {
 
 // opensslServer starts `openssl s_server -quiet` with leaf on a free
 // loopback port. It prints what it receives and sends its stdin.
-func opensslServer(t *testing.T, leaf tlsLeaf, stdin *heldStdin) (*proc, int) {
+func opensslServer(t *testing.T, leaf certtest.Cert, stdin *heldStdin) (*proc, int) {
 	t.Helper()
 	requirePeer(t, "openssl")
 	return startPeerListener(t, "tcp4", func(port int) *proc {
 		return start(t, stdio{Stdin: stdin.r}, "openssl", "s_server", "-accept", fmt.Sprintf("127.0.0.1:%d", port),
-			"-cert", leaf.certFile, "-key", leaf.keyFile, "-quiet")
+			"-cert", leaf.CertFile, "-key", leaf.KeyFile, "-quiet")
 	})
 }
 
@@ -236,20 +104,20 @@ func exchange(t *testing.T, s *proc, sIn *heldStdin, peer *proc, peerIn *heldStd
 // certificate and, when a check fails, says which one (SPEC §6).
 func TestTLSSondeToOpenSSLServer(t *testing.T) {
 	t.Parallel()
-	pki := newTLSPKI(t)
+	pki := certtest.New(t)
 
 	t.Run("verified-data-both-ways", func(t *testing.T) {
 		t.Parallel()
-		leaf := pki.valid(t)
+		leaf := pki.Valid(t)
 		srvIn := newHeldStdin(t)
 		srv, port := opensslServer(t, leaf, srvIn)
 		sIn := newHeldStdin(t)
-		s := sonde(t, stdio{Stdin: sIn.r}, "-v", "--tls", "--ca", pki.caFile, "127.0.0.1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: sIn.r}, "-v", "--tls", "--ca", pki.CAFile, "127.0.0.1", strconv.Itoa(port))
 		exchange(t, s, sIn, srv, srvIn, "s_server", false)
 		wantStderr(t, s,
 			`^sonde: TLS 1\.[23], TLS_[A-Z0-9_]+, ALPN none$`,
 			`^sonde: peer certificate: subject CN=localhost; names localhost, 127\.0\.0\.1$`,
-			`^sonde: peer certificate: issuer CN=sonde interop CA; valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(29 days left\)$`)
+			`^sonde: peer certificate: issuer CN=sonde test CA; valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(29 days left\)$`)
 	})
 
 	t.Run("pin-computed-by-openssl", func(t *testing.T) {
@@ -257,8 +125,8 @@ func TestTLSSondeToOpenSSLServer(t *testing.T) {
 		// openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256.
 		t.Parallel()
 		requirePeer(t, "openssl")
-		leaf := pki.valid(t)
-		pubPEM, err := exec.Command("openssl", "x509", "-in", leaf.certFile, "-noout", "-pubkey").Output()
+		leaf := pki.Valid(t)
+		pubPEM, err := exec.Command("openssl", "x509", "-in", leaf.CertFile, "-noout", "-pubkey").Output()
 		if err != nil {
 			t.Fatalf("openssl x509 -pubkey: %v", err)
 		}
@@ -279,24 +147,24 @@ func TestTLSSondeToOpenSSLServer(t *testing.T) {
 
 	failures := []struct {
 		name   string
-		leaf   func(*testing.T) tlsLeaf
+		leaf   func(testing.TB) certtest.Cert
 		args   []string
-		stderr func(leaf tlsLeaf) []string
+		stderr func(leaf certtest.Cert) []string
 		hintRE string
 	}{
-		{"expired", pki.expired, []string{"--ca", pki.caFile}, func(l tlsLeaf) []string {
+		{"expired", pki.Expired, []string{"--ca", pki.CAFile}, func(l certtest.Cert) []string {
 			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ expired on ` +
-				regexp.QuoteMeta(l.cert.NotAfter.UTC().Format(time.RFC3339)) + ` \(5 days ago\)$`}
+				regexp.QuoteMeta(l.Leaf.NotAfter.UTC().Format(time.RFC3339)) + ` \(3 days ago\)$`}
 		}, `^sonde: hint: the server must renew its certificate; --insecure connects anyway, unverified$`},
-		{"not-yet-valid", pki.notYetValid, []string{"--ca", pki.caFile}, func(l tlsLeaf) []string {
+		{"not-yet-valid", pki.NotYetValid, []string{"--ca", pki.CAFile}, func(l certtest.Cert) []string {
 			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is not valid yet: valid from ` +
-				regexp.QuoteMeta(l.cert.NotBefore.UTC().Format(time.RFC3339)) + `$`}
+				regexp.QuoteMeta(l.Leaf.NotBefore.UTC().Format(time.RFC3339)) + `$`}
 		}, `^sonde: hint: check this machine's clock`},
-		{"wrong-name", pki.otherName, []string{"--ca", pki.caFile}, func(tlsLeaf) []string {
+		{"wrong-name", pki.OtherName, []string{"--ca", pki.CAFile}, func(certtest.Cert) []string {
 			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is for other\.example, www\.other\.example, not 127\.0\.0\.1$`}
 		}, `^sonde: hint: connect by one of those names, or give the expected one with --sni$`},
-		{"unknown-authority", pki.valid, []string{"--tls"}, func(tlsLeaf) []string {
-			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is signed by an unknown authority \(issuer: CN=sonde interop CA\)$`}
+		{"unknown-authority", pki.Valid, []string{"--tls"}, func(certtest.Cert) []string {
+			return []string{`^sonde: TLS: the certificate of 127\.0\.0\.1:\d+ is signed by an unknown authority \(issuer: CN=sonde test CA\)$`}
 		}, `^sonde: hint: trust its CA with --ca FILE`},
 	}
 	for _, f := range failures {
@@ -316,11 +184,11 @@ func TestTLSSondeToOpenSSLServer(t *testing.T) {
 
 	t.Run("sni-selects-the-verified-name", func(t *testing.T) {
 		t.Parallel()
-		leaf := pki.otherName(t)
+		leaf := pki.OtherName(t)
 		srvIn := newHeldStdin(t)
 		srv, port := opensslServer(t, leaf, srvIn)
 		sIn := newHeldStdin(t)
-		s := sonde(t, stdio{Stdin: sIn.r}, "--ca", pki.caFile, "--sni", "www.other.example", "127.0.0.1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: sIn.r}, "--ca", pki.CAFile, "--sni", "www.other.example", "127.0.0.1", strconv.Itoa(port))
 		exchange(t, s, sIn, srv, srvIn, "s_server", false)
 	})
 }
@@ -410,16 +278,16 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20) as ra
 		// keeps that on 127.0.0.1, where sonde listens.
 		t.Parallel()
 		requirePeer(t, "ncat")
-		pki := newTLSPKI(t)
-		leaf := pki.valid(t)
+		pki := certtest.New(t)
+		leaf := pki.Valid(t)
 		sIn := newHeldStdin(t)
-		s := sonde(t, stdio{Stdin: sIn.r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
+		s := sonde(t, stdio{Stdin: sIn.r}, "-l", "--tls", "--cert", leaf.CertFile, "--key", leaf.KeyFile, "127.0.0.1", "0")
 		_, port := s.ListenAddr(t)
 		if strings.Contains(s.Stderr.String(), "ephemeral") {
 			t.Errorf("sonde -l --cert/--key announced an ephemeral certificate:\n%s", s.Stderr.String())
 		}
 		cIn := newHeldStdin(t)
-		c := start(t, stdio{Stdin: cIn.r}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", pki.caFile, "localhost", strconv.Itoa(port))
+		c := start(t, stdio{Stdin: cIn.r}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", pki.CAFile, "localhost", strconv.Itoa(port))
 		exchange(t, s, sIn, c, cIn, "ncat", true)
 		c.ExpectExit(t, 0)
 	})
@@ -429,11 +297,11 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20) as ra
 		// reports the client that went away.
 		t.Parallel()
 		requirePeer(t, "ncat")
-		pki, other := newTLSPKI(t), newTLSPKI(t)
-		leaf := pki.valid(t)
-		s := sonde(t, stdio{Stdin: newHeldStdin(t).r}, "-l", "--tls", "--cert", leaf.certFile, "--key", leaf.keyFile, "127.0.0.1", "0")
+		pki, other := certtest.New(t), certtest.New(t)
+		leaf := pki.Valid(t)
+		s := sonde(t, stdio{Stdin: newHeldStdin(t).r}, "-l", "--tls", "--cert", leaf.CertFile, "--key", leaf.KeyFile, "127.0.0.1", "0")
 		_, port := s.ListenAddr(t)
-		c := start(t, stdio{Stdin: strings.NewReader("never sent\n")}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", other.caFile, "localhost", strconv.Itoa(port))
+		c := start(t, stdio{Stdin: strings.NewReader("never sent\n")}, "ncat", "-4", "--ssl", "--ssl-verify", "--ssl-trustfile", other.CAFile, "localhost", strconv.Itoa(port))
 		if code := c.Wait(t); code == 0 {
 			t.Errorf("ncat trusted a certificate of another CA; stderr:\n%s", c.Stderr.String())
 		}

@@ -4,19 +4,14 @@ import (
 	"bufio"
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,170 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/certtest"
 )
-
-// testPKI is a certificate authority made for one test, and the files its
-// certificates are written to.
-type testPKI struct {
-	dir    string
-	ca     *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	caFile string // PEM of the CA certificate, for --ca
-}
-
-// testCert is a certificate with its key, parsed and as files.
-type testCert struct {
-	tls      tls.Certificate
-	leaf     *x509.Certificate
-	certFile string
-	keyFile  string
-}
-
-const day = 24 * time.Hour
-
-func newTestPKI(t *testing.T) *testPKI {
-	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(t),
-		Subject:               pkix.Name{CommonName: "sonde test CA"},
-		NotBefore:             time.Now().Add(-day),
-		NotAfter:              time.Now().Add(30 * day),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &testPKI{dir: t.TempDir(), ca: ca, caKey: key}
-	p.caFile = filepath.Join(p.dir, "ca.pem")
-	writePEM(t, p.caFile, "CERTIFICATE", der)
-	return p
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func serial(t *testing.T) *big.Int {
-	t.Helper()
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func writePEM(t *testing.T, name, kind string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(name, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// certSpec describes a certificate to make: who it is for, when it is
-// valid, and whether the CA signs it (else it signs itself).
-type certSpec struct {
-	file      string // base name of its files
-	cn        string
-	names     []string // DNS names and IP addresses
-	notBefore time.Time
-	notAfter  time.Time
-	selfSign  bool
-	client    bool // for client authentication instead of a server
-	rawDNS    bool // names are DNS names even when they read as IP addresses
-}
-
-// issue makes a certificate as spec says (valid from yesterday for 30 days
-// unless it gives dates) and writes it and its key as PEM files.
-func (p *testPKI) issue(t *testing.T, spec certSpec) testCert {
-	t.Helper()
-	if spec.notBefore.IsZero() {
-		spec.notBefore = time.Now().Add(-day)
-	}
-	if spec.notAfter.IsZero() {
-		spec.notAfter = time.Now().Add(30 * day)
-	}
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: spec.cn},
-		NotBefore:    spec.notBefore,
-		NotAfter:     spec.notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	if spec.client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	for _, n := range spec.names {
-		if ip := net.ParseIP(n); ip != nil && !spec.rawDNS {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	parent, signer := p.ca, p.caKey
-	if spec.selfSign {
-		parent, signer = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := testCert{
-		tls:      tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
-		leaf:     leaf,
-		certFile: filepath.Join(p.dir, spec.file+".pem"),
-		keyFile:  filepath.Join(p.dir, spec.file+".key"),
-	}
-	writePEM(t, c.certFile, "CERTIFICATE", der)
-	writePEM(t, c.keyFile, "PRIVATE KEY", keyDER)
-	return c
-}
-
-// The certificates the tests serve. Dates are half a day away from a
-// whole number of days, so that "N days ago" cannot flip while a test runs.
-func (p *testPKI) valid(t *testing.T) testCert {
-	return p.issue(t, certSpec{file: "valid", cn: "localhost", names: []string{"localhost", "127.0.0.1"}})
-}
-
-func (p *testPKI) expired(t *testing.T) testCert {
-	return p.issue(t, certSpec{file: "expired", cn: "localhost", names: []string{"localhost", "127.0.0.1"},
-		notBefore: time.Now().Add(-60 * day), notAfter: time.Now().Add(-3*day - 12*time.Hour)})
-}
-
-func (p *testPKI) notYetValid(t *testing.T) testCert {
-	return p.issue(t, certSpec{file: "future", cn: "localhost", names: []string{"localhost", "127.0.0.1"},
-		notBefore: time.Now().Add(2*day + 12*time.Hour), notAfter: time.Now().Add(60 * day)})
-}
-
-func (p *testPKI) otherName(t *testing.T) testCert {
-	return p.issue(t, certSpec{file: "other", cn: "other.example", names: []string{"other.example"}})
-}
-
-func (p *testPKI) selfSigned(t *testing.T) testCert {
-	return p.issue(t, certSpec{file: "self", cn: "sonde test self-signed", names: []string{"localhost", "127.0.0.1"}, selfSign: true})
-}
 
 // tlsServer serves one client on a loopback port: it runs the server
 // handshake, then answers the first line it reads with "pong: " and that
@@ -304,18 +138,18 @@ func handshakeFails(t *testing.T, addr, host string, o TLSOptions) Explanation {
 	return x
 }
 
-func serverConfig(c testCert) *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{c.tls}}
+func serverConfig(c certtest.Cert) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{c.TLS}}
 }
 
 func TestTLSVerificationFailures(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := certtest.New(t)
 
 	t.Run("expired", func(t *testing.T) {
-		c := pki.expired(t)
+		c := pki.Expired(t)
 		s := serveTLS(t, serverConfig(c))
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
-		when := c.leaf.NotAfter.UTC().Format(time.RFC3339)
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
+		when := c.Leaf.NotAfter.UTC().Format(time.RFC3339)
 		if want := fmt.Sprintf("TLS: the certificate of %s expired on %s (3 days ago)", s.addr, when); x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
 		}
@@ -323,10 +157,10 @@ func TestTLSVerificationFailures(t *testing.T) {
 	})
 
 	t.Run("not-yet-valid", func(t *testing.T) {
-		c := pki.notYetValid(t)
+		c := pki.NotYetValid(t)
 		s := serveTLS(t, serverConfig(c))
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
-		when := c.leaf.NotBefore.UTC().Format(time.RFC3339)
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
+		when := c.Leaf.NotBefore.UTC().Format(time.RFC3339)
 		if want := fmt.Sprintf("TLS: the certificate of %s is not valid yet: valid from %s", s.addr, when); x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
 		}
@@ -334,24 +168,24 @@ func TestTLSVerificationFailures(t *testing.T) {
 	})
 
 	t.Run("wrong-name", func(t *testing.T) {
-		s := serveTLS(t, serverConfig(pki.otherName(t)))
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
-		if want := fmt.Sprintf("TLS: the certificate of %s is for other.example, not 127.0.0.1", s.addr); x.Msg != want {
+		s := serveTLS(t, serverConfig(pki.OtherName(t)))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
+		if want := fmt.Sprintf("TLS: the certificate of %s is for other.example, www.other.example, not 127.0.0.1", s.addr); x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
 		}
 		wantContains(t, "hint", x.Hint, "--sni")
 	})
 
 	t.Run("wrong-name-lists-every-name", func(t *testing.T) {
-		c := pki.issue(t, certSpec{file: "many", cn: "many", names: []string{"a.example", "b.example", "192.0.2.1"}})
+		c := pki.Issue(t, certtest.Spec{File: "many", CN: "many", Names: []string{"a.example", "b.example", "192.0.2.1"}})
 		s := serveTLS(t, serverConfig(c))
-		x := handshakeFails(t, s.addr, "localhost", TLSOptions{CAFile: pki.caFile})
+		x := handshakeFails(t, s.addr, "localhost", TLSOptions{CAFile: pki.CAFile})
 		wantContains(t, "message", x.Msg, "is for a.example, b.example, 192.0.2.1, not localhost")
 	})
 
 	t.Run("unknown-authority", func(t *testing.T) {
-		s := serveTLS(t, serverConfig(pki.selfSigned(t)))
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		s := serveTLS(t, serverConfig(pki.SelfSigned(t)))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
 		want := fmt.Sprintf("TLS: the certificate of %s is signed by an unknown authority (issuer: CN=sonde test self-signed)", s.addr)
 		if x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
@@ -363,26 +197,26 @@ func TestTLSVerificationFailures(t *testing.T) {
 	// ephemeral one names 127.0.0.1 as a DNS name): the authority is the
 	// problem to report, since no --sni could fix it.
 	t.Run("unknown-authority-before-wrong-name", func(t *testing.T) {
-		c := pki.issue(t, certSpec{file: "selfother", cn: "127.0.0.1", names: []string{"other.example"}, selfSign: true})
+		c := pki.Issue(t, certtest.Spec{File: "selfother", CN: "127.0.0.1", Names: []string{"other.example"}, SelfSign: true})
 		s := serveTLS(t, serverConfig(c))
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
 		wantContains(t, "message", x.Msg, "signed by an unknown authority (issuer: CN=127.0.0.1)")
 	})
 
 	t.Run("ip-address-as-dns-name", func(t *testing.T) {
-		c := pki.issue(t, certSpec{file: "ipdns", cn: "127.0.0.1", names: []string{"127.0.0.1"}, rawDNS: true})
+		c := pki.Issue(t, certtest.Spec{File: "ipdns", CN: "127.0.0.1", Names: []string{"127.0.0.1"}, RawDNS: true})
 		s := serveTLS(t, serverConfig(c))
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
 		wantContains(t, "message", x.Msg, "is for 127.0.0.1, not 127.0.0.1")
 		wantContains(t, "hint", x.Hint, "gives 127.0.0.1 as a DNS name", "--pin")
 	})
 
 	t.Run("pin-mismatch", func(t *testing.T) {
-		c := pki.selfSigned(t)
+		c := pki.SelfSigned(t)
 		s := serveTLS(t, serverConfig(c))
-		other := pki.valid(t)
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{Pin: SPKIPin(other.leaf)})
-		want := fmt.Sprintf("TLS: %s: the certificate does not match --pin (its pin is %s)", s.addr, SPKIPin(c.leaf))
+		other := pki.Valid(t)
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{Pin: SPKIPin(other.Leaf)})
+		want := fmt.Sprintf("TLS: %s: the certificate does not match --pin (its pin is %s)", s.addr, SPKIPin(c.Leaf))
 		if x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
 		}
@@ -390,14 +224,14 @@ func TestTLSVerificationFailures(t *testing.T) {
 	})
 
 	t.Run("sni-changes-the-verified-name", func(t *testing.T) {
-		s := serveTLS(t, serverConfig(pki.valid(t)))
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, SNI: "other.example"})
+		s := serveTLS(t, serverConfig(pki.Valid(t)))
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile, SNI: "other.example"})
 		wantContains(t, "message", x.Msg, "is for localhost, 127.0.0.1, not other.example")
 	})
 }
 
 func TestTLSProtocolFailures(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := certtest.New(t)
 
 	t.Run("plain-text-server", func(t *testing.T) {
 		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
@@ -463,10 +297,10 @@ func TestTLSProtocolFailures(t *testing.T) {
 	})
 
 	t.Run("no-common-alpn", func(t *testing.T) {
-		cfg := serverConfig(pki.valid(t))
+		cfg := serverConfig(pki.Valid(t))
 		cfg.NextProtos = []string{"h2"}
 		s := serveTLS(t, cfg)
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, ALPN: []string{"sonde/1"}})
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile, ALPN: []string{"sonde/1"}})
 		wantContains(t, "message", x.Msg, fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert \"tls: no application protocol\"", s.addr))
 		wantContains(t, "hint", x.Hint, "--alpn")
 	})
@@ -525,23 +359,23 @@ func TestExplainTLSAlerts(t *testing.T) {
 }
 
 func TestTLSSuccess(t *testing.T) {
-	pki := newTestPKI(t)
-	valid, self := pki.valid(t), pki.selfSigned(t)
+	pki := certtest.New(t)
+	valid, self := pki.Valid(t), pki.SelfSigned(t)
 
 	tests := []struct {
 		name string
-		cert testCert
+		cert certtest.Cert
 		host string
 		o    TLSOptions
 	}{
-		{"ca-by-ip", valid, "127.0.0.1", TLSOptions{CAFile: pki.caFile}},
-		{"ca-by-name", valid, "localhost", TLSOptions{CAFile: pki.caFile}},
-		{"pin-spki", self, "127.0.0.1", TLSOptions{Pin: SPKIPin(self.leaf)}},
-		{"pin-whole-certificate", self, "127.0.0.1", TLSOptions{Pin: "sha256:" + Fingerprint(self.leaf)}},
-		{"pin-ignores-the-name", self, "192.0.2.1", TLSOptions{Pin: SPKIPin(self.leaf)}},
+		{"ca-by-ip", valid, "127.0.0.1", TLSOptions{CAFile: pki.CAFile}},
+		{"ca-by-name", valid, "localhost", TLSOptions{CAFile: pki.CAFile}},
+		{"pin-spki", self, "127.0.0.1", TLSOptions{Pin: SPKIPin(self.Leaf)}},
+		{"pin-whole-certificate", self, "127.0.0.1", TLSOptions{Pin: "sha256:" + Fingerprint(self.Leaf)}},
+		{"pin-ignores-the-name", self, "192.0.2.1", TLSOptions{Pin: SPKIPin(self.Leaf)}},
 		{"insecure-self-signed", self, "127.0.0.1", TLSOptions{Insecure: true}},
-		{"insecure-expired", pki.expired(t), "127.0.0.1", TLSOptions{Insecure: true}},
-		{"sni", pki.otherName(t), "127.0.0.1", TLSOptions{CAFile: pki.caFile, SNI: "other.example"}},
+		{"insecure-expired", pki.Expired(t), "127.0.0.1", TLSOptions{Insecure: true}},
+		{"sni", pki.OtherName(t), "127.0.0.1", TLSOptions{CAFile: pki.CAFile, SNI: "other.example"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -556,7 +390,7 @@ func TestTLSSuccess(t *testing.T) {
 }
 
 func TestTLSSNISent(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := certtest.New(t)
 	cases := []struct{ host, sni, want string }{
 		{"localhost", "", "localhost"},
 		{"127.0.0.1", "", ""}, // an IP address is never sent as SNI
@@ -564,7 +398,7 @@ func TestTLSSNISent(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.host+"/"+c.sni, func(t *testing.T) {
-			cert := pki.issue(t, certSpec{file: "sni", cn: "sni", names: []string{"localhost", "127.0.0.1", "other.example"}})
+			cert := pki.Issue(t, certtest.Spec{File: "sni", CN: "sni", Names: []string{"localhost", "127.0.0.1", "other.example"}})
 			cfg := serverConfig(cert)
 			sent := make(chan string, 1)
 			cfg.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -572,7 +406,7 @@ func TestTLSSNISent(t *testing.T) {
 				return nil, nil
 			}
 			s := serveTLS(t, cfg)
-			tc, err := dialTLS(t, s.addr, c.host, TLSOptions{CAFile: pki.caFile, SNI: c.sni})
+			tc, err := dialTLS(t, s.addr, c.host, TLSOptions{CAFile: pki.CAFile, SNI: c.sni})
 			if err != nil {
 				t.Fatalf("handshake: %v", err)
 			}
@@ -585,12 +419,12 @@ func TestTLSSNISent(t *testing.T) {
 }
 
 func TestTLSALPNAndDescribe(t *testing.T) {
-	pki := newTestPKI(t)
-	c := pki.valid(t)
+	pki := certtest.New(t)
+	c := pki.Valid(t)
 	cfg := serverConfig(c)
 	cfg.NextProtos = []string{"h2", "http/1.1"}
 	s := serveTLS(t, cfg)
-	tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, ALPN: []string{"http/1.1"}})
+	tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile, ALPN: []string{"http/1.1"}})
 	if err != nil {
 		t.Fatalf("handshake: %v", err)
 	}
@@ -608,7 +442,7 @@ func TestTLSALPNAndDescribe(t *testing.T) {
 	if want := "peer certificate: subject CN=localhost; names localhost, 127.0.0.1"; lines[1] != want {
 		t.Errorf("line 2:\n got %q\nwant %q", lines[1], want)
 	}
-	until := c.leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST")
+	until := c.Leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST")
 	if want := fmt.Sprintf("peer certificate: issuer CN=sonde test CA; valid until %s (29 days left)", until); lines[2] != want {
 		t.Errorf("line 3:\n got %q\nwant %q", lines[2], want)
 	}
@@ -621,8 +455,8 @@ func TestTLSALPNAndDescribe(t *testing.T) {
 }
 
 func TestDescribeTLSWithoutALPNAndExpired(t *testing.T) {
-	pki := newTestPKI(t)
-	c := pki.expired(t)
+	pki := certtest.New(t)
+	c := pki.Expired(t)
 	s := serveTLS(t, serverConfig(c))
 	tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{Insecure: true})
 	if err != nil {
@@ -631,18 +465,18 @@ func TestDescribeTLSWithoutALPNAndExpired(t *testing.T) {
 	lines := DescribeTLS(tc.ConnectionState())
 	wantContains(t, "line 1", lines[0], ", ALPN none")
 	// With --insecure, -v is how the user learns what is wrong.
-	wantContains(t, "line 3", lines[2], fmt.Sprintf("valid until %s (expired 3 days ago)", c.leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST")))
+	wantContains(t, "line 3", lines[2], fmt.Sprintf("valid until %s (expired 3 days ago)", c.Leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST")))
 	pingPong(t, tc, s)
 }
 
 func TestTLSClientCertificates(t *testing.T) {
-	pki := newTestPKI(t)
-	server := pki.valid(t)
-	cfg, leaf, ephemeral, err := ServerTLSConfig(TLSOptions{CertFile: server.certFile, KeyFile: server.keyFile, CAFile: pki.caFile}, []string{"127.0.0.1"})
+	pki := certtest.New(t)
+	server := pki.Valid(t)
+	cfg, leaf, ephemeral, err := ServerTLSConfig(TLSOptions{CertFile: server.CertFile, KeyFile: server.KeyFile, CAFile: pki.CAFile}, []string{"127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ephemeral || !leaf.Equal(server.leaf) {
+	if ephemeral || !leaf.Equal(server.Leaf) {
 		t.Fatalf("ServerTLSConfig with --cert/--key: ephemeral=%v, leaf %v; want the given certificate", ephemeral, leaf.Subject)
 	}
 	if cfg.ClientAuth != tls.RequireAndVerifyClientCert {
@@ -654,7 +488,7 @@ func TestTLSClientCertificates(t *testing.T) {
 		// With TLS 1.3 the client's side of the handshake is over before
 		// the server looks at the client certificate: the client learns
 		// of the refusal on its first read.
-		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
 		if err != nil {
 			t.Fatalf("client handshake: %v", err)
 		}
@@ -673,15 +507,15 @@ func TestTLSClientCertificates(t *testing.T) {
 		cfg12 := cfg.Clone()
 		cfg12.MaxVersion = tls.VersionTLS12
 		s := serveTLS(t, cfg12)
-		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile})
+		x := handshakeFails(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile})
 		wantContains(t, "message", x.Msg, fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert \"tls: handshake failure\"", s.addr))
 		wantContains(t, "hint", x.Hint, "--cert", "--key")
 	})
 
 	t.Run("with-client-certificate-of-the-ca", func(t *testing.T) {
-		client := pki.issue(t, certSpec{file: "client", cn: "sonde test client", client: true})
+		client := pki.Issue(t, certtest.Spec{File: "client", CN: "sonde test client", Client: true})
 		s := serveTLS(t, cfg)
-		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, CertFile: client.certFile, KeyFile: client.keyFile})
+		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile, CertFile: client.CertFile, KeyFile: client.KeyFile})
 		if err != nil {
 			t.Fatalf("handshake: %v", err)
 		}
@@ -693,10 +527,10 @@ func TestTLSClientCertificates(t *testing.T) {
 	})
 
 	t.Run("with-client-certificate-of-another-ca", func(t *testing.T) {
-		other := newTestPKI(t)
-		client := other.issue(t, certSpec{file: "client", cn: "stranger", client: true})
+		other := certtest.New(t)
+		client := other.Issue(t, certtest.Spec{File: "client", CN: "stranger", Client: true})
 		s := serveTLS(t, cfg)
-		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.caFile, CertFile: client.certFile, KeyFile: client.keyFile})
+		tc, err := dialTLS(t, s.addr, "127.0.0.1", TLSOptions{CAFile: pki.CAFile, CertFile: client.CertFile, KeyFile: client.KeyFile})
 		if err == nil {
 			io.WriteString(tc, "ping\n")
 			_, err = tc.Read(make([]byte, 1))
@@ -712,13 +546,13 @@ func TestTLSClientCertificates(t *testing.T) {
 }
 
 func TestTLSConfigInputErrors(t *testing.T) {
-	pki := newTestPKI(t)
-	c := pki.valid(t)
-	garbage := filepath.Join(pki.dir, "garbage.pem")
+	pki := certtest.New(t)
+	c := pki.Valid(t)
+	garbage := filepath.Join(t.TempDir(), "garbage.pem")
 	if err := os.WriteFile(garbage, []byte("not a certificate\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	missing := filepath.Join(pki.dir, "missing.pem")
+	missing := filepath.Join(t.TempDir(), "missing.pem")
 	tests := []struct {
 		name string
 		o    TLSOptions
@@ -726,9 +560,9 @@ func TestTLSConfigInputErrors(t *testing.T) {
 	}{
 		{"ca-missing", TLSOptions{CAFile: missing}, "cannot read --ca " + missing},
 		{"ca-not-pem", TLSOptions{CAFile: garbage}, "holds no PEM certificate"},
-		{"cert-without-key", TLSOptions{CertFile: c.certFile}, "--cert and --key go together"},
-		{"key-without-cert", TLSOptions{KeyFile: c.keyFile}, "--cert and --key go together"},
-		{"key-mismatch", TLSOptions{CertFile: c.certFile, KeyFile: pki.selfSigned(t).keyFile}, "cannot load --cert"},
+		{"cert-without-key", TLSOptions{CertFile: c.CertFile}, "--cert and --key go together"},
+		{"key-without-cert", TLSOptions{KeyFile: c.KeyFile}, "--cert and --key go together"},
+		{"key-mismatch", TLSOptions{CertFile: c.CertFile, KeyFile: pki.SelfSigned(t).KeyFile}, "cannot load --cert"},
 		{"bad-pin", TLSOptions{Pin: "sha256:abc"}, "bad --pin"},
 	}
 	for _, tt := range tests {
