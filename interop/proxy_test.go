@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // target is the host the proxies connect to: a loopback listener that
@@ -17,33 +19,17 @@ import (
 // channel.
 func target(t *testing.T, download []byte) (port int, uploads <-chan []byte) {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := make(chan []byte, 16)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(procDeadline))
-				if download != nil {
-					c.Write(download)
-					return
-				}
-				b, _ := io.ReadAll(c)
-				got <- b
-			}()
+	addr := porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(procDeadline))
+		if download != nil {
+			c.Write(download)
+			return
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().(*net.TCPAddr).Port, got
+		b, _ := io.ReadAll(c)
+		got <- b
+	})
+	return int(addr.Port()), got
 }
 
 // ncatHTTPProxy starts `ncat -l -k --proxy-type http` (optionally

@@ -20,7 +20,7 @@ import (
 
 // The TLS tests (SPEC §6, §7) run sonde against OpenSSL (s_server and
 // s_client), Ncat's --ssl and Python's ssl module, with certificates
-// generated here: a test CA, a valid leaf for localhost and 127.0.0.1, an
+// made by internal/certtest: a test CA, a valid leaf for localhost and 127.0.0.1, an
 // expired one, one not valid yet and one for another name.
 
 // heldStdin is a pipe for a process's stdin that the test writes to and

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -195,39 +194,15 @@ func TestPingUDPLateReply(t *testing.T) {
 // echoServer is a TCP echo server that counts its connections.
 func echoServer(t *testing.T, serve func(c net.Conn)) (netip.AddrPort, *atomic.Int32) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if serve == nil {
 		serve = func(c net.Conn) { io.Copy(c, c) }
 	}
 	var conns atomic.Int32
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				stop := context.AfterFunc(t.Context(), func() { c.Close() })
-				defer stop()
-				serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
+	addr := porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		conns.Add(1)
+		serve(c)
 	})
-	return ln.Addr().(*net.TCPAddr).AddrPort(), &conns
+	return addr, &conns
 }
 
 // --echo times round trips over one connection: the server sees exactly one.

@@ -22,6 +22,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
@@ -88,45 +89,10 @@ func startRelay(t *testing.T, network, target string, tweak func(*RelayOptions))
 // is closed, and every handler has returned, by cleanup.
 func startTarget(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = make(map[net.Conn]bool)
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(60 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(60 * time.Second))
+		handle(c)
+	}).String()
 }
 
 // echoBack echoes a connection up to the client's EOF, then half-closes.

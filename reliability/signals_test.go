@@ -228,8 +228,8 @@ var signalPhases = []signalPhase{
 
 	// TLS handshaking: the peer accepts and never says a word.
 	{name: "tls-handshake/connect", start: func(t *testing.T, env *signalEnv) phaseRun {
-		ln := sigSilentListener(t)
-		p := sigSonde(t, proctest.Stdio{}, "-v", "--tls", "--insecure", "127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		silent := porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) { io.Copy(io.Discard, c) }) // never writes
+		p := sigSonde(t, proctest.Stdio{}, "-v", "--tls", "--insecure", "127.0.0.1", strconv.Itoa(int(silent.Port())))
 		p.WaitStderr(t, regexp.MustCompile(`(?m)^sonde: connected to 127\.0\.0\.1:\d+ \(tcp\) in `))
 		return phaseRun{p: p, summary: sigStreamSummary(0, 0)}
 	}},
@@ -530,42 +530,6 @@ func synSentBy(pid, port int) bool {
 		}
 	}
 	return false
-}
-
-// sigSilentListener accepts connections and never writes to them.
-func sigSilentListener(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		done  = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln
 }
 
 // sigAcceptOne accepts one connection, closed when the test ends.

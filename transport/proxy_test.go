@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proxytest"
 )
 
@@ -138,28 +139,11 @@ func FuzzParseProxyAuth(f *testing.F) {
 // what it reads until the client half-closes, then closes.
 func echoServer(t *testing.T) (host string, port int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(guard))
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	a := ln.Addr().(*net.TCPAddr)
-	return a.IP.String(), a.Port
+	addr := porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(guard))
+		io.Copy(c, c)
+	})
+	return addr.Addr().String(), int(addr.Port())
 }
 
 func startProxy(t *testing.T, cfg proxytest.Config) *proxytest.Server {
@@ -336,26 +320,11 @@ func TestDialProxyUnreachable(t *testing.T) {
 // told apart from one that refuses, with the -X to try.
 func TestDialProxyWrongProtocol(t *testing.T) {
 	answering := func(answer string) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Write([]byte(answer))
-				c.SetReadDeadline(time.Now().Add(guard))
-				c.Read(make([]byte, 1024))
-				c.Close()
-			}
-		}()
-		t.Cleanup(func() { ln.Close(); <-done })
-		return ln.Addr().String()
+		return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+			c.Write([]byte(answer))
+			c.SetReadDeadline(time.Now().Add(guard))
+			c.Read(make([]byte, 1024))
+		}).String()
 	}
 	socks5 := startProxy(t, proxytest.Config{Type: "5"})
 	tests := []struct {

@@ -25,24 +25,59 @@ func Listener(t testing.TB) netip.AddrPort {
 // chosen beforehand).
 func ListenerAt(t testing.TB, addr string) netip.AddrPort {
 	t.Helper()
+	return Serve(t, addr, func(net.Conn) {})
+}
+
+// Serve listens on addr (TCP) until the test ends and hands each
+// connection to handle, in a goroutine of its own. A connection is closed
+// when its handler returns, and at the end of the test at the latest,
+// which ends a handler still blocked on it; the cleanup waits for every
+// handler.
+func Serve(t testing.TB, addr string, handle func(net.Conn)) netip.AddrPort {
+	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = make(map[net.Conn]bool)
+		ended bool
+	)
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Close()
+			mu.Lock()
+			if ended {
+				mu.Unlock()
+				c.Close()
+				continue
+			}
+			conns[c] = true
+			mu.Unlock()
+			wg.Go(func() {
+				defer func() {
+					mu.Lock()
+					delete(conns, c)
+					mu.Unlock()
+					c.Close()
+				}()
+				handle(c)
+			})
 		}
-	}()
+	})
 	t.Cleanup(func() {
 		ln.Close()
+		mu.Lock()
+		ended = true
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
 		wg.Wait()
 	})
 	return ln.Addr().(*net.TCPAddr).AddrPort()
