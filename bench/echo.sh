@@ -34,55 +34,8 @@ for n in "${CLIENTS[@]}"; do
 done
 [[ $SIZE =~ ^[1-9][0-9]*$ ]] || { echo "SONDE_ECHO_SIZE must be a positive integer" >&2; exit 2; }
 
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$script_dir/.." && pwd)
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sonde-echo-bench.XXXXXX")
-pids=() # process-group leaders we started (each via setsid)
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-
-die() { echo "echo.sh: $*" >&2; exit 1; }
-note() { echo "# $*" >&2; }
-have() { command -v "$1" >/dev/null; }
-
-forget_pid() {
-	local p keep=()
-	for p in "${pids[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	pids=("${keep[@]}")
-}
-
-# start CMD...: run CMD in its own session (so it and every child it forks
-# can be killed as a group); the pid is left in STARTED.
-start() {
-	setsid -w "$@" &
-	STARTED=$!
-	pids+=("$STARTED")
-}
-
-# stop PID: kill a group started with start, wait for it and for every
-# process left in the group (the children of ncat and socat) to be gone, so
-# that the next run starts on a quiet machine; KILL after 10 s.
-stop() {
-	local i
-	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	for ((i = 0; i < 200; i++)); do
-		kill -0 -- "-$1" 2>/dev/null || break
-		((i == 199)) && kill -KILL -- "-$1" 2>/dev/null
-		sleep 0.05
-	done
-	forget_pid "$1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init echo
 
 # ---------------------------------------------------------------- prerequisites
 
@@ -99,11 +52,9 @@ if [[ $NOFILE != unlimited ]] && ((NOFILE < max_clients + 100)); then
 	die "open-file limit is $NOFILE, too low for $max_clients clients (ulimit -n)"
 fi
 
-note "building sonde, echoload and echobare from $repo"
-(cd "$repo" && CGO_ENABLED=0 go build -o "$tmp/sonde" .) || die "go build (sonde) failed"
+build_sonde
 (cd "$repo" && go build -o "$tmp/echoload" ./bench/echoload) || die "go build (echoload) failed"
 (cd "$repo" && go build -o "$tmp/echobare" ./bench/echobare) || die "go build (echobare) failed"
-SONDE=$tmp/sonde
 LOAD=$tmp/echoload
 BARE=$tmp/echobare
 
@@ -135,33 +86,6 @@ SRV[bare]="$BARE -addr 127.0.0.1:{PORT}"
 
 # Server ports come from 20000-32000, below the ephemeral range the clients'
 # ports come from (32768-60999 by default).
-next_port=$((20000 + RANDOM % 12000))
-PORT=
-port_busy() { # taken if it is the local or remote port of any TCP socket
-	local hex
-	printf -v hex ':%04X ' "$1"
-	grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-pick_port() {
-	local i
-	for ((i = 0; i < 2000; i++)); do
-		next_port=$((next_port >= 32000 ? 20000 : next_port + 1))
-		if ! port_busy "$next_port"; then
-			PORT=$next_port
-			return 0
-		fi
-	done
-	die "no free port found in 20000-32000"
-}
-wait_listen() { # until 127.0.0.1:PORT is in LISTEN state (at most 5 s)
-	local hex i
-	printf -v hex '0100007F:%04X 00000000:0000 0A' "$1"
-	for ((i = 0; i < 500; i++)); do
-		grep -q "$hex" /proc/net/tcp && return 0
-		sleep 0.01
-	done
-	return 1
-}
 
 # start_server NAME: the server on a fresh free port; SPID is its group.
 start_server() {
@@ -353,16 +277,11 @@ median() { # median VALUES [DECIMALS]: of the numeric words ("fail", "skip" igno
 	printf '%s\n' $1 | { grep -E '^[0-9.]+$' || true; } | sort -g |
 		awk -v d="${2:-0}" '{v[NR]=$1} END {if (!NR) {print "n/a"; exit} m = NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.*f\n", d, m}'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else printf "n/a"}'; }
 # per_round A_VALUES B_VALUES: the ratio A/B within each round (the two ran
 # minutes apart at most), so the drift of a shared machine shows
 per_round() {
 	awk -v a="$1" -v b="$2" 'BEGIN {n = split(a, x, " "); split(b, y, " ")
 		for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? " " : ""), (x[i]+0 > 0 && y[i]+0 > 0) ? sprintf("%.2f", x[i]/y[i]) : "-"}'
-}
-verdict() { # verdict VALUE OP LIMIT
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {if (v == "n/a") {print "n/a"; exit}
-		ok = (op == ">=") ? (v+0 >= l+0) : (v+0 <= l+0); print ok ? "PASS" : "MISS"}'
 }
 
 declare -A MED

@@ -19,34 +19,22 @@ PACED=${SONDE_BENCH_PACED:-500}
 [[ $ROUNDS =~ ^[1-9][0-9]*$ && $PROBES =~ ^[1-9][0-9]*$ && $PACED =~ ^[1-9][0-9]*$ ]] ||
 	{ echo "usage: bash bench/ping.sh [ROUNDS]; knobs must be positive integers" >&2; exit 2; }
 
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$script_dir/.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sonde-bench-ping.XXXXXX")
-server_pid=
-cleanup() {
-	[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-die() { echo "ping.sh: $*" >&2; exit 1; }
-note() { echo "# $*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init ping
 
 for t in go python3 jq timeout; do command -v "$t" >/dev/null || die "$t is required"; done
 
-note "building sonde and bench/connectloop from $repo"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$tmp/sonde" . && go build -o "$tmp/connectloop" ./bench/connectloop) ||
-	die "go build failed"
+build_sonde
+(cd "$repo" && go build -o "$tmp/connectloop" ./bench/connectloop) || die "go build (connectloop) failed"
 
 # A neutral server: accept, close, forever (backlog 4096). It prints its port.
-python3 -u -c '
+start python3 -u -c '
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4096)
 print(s.getsockname()[1], flush=True)
 while True:
     c, _ = s.accept(); c.close()
-' >"$tmp/port" &
-server_pid=$!
+' >"$tmp/port"
 for ((i = 0; i < 500; i++)); do [[ -s $tmp/port ]] && break; sleep 0.01; done
 PORT=$(<"$tmp/port")
 [[ $PORT =~ ^[0-9]+$ ]] || die "the server did not start"

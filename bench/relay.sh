@@ -25,81 +25,18 @@ BUF=131072 # socat's buffer for sender and sink (its default, 8 KiB, would be th
 
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash bench/relay.sh [ROUNDS]" >&2; exit 2; }
 
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$script_dir/.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sonde-relay-bench.XXXXXX")
-pids=() # process-group leaders we started (each via setsid)
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-
-die() { echo "relay.sh: $*" >&2; exit 1; }
-note() { echo "# $*" >&2; }
-
-# start CMD...: run CMD in its own session; its pid is left in STARTED.
-start() {
-	setsid -w "$@" &
-	STARTED=$!
-	pids+=("$STARTED")
-}
-# stop PID: end a process group we started, and forget it.
-stop() {
-	local p keep=()
-	kill -TERM -- "-$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	for p in "${pids[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	pids=("${keep[@]}")
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init relay
 
 for t in go socat setsid timeout awk sort cmp; do
 	command -v "$t" >/dev/null || die "$t is required (apt-get install -y socat)"
 done
 
-note "building sonde from $repo"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/sonde" .) || die "go build failed"
-SONDE=$tmp/sonde
+build_sonde
 FILE=$tmp/source.bin
 note "creating the $SIZE source file"
 head -c "$SIZE" /dev/urandom >"$FILE"
 BYTES=$(stat -c %s "$FILE")
-
-next_port=$((20000 + RANDOM % 20000))
-port_busy() {
-	local hex
-	printf -v hex ':%04X ' "$1"
-	grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-# pick_port: set PORT to a port no TCP socket uses, in 20000-40000.
-pick_port() {
-	local i
-	for ((i = 0; i < 2000; i++)); do
-		next_port=$((next_port >= 40000 ? 20000 : next_port + 1))
-		if ! port_busy "$next_port"; then
-			PORT=$next_port
-			return 0
-		fi
-	done
-	die "no free port found in 20000-40000"
-}
-# wait_listen PORT: until 127.0.0.1:PORT is in LISTEN state (at most 5 s).
-wait_listen() {
-	local hex i
-	printf -v hex '0100007F:%04X 00000000:0000 0A' "$1"
-	for ((i = 0; i < 500; i++)); do
-		grep -q "$hex" /proc/net/tcp && return 0
-		sleep 0.01
-	done
-	return 1
-}
-now_us() { local t=$EPOCHREALTIME; echo "${t//[.,]/}"; }
 
 # The middles: {LPORT} is where the sender connects, {TPORT} the sink.
 MIDDLES=(direct sonde sonde-observed socat socat-b128k)

@@ -13,8 +13,7 @@ set -euo pipefail
 
 ROUNDS=${1:-5}
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash bench/scan.sh [ROUNDS]" >&2; exit 2; }
-die() { echo "scan.sh: $*" >&2; exit 1; }
-note() { echo "# $*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The ports the benchmark listens on: well-known ones, one in the middle of
 # the ephemeral range (where self-connections happen), and the last port.
@@ -25,14 +24,10 @@ if [[ ${SONDE_BENCH_NETNS:-} != 1 ]]; then
 		command -v "$t" >/dev/null || die "$t is required (apt-get install -y nmap iproute2 util-linux python3 time)"
 	done
 	[[ $(id -u) == 0 ]] || die "needs root, for unshare -n (a private network namespace)"
-	script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-	repo=$(cd "$script_dir/.." && pwd)
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/sonde-bench-scan.XXXXXX")
-	trap 'rm -rf "$tmp"' EXIT
-	note "building sonde from $repo"
-	(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$tmp/sonde" .) || die "go build failed"
+	bench_init scan
+	build_sonde
 	rc=0
-	unshare -n env SONDE_BENCH_NETNS=1 SONDE_BENCH_BIN="$tmp/sonde" SONDE_BENCH_TMP="$tmp" \
+	unshare -n env SONDE_BENCH_NETNS=1 SONDE_BENCH_BIN="$SONDE" SONDE_BENCH_TMP="$tmp" \
 		SONDE_BENCH_PARENT_NS="$(readlink /proc/self/ns/net)" bash "${BASH_SOURCE[0]}" "$@" || rc=$?
 	exit "$rc"
 fi
@@ -45,7 +40,14 @@ tmp=$SONDE_BENCH_TMP
 ip link set lo up
 
 server_pid=
-cleanup() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; true; }
+# (wait reports the server's death by SIGTERM; under set -e that status
+# must not become the script's: the benchmark once exited 143 after a
+# complete run.)
+cleanup() {
+	[[ -n $server_pid ]] || return 0
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+}
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 

@@ -23,52 +23,18 @@ T=60 # seconds allowed to any single transfer command
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash bench/throughput.sh [ROUNDS]" >&2; exit 2; }
 [[ $CONNECTS =~ ^[1-9][0-9]*$ ]] || { echo "SONDE_BENCH_CONNECTS must be a positive integer" >&2; exit 2; }
 
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$script_dir/.." && pwd)
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sonde-bench.XXXXXX")
-pids=() # process-group leaders we started (each via setsid)
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-
-die() { echo "throughput.sh: $*" >&2; exit 1; }
-note() { echo "# $*" >&2; }
-
-forget_pid() {
-	local p keep=()
-	for p in "${pids[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-	pids=("${keep[@]}")
-}
-
-# start CMD...: run CMD in its own session (so the whole pipeline can be
-# killed as a group); the pid is left in STARTED.
-start() {
-	setsid -w "$@" &
-	STARTED=$!
-	pids+=("$STARTED")
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init throughput
 
 # ---------------------------------------------------------------- prerequisites
 
 for t in go python3 setsid timeout awk sort; do
 	command -v "$t" >/dev/null || die "$t is required"
 done
-have() { command -v "$1" >/dev/null; }
 HYPERFINE=0
 [[ ${SONDE_BENCH_HYPERFINE:-1} == 1 ]] && have hyperfine && have jq && HYPERFINE=1
 
-note "building sonde from $repo"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -ldflags "-s -w" -o "$tmp/sonde" .) || die "go build failed"
-SONDE=$tmp/sonde
+build_sonde
 
 TOOLS=(sonde)
 for t in nc.openbsd ncat socat iperf3; do
@@ -81,38 +47,6 @@ head -c "$SIZE" /dev/urandom >"$FILE"
 BYTES=$(stat -c %s "$FILE")
 
 # ---------------------------------------------------------------- ports
-
-next_port=$((20000 + RANDOM % 20000))
-PORT=
-# A port is taken if it appears as local or remote port of any TCP socket.
-port_busy() {
-	local hex
-	printf -v hex ':%04X ' "$1"
-	grep -q "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-pick_port() {
-	local i
-	for ((i = 0; i < 2000; i++)); do
-		next_port=$((next_port >= 40000 ? 20000 : next_port + 1))
-		if ! port_busy "$next_port"; then
-			PORT=$next_port
-			return 0
-		fi
-	done
-	die "no free port found in 20000-40000"
-}
-# wait_listen PORT: until 127.0.0.1:PORT is in LISTEN state (at most 5 s).
-wait_listen() {
-	local hex i
-	printf -v hex '0100007F:%04X 00000000:0000 0A' "$1"
-	for ((i = 0; i < 500; i++)); do
-		grep -q "$hex" /proc/net/tcp && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
-now_us() { local t=$EPOCHREALTIME; echo "${t//[.,]/}"; }
 
 # ---------------------------------------------------------------- commands
 #
@@ -339,12 +273,6 @@ done
 median() {
 	printf '%s\n' $1 | { grep -E '^[0-9.]+$' || true; } | sort -g |
 		awk '{v[NR]=$1} END {if (!NR) {print "n/a"; exit} m = NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.2f\n", m}'
-}
-# ratio A B: A/B to two decimals, or n/a
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else printf "n/a"}'; }
-verdict() { # verdict VALUE OP LIMIT
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {if (v == "n/a") {print "n/a"; exit}
-		ok = (op == ">=") ? (v+0 >= l+0) : (v+0 <= l+0); print ok ? "PASS" : "MISS"}'
 }
 
 declare -A MED
