@@ -102,20 +102,29 @@ func TestUsageErrors(t *testing.T) {
 		{"--tls", "--ca", "no\nsuch.pem", "h", "1"},
 	}
 	for _, args := range cases {
-		var stdout, stderr bytes.Buffer
-		code := run(args, strings.NewReader(""), &stdout, &stderr)
-		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
-		switch {
-		case code != exitUsage:
-			t.Errorf("sonde %q: exit %d, want 2; stderr:\n%s", args, code, stderr.String())
-		case stdout.Len() != 0:
-			t.Errorf("sonde %q: wrote %q to stdout", args, stdout.String())
-		case !strings.HasPrefix(lines[0], "sonde: ") || len(lines) > 2:
-			t.Errorf("sonde %q: want one error line (and a hint), got:\n%s", args, stderr.String())
-		case len(lines) == 2 && !strings.HasPrefix(lines[1], "sonde: hint: "):
-			t.Errorf("sonde %q: second line is not a hint:\n%s", args, stderr.String())
-		}
+		checkUsageError(t, args)
 	}
+}
+
+// checkUsageError runs sonde with args and checks that it is refused as a
+// usage error should be: exit 2, nothing on stdout, one "sonde: " line
+// and at most a hint line. It returns stderr.
+func checkUsageError(t *testing.T, args []string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(""), &stdout, &stderr)
+	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+	switch {
+	case code != exitUsage:
+		t.Errorf("sonde %q: exit %d, want 2; stderr:\n%s", args, code, stderr.String())
+	case stdout.Len() != 0:
+		t.Errorf("sonde %q: wrote %q to stdout", args, stdout.String())
+	case !strings.HasPrefix(lines[0], "sonde: ") || len(lines) > 2:
+		t.Errorf("sonde %q: want one error line (and a hint), got:\n%s", args, stderr.String())
+	case len(lines) == 2 && !strings.HasPrefix(lines[1], "sonde: hint: "):
+		t.Errorf("sonde %q: second line is not a hint:\n%s", args, stderr.String())
+	}
+	return stderr.String()
 }
 
 // An error quoting what the user typed stays one line, whatever it holds:

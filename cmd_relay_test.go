@@ -43,20 +43,8 @@ func TestRelayUsageErrors(t *testing.T) {
 		{"relay", "--color", "purple", ":0", "h:80"},
 	}
 	for _, args := range cases {
-		var stdout, stderr bytes.Buffer
-		code := run(args, strings.NewReader(""), &stdout, &stderr)
-		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
-		switch {
-		case code != exitUsage:
-			t.Errorf("sonde %q: exit %d, want 2; stderr:\n%s", args, code, stderr.String())
-		case stdout.Len() != 0:
-			t.Errorf("sonde %q: wrote %q to stdout", args, stdout.String())
-		case !strings.HasPrefix(lines[0], "sonde: ") || len(lines) > 2:
-			t.Errorf("sonde %q: want one error line (and a hint), got:\n%s", args, stderr.String())
-		case len(lines) == 2 && !strings.HasPrefix(lines[1], "sonde: hint: "):
-			t.Errorf("sonde %q: second line is not a hint:\n%s", args, stderr.String())
-		case strings.Contains(stderr.String(), "listening on"):
-			t.Errorf("sonde %q: listened before reporting the usage error:\n%s", args, stderr.String())
+		if stderr := checkUsageError(t, args); strings.Contains(stderr, "listening on") {
+			t.Errorf("sonde %q: listened before reporting the usage error:\n%s", args, stderr)
 		}
 	}
 }
