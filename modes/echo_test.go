@@ -31,29 +31,7 @@ func startEcho(t *testing.T, network string, tweak func(*EchoOptions)) (net.Addr
 	if tweak != nil {
 		tweak(o)
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Echo(ctx, o) }()
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("echo server ended early: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("echo server never became ready")
-	}
-	t.Cleanup(func() {
-		cancel(&Interrupted{Signal: "interrupt"})
-		select {
-		case err := <-done:
-			var intr *Interrupted
-			if !errors.As(err, &intr) {
-				t.Errorf("echo server returned %v, want the interruption", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("echo server did not stop after cancel")
-		}
-	})
+	addr, _ := startServer(t, "echo server", ready, func(ctx context.Context) error { return Echo(ctx, o) })
 	return addr, &stderr.Buffer
 }
 

@@ -53,34 +53,8 @@ func startRelay(t *testing.T, network, target string, tweak func(*RelayOptions))
 	if tweak != nil {
 		tweak(o)
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Relay(ctx, o) }()
-	select {
-	case a := <-ready:
-		tr.addr = a.String()
-	case err := <-done:
-		cancel(nil)
-		t.Fatalf("relay ended early: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("relay never became ready")
-	}
-	var once sync.Once
-	tr.stop = func() {
-		once.Do(func() {
-			cancel(&Interrupted{Signal: "interrupt"})
-			select {
-			case err := <-done:
-				var intr *Interrupted
-				if !errors.As(err, &intr) {
-					t.Errorf("relay returned %v, want the interruption", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("relay did not stop after cancel")
-			}
-		})
-	}
-	t.Cleanup(tr.stop)
+	addr, stop := startServer(t, "relay", ready, func(ctx context.Context) error { return Relay(ctx, o) })
+	tr.addr, tr.stop = addr.String(), stop
 	return tr
 }
 
