@@ -34,14 +34,7 @@ func TestUnixDatagramsWhole(t *testing.T) {
 		Stdout: &stdout, UI: ui.New(&stderr, 0)}
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
-	ctx, cancel := context.WithCancelCause(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Listen(ctx, o) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("listener ended early: %v", err)
-	}
+	_, stop := startServer(t, "unix datagram listener", ready, func(ctx context.Context) error { return Listen(ctx, o) })
 
 	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
@@ -63,8 +56,7 @@ func TestUnixDatagramsWhole(t *testing.T) {
 	for stdout.Len() < want && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	cancel(&Interrupted{Signal: "interrupt"})
-	<-done
+	stop()
 	got := stdout.Bytes()
 	if len(got) != want || !bytes.Equal(got[:len(big)], big) {
 		t.Errorf("stdout has %d bytes, want the %d-byte datagram whole and the first %d bytes of the larger one", len(got), len(big), datagramBuffer("unixgram"))
