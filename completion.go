@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/ui"
 )
 
 // completionShells are the shells `sonde completion` writes scripts for.
@@ -43,14 +45,9 @@ var repeatedFlags = map[string]bool{"verbose": true}
 // completes file names instead of host names.
 const pathFlag = "unix"
 
-func completionCommand() *cli.Command {
-	return &cli.Command{
-		Name:            "completion",
-		Usage:           "print the shell completion script for bash, zsh or fish",
-		UsageText:       "sonde completion bash|zsh|fish",
-		HideHelpCommand: true,
-		OnUsageError:    onUsageError,
-		Action: func(c *cli.Context) error {
+func completionCommand(env runEnv) *cli.Command {
+	return env.newCommand("completion", "print the shell completion script for bash, zsh or fish", "sonde completion bash|zsh|fish", nil,
+		func(_ runEnv, c *cli.Context, _ *ui.UI) error {
 			if c.NArg() != 1 {
 				return usageError("completion takes one shell name: bash, zsh or fish")
 			}
@@ -58,8 +55,7 @@ func completionCommand() *cli.Command {
 				return usageError("no completion script for shell %q: use bash, zsh or fish", shell)
 			}
 			return writeCompletion(c.App.Writer, c.Args().First(), newCompletionModel(c.App))
-		},
-	}
+		})
 }
 
 func writeCompletion(w io.Writer, shell string, m *completionModel) error {

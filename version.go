@@ -9,6 +9,9 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// version is stamped at release time with -ldflags "-X main.version=…".
+var version = "dev"
+
 // commit and date are stamped next to version at release time:
 // -ldflags "-X main.version=1.2.3 -X main.commit=abc1234 -X main.date=2026-11-26T06:13:00Z".
 // A build without them (go install, go build) reads what the Go toolchain

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -29,32 +28,22 @@ sonde -z db.internal 5432 && echo reachable  a firewall check in a script`
 
 // scanCommand is `sonde scan HOST PORTS`.
 func scanCommand(env runEnv) *cli.Command {
-	return &cli.Command{
-		Name:            "scan",
-		Usage:           "report which PORTS of HOST are open, closed or filtered",
-		UsageText:       scanUsageText,
-		HideHelpCommand: true,
-		OnUsageError:    onUsageError,
-		Flags: append(probeFlags(),
-			&cli.BoolFlag{Name: "udp", Aliases: []string{"u"}, Category: catMode, DisableDefaultText: true,
-				Usage: "scan UDP ports: an empty datagram to each"},
-			&cli.StringFlag{Name: "wait", Aliases: []string{"w"}, Category: catConn,
-				Usage: "how long to wait for each port (default 1s)"},
-			&cli.StringFlag{Name: "interval", Aliases: []string{"i"}, Category: catConn,
-				Usage: "pause this long between the starts of two probes (default: none)"},
-			&cli.IntFlag{Name: "concurrency", Category: catConn, Value: modes.DefaultScanConcurrency,
-				Usage: "probe this many ports at once (fewer if the open-file limit is lower)"},
-			jsonFlag("one JSON object per port, then a summary object, on stdout"),
-			verboseFlag("also list closed and filtered ports (-vv: times and reasons)"),
-			colorFlag(),
-		),
-		Action: func(c *cli.Context) error { return runScan(env, c, modes.ScanReport) },
-	}
+	flags := append(probeFlags(),
+		udpFlag("scan UDP ports: an empty datagram to each"),
+		waitFlag("how long to wait for each port (default 1s)"),
+		intervalFlag(catConn, "pause this long between the starts of two probes (default: none)"),
+		concurrencyFlag(modes.DefaultScanConcurrency),
+		jsonFlag("one JSON object per port, then a summary object, on stdout"),
+		verboseFlag("also list closed and filtered ports (-vv: times and reasons)"),
+		colorFlag(),
+	)
+	return env.newCommand("scan", "report which PORTS of HOST are open, closed or filtered", scanUsageText, flags,
+		func(env runEnv, c *cli.Context, u *ui.UI) error { return runScan(env, c, u, modes.ScanReport) })
 }
 
 // zeroScan is `sonde -z HOST PORTS`: the scan engine with netcat's
 // output. It is reached from the root action, whose flags it reads.
-func zeroScan(env runEnv, c *cli.Context, listen bool) error {
+func zeroScan(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if listen {
 		return &transport.InputError{Msg: "-z cannot be combined with -l",
 			Hint: "-z scans the ports of a host; drop -l to scan, or -z to listen"}
@@ -68,15 +57,12 @@ func zeroScan(env runEnv, c *cli.Context, listen bool) error {
 				Hint: "sonde -z HOST PORTS takes -u, -4, -6, -n, -s, -w, -i and -v"}
 		}
 	}
-	return runScan(env, c, modes.ScanNetcat)
+	return runScan(env, c, u, modes.ScanNetcat)
 }
 
-func runScan(env runEnv, c *cli.Context, style modes.ScanStyle) error {
-	if err := applyColor(c, env.stderr); err != nil {
-		return err
-	}
+func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error {
 	o := &modes.ScanOptions{Style: style, Network: "tcp", JSON: c.Bool("json"), Stdout: env.stdout,
-		UI: ui.New(env.stderr, c.Count("verbose")), Numeric: c.Bool("numeric")}
+		UI: u, Numeric: c.Bool("numeric")}
 	if c.Bool("udp") {
 		o.Network = "udp"
 	}
@@ -123,53 +109,4 @@ func runScan(env runEnv, c *cli.Context, style modes.ScanStyle) error {
 		return err
 	}
 	return modes.Scan(env.ctx, o)
-}
-
-// probeFlags are the address flags scan, wait and ping share with connect.
-func probeFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.BoolFlag{Name: "4", Category: catConn, DisableDefaultText: true, Usage: "IPv4 only"},
-		&cli.BoolFlag{Name: "6", Category: catConn, DisableDefaultText: true, Usage: "IPv6 only"},
-		&cli.BoolFlag{Name: "numeric", Aliases: []string{"n"}, Category: catConn, DisableDefaultText: true,
-			Usage: "numeric addresses only, never ask DNS"},
-		&cli.StringFlag{Name: "source", Aliases: []string{"s"}, Category: catConn, Usage: "source address of the probes"},
-	}
-}
-
-func jsonFlag(usage string) cli.Flag {
-	return &cli.BoolFlag{Name: "json", Category: catOutput, DisableDefaultText: true, Usage: usage}
-}
-
-func verboseFlag(usage string) cli.Flag {
-	return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Category: catOutput, DisableDefaultText: true, Usage: usage}
-}
-
-func colorFlag() cli.Flag {
-	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"}
-}
-
-// familyAndSource reads -4/-6 and -s.
-func familyAndSource(c *cli.Context) (family int, source string, err error) {
-	switch {
-	case c.Bool("4") && c.Bool("6"):
-		return 0, "", usageError("-4 and -6 cannot be combined")
-	case c.Bool("4"):
-		family = 4
-	case c.Bool("6"):
-		family = 6
-	}
-	source, err = transport.ParseHost(c.String("source"))
-	return family, source, err
-}
-
-// positiveDuration reads a duration flag that must be above zero when
-// given; 0 means it was not given.
-func positiveDuration(c *cli.Context, name string) (d time.Duration, err error) {
-	if d, err = durationFlag(c, name, false); err != nil {
-		return 0, err
-	}
-	if c.IsSet(name) && d == 0 {
-		return 0, usageError("bad %s %s: must be more than 0", dashed(name), c.String(name))
-	}
-	return d, nil
 }

@@ -1,5 +1,8 @@
 package main
 
+// The proxy (-x, -X, --proxy-auth) and the program (-e, -c) of a connect
+// or listen: checked before any socket is opened, then put in its options.
+
 import (
 	"io"
 
@@ -10,14 +13,40 @@ import (
 	"github.com/sondeproject/sonde/ui"
 )
 
-// execFlags are -e and -c (connect and listen).
-func execFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "exec", Aliases: []string{"e"}, Category: catData,
-			Usage: "connect the socket to `PROG`'s stdin and stdout (split at spaces, no shell)"},
-		&cli.StringFlag{Name: "sh-exec", Aliases: []string{"c"}, Category: catData,
-			Usage: "connect the socket to shell command `CMD` (/bin/sh -c; cmd /c on Windows)"},
+// checkProxy rejects proxy flags that cannot apply, and bad values, before
+// any socket is opened.
+func checkProxy(c *cli.Context, listen bool) error {
+	if !c.IsSet("proxy") {
+		switch {
+		case c.IsSet("proxy-type"):
+			return usageError("-X needs -x: give the proxy's address too")
+		case c.IsSet("proxy-auth"):
+			return usageError("--proxy-auth needs -x: give the proxy's address too")
+		}
+		return nil
 	}
+	const hint = "a proxy carries TCP connections made by sonde; drop -x"
+	switch {
+	case listen:
+		return &transport.InputError{Msg: "-x cannot be combined with -l: proxies carry outgoing connections only", Hint: hint}
+	case c.Bool("udp"):
+		return &transport.InputError{Msg: "-x cannot be combined with -u: sonde's proxies carry TCP only", Hint: hint}
+	case c.Bool("unix"):
+		return &transport.InputError{Msg: "-x cannot be combined with -U", Hint: hint}
+	case c.Bool("zero"):
+		return &transport.InputError{Msg: "-x cannot be combined with -z: scans do not go through proxies", Hint: hint}
+	}
+	if c.IsSet("proxy-type") {
+		if _, err := transport.ParseProxyType(c.String("proxy-type")); err != nil {
+			return err
+		}
+	}
+	if c.IsSet("proxy-auth") && c.String("proxy-auth") == "" {
+		_, _, err := transport.ParseProxyAuth("", "")
+		return err
+	}
+	_, err := transport.ParseProxy(c.String("proxy"), c.String("proxy-type"), c.String("proxy-auth"))
+	return err
 }
 
 // execFlag names the exec flag given ("-e" or "-c"), or "".

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/fatih/color"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// testOnlyReadyFile, when set by the test wrapper, receives the bound
+// address of a listener, so end-to-end scripts need neither fixed ports
+// nor sleeps.
+var testOnlyReadyFile string
+
+const shortUsage = `usage: sonde [flags] HOST PORT            connect (TCP; -u UDP; -U PATH for Unix)
+       sonde -l [flags] [HOST] PORT       listen  (also: sonde -lvnp PORT)
+       sonde -z HOST PORTS                netcat-style scan (sonde scan for the full report)
+       sonde echo|scan|ping|wait|relay    the other modes; sonde MODE --help for each
+
+examples:
+  sonde example.com 80                    talk to a port by hand
+  echo 'GET / HTTP/1.0' | sonde example.com 80
+  sonde -lvnp 4444                        wait for one client on port 4444
+  sonde -l 9000 > file                    receive a file (sonde host 9000 < file sends it)
+  echo hi | sonde -u 127.0.0.1 7          one UDP datagram, print the reply
+
+run sonde --help for every flag, man sonde for the whole story`
+
+const appUsageText = `sonde [flags] HOST PORT           connect (TCP; -u UDP; -U PATH for Unix)
+sonde -l [flags] [HOST] PORT      listen  (also: sonde -l -p PORT, sonde -lvnp PORT)
+sonde connect|listen ...          explicit spellings of the two above
+sonde -z [flags] HOST PORTS       zero-I/O scan as in nc: only the exit status tells
+sonde scan|ping|wait ...          reachability, latency, readiness (sonde scan --help)
+
+HOST PORT may be written HOST:PORT ([::1]:80 for IPv6). Flags may come
+anywhere and combine as in nc (-lvnp 4444, -w5). Durations take Go syntax
+(500ms, 2s) or a number of seconds.
+
+EXAMPLES:
+sonde example.com 80                       talk to a port by hand
+printf 'GET / HTTP/1.0\r\n\r\n' | sonde example.com 80
+sonde -lvnp 4444                           wait for one client on port 4444
+sonde -l 9000 > file                       receive a file; sonde host 9000 < file sends it
+echo hi | sonde -u 127.0.0.1 7             send a datagram, print the reply
+sonde -lU /tmp/app.sock                    listen on a Unix socket
+sonde scan example.com 22,80,443           which ports are open
+sonde wait db 5432 && ./migrate            go on once the port accepts connections`
+
+// runEnv is what every command's action needs from the process: the
+// signal-aware context and the three standard streams.
+type runEnv struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// commandFunc is a command's own work, once the action wrapper has set up
+// colour and the ui at the verbosity -v asks for.
+type commandFunc func(env runEnv, c *cli.Context, u *ui.UI) error
+
+// action is the wrapper every command's Action goes through, so that
+// --color and -v mean the same to all of them.
+func (env runEnv) action(run commandFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		// A command without --color reads the app's, which is "auto".
+		mode, err := colorMode(c)
+		if err != nil {
+			return err
+		}
+		setColor(os.Getenv("NO_COLOR"), mode, env.stderr)
+		return run(env, c, ui.New(env.stderr, c.Count("verbose")))
+	}
+}
+
+// newCommand builds a command the way all of sonde's are: no help
+// command (else "sonde connect h 80" asks for help) and usage errors in
+// sonde's one-line form.
+func (env runEnv) newCommand(name, usage, usageText string, flags []cli.Flag, run commandFunc) *cli.Command {
+	return &cli.Command{
+		Name:            name,
+		Usage:           usage,
+		UsageText:       usageText,
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Flags:           flags,
+		Action:          env.action(run),
+	}
+}
+
+func newApp(env runEnv) *cli.App {
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true}
+	cli.VersionPrinter = printVersion
+	return &cli.App{
+		Name:                   "sonde",
+		Usage:                  "talk to ports, pipe data, see why connections fail",
+		UsageText:              appUsageText,
+		Version:                appVersion(),
+		Writer:                 env.stdout,
+		ErrWriter:              env.stderr,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: false, // normalizeArgs splits clusters itself
+		Flags:                  flagList(),
+		OnUsageError:           onUsageError,
+		ExitErrHandler:         func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			connectCommand(env, "connect", "connect to HOST PORT (the default mode)", false),
+			connectCommand(env, "listen", "listen on [HOST] PORT (same as -l)", true),
+			completionCommand(env),
+			echoCommand(env),
+			scanCommand(env),
+			pingCommand(env),
+			waitCommand(env),
+			relayCommand(env),
+		},
+		Action: env.action(func(env runEnv, c *cli.Context, u *ui.UI) error {
+			return connect(env, c, u, c.Bool("listen"))
+		}),
+	}
+}
+
+// runApp runs sonde's command line, written as for nc, on the app.
+func runApp(env runEnv, args []string) error {
+	app := newApp(env)
+	var names []string
+	flags := app.Flags
+	for _, c := range app.Commands {
+		names = append(names, c.Name)
+		flags = append(flags, c.Flags...)
+	}
+	return app.Run(append([]string{"sonde"}, normalizeArgs(args, flags, names)...))
+}
+
+// setColor decides whether messages are coloured: only on a terminal, and
+// not when NO_COLOR is set, unless --color always or never overrides.
+func setColor(noColor, mode string, stderr io.Writer) {
+	switch mode {
+	case "always":
+		color.NoColor = false
+	case "never":
+		color.NoColor = true
+	default:
+		f, ok := stderr.(*os.File)
+		color.NoColor = noColor != "" || !ok || !term.IsTerminal(int(f.Fd()))
+	}
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// writeReadyFile hands the bound (listen) or local (connect) address to
+// end-to-end tests.
+func writeReadyFile(addr net.Addr) {
+	if testOnlyReadyFile == "" {
+		return
+	}
+	tmp := testOnlyReadyFile + ".tmp"
+	if os.WriteFile(tmp, []byte(addr.String()), 0o600) == nil {
+		os.Rename(tmp, testOnlyReadyFile)
+	}
+}
+
+func usageError(format string, args ...any) error {
+	return &transport.InputError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// onUsageError turns urfave/cli's parse errors into sonde's one-line form.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return &transport.InputError{Msg: "unknown flag " + dashed(name), Hint: "sonde --help lists every flag"}
+	}
+	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return &transport.InputError{Msg: "flag " + rest + " needs a value", Hint: "sonde --help lists every flag"}
+	}
+	if rest, ok := strings.CutPrefix(msg, "Cannot use two forms of the same flag: "); ok {
+		if alias, name, ok := strings.Cut(rest, " "); ok { // "w wait": -w and --wait both given
+			return &transport.InputError{Msg: dashed(alias) + " and " + dashed(name) + " are the same flag: give it once",
+				Hint: "sonde --help lists every flag"}
+		}
+	}
+	return &transport.InputError{Msg: msg, Hint: "sonde --help lists every flag"}
+}
+
+// dashed spells a flag name the way the user must have typed it: Go's flag
+// package reports "--bogus" as "-bogus".
+func dashed(name string) string {
+	name = strings.TrimLeft(name, "-")
+	if len([]rune(name)) > 1 {
+		return "--" + name
+	}
+	return "-" + name
+}

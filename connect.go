@@ -1,0 +1,203 @@
+package main
+
+// connect and listen: the root action (sonde HOST PORT, sonde -l PORT) and
+// its two explicit spellings, sonde connect and sonde listen.
+
+import (
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+// flagList builds the flags of the root, connect and listen. Each gets its
+// own copy, since urfave/cli keeps parse state in the flag values.
+func flagList() []cli.Flag {
+	return slices.Concat(
+		[]cli.Flag{
+			listenFlag(),
+			udpFlag("use UDP (with -U: Unix datagram sockets)"),
+			unixFlag("use a Unix-domain socket: HOST is a path (@name: Linux abstract)"),
+			keepOpenFlag(),
+			zeroFlag(),
+		},
+		addressFlags(),
+		[]cli.Flag{
+			portFlag("source port (connect) or port to listen on (-l)"),
+			sourceFlag("source address (connect) or address to listen on (-l)"),
+			waitFlag("connect timeout, and idle timeout of an established session (e.g. 5, 500ms)"),
+			quitFlag(),
+		},
+		shutdownFlags(),
+		[]cli.Flag{maxConnsFlag("with -lk: refuse clients beyond this many at once")},
+		accessFlags(),
+		stdinFlags(),
+		[]cli.Flag{intervalFlag(catData, "pause this long after each line sent")},
+		directionFlags(),
+		[]cli.Flag{repliesFlag(), verboseFlag("report progress on stderr (-vv: more detail)")},
+		hexFlags(),
+		[]cli.Flag{progressFlag(), colorFlag()},
+		tlsFlags(sessionTLS), proxyFlags(), execFlags(),
+	)
+}
+
+// connectCommand is sonde connect or sonde listen: the root action under
+// an explicit name.
+func connectCommand(env runEnv, name, usage string, listen bool) *cli.Command {
+	return env.newCommand(name, usage, "sonde "+name+" [flags] HOST PORT", flagList(),
+		func(env runEnv, c *cli.Context, u *ui.UI) error { return connect(env, c, u, listen) })
+}
+
+// connect turns parsed flags into modes.Options, checks misuse before
+// touching the network, and connects or listens.
+func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
+	if err := checkProxy(c, listen); err != nil {
+		return err
+	}
+	if err := checkExec(c); err != nil {
+		return err
+	}
+	if c.Bool("zero") {
+		return zeroScan(env, c, u, listen)
+	}
+	if c.Command != nil && c.Command.Name == "connect" && c.Bool("listen") {
+		return usageError("connect cannot be combined with -l")
+	}
+	source, err := transport.ParseHost(c.String("source"))
+	if err != nil {
+		return err
+	}
+	hex, closeHex, err := openHexLog(c, u)
+	if err != nil {
+		return err
+	}
+	defer closeHex()
+	o, err := sessionOptions(env, c, u, listen)
+	if err != nil {
+		return err
+	}
+	o.Hex, o.Source = hex, source
+	if err := applyProxyExec(c, o, listen, u, env.stderr); err != nil {
+		return err
+	}
+	udp := c.Bool("udp")
+	if listen {
+		if o.Target.Host, err = listenHost(o.Target.Host, o.Source); err != nil {
+			return err
+		}
+		if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, udp); err != nil {
+			return err
+		}
+		return modes.Listen(env.ctx, o)
+	}
+	if c.IsSet("port") {
+		if o.SourcePort, err = transport.ParsePort(c.String("port"), o.Network, false); err != nil {
+			return err
+		}
+	}
+	if o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp); err != nil {
+		return err
+	}
+	return modes.Connect(env.ctx, o)
+}
+
+// sessionOptions reads what connect and listen share: the socket, the
+// data flags, the timeouts and the target.
+func sessionOptions(env runEnv, c *cli.Context, u *ui.UI, listen bool) (*modes.Options, error) {
+	o := &modes.Options{
+		Progress:        c.Bool("progress"),
+		ProgressInPlace: isTerminalWriter(env.stderr),
+		OnReady:         writeReadyFile,
+		Network:         networkFlag(c),
+		Numeric:         c.Bool("numeric"),
+		NoStdin:         c.Bool("no-stdin") || c.Bool("recv-only"),
+		SendOnly:        c.Bool("send-only"),
+		CRLF:            c.Bool("crlf"),
+		NoShutdown:      c.Bool("no-shutdown"),
+		Replies:         c.Int("replies"),
+		Keep:            c.Bool("keep-open"),
+		MaxConns:        c.Int("max-conns"),
+		Stdin:           env.stdin,
+		Stdout:          env.stdout,
+		UI:              u,
+		Interactive:     isTerminal(env.stdin),
+	}
+	unix := c.Bool("unix")
+	if err := checkMisuse(c, listen, unix); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.Access, err = accessList(env.ctx, c); err != nil {
+		return nil, err
+	}
+	if o.Family, err = familyFlag(c); err != nil {
+		return nil, err
+	}
+	if o.Timeout, err = durationFlag(c, "wait", false); err != nil {
+		return nil, err
+	}
+	if o.Interval, err = durationFlag(c, "interval", false); err != nil {
+		return nil, err
+	}
+	if c.IsSet("quit") {
+		o.QuitSet = true
+		if o.Quit, err = durationFlag(c, "quit", true); err != nil {
+			return nil, err
+		}
+	}
+	if unix {
+		o.Target, err = unixTarget(c, "e.g. sonde -U /tmp/app.sock or sonde -lU /tmp/app.sock")
+		return o, err
+	}
+	portFlag := ""
+	if listen {
+		portFlag = c.String("port")
+	}
+	if o.Target, err = transport.SplitTarget(c.Args().Slice(), portFlag, listen); err != nil {
+		return nil, err
+	}
+	_, err = transport.ParsePort(o.Target.Port, o.Network, listen)
+	return o, err
+}
+
+// checkMisuse rejects flag combinations that cannot mean anything, before
+// any socket is opened.
+func checkMisuse(c *cli.Context, listen, unix bool) error {
+	if _, err := familyFlag(c); err != nil {
+		return err
+	}
+	both := func(a, b string) bool { return c.IsSet(a) && c.IsSet(b) }
+	switch {
+	case both("shutdown", "no-shutdown"):
+		return usageError("-N and --no-shutdown cannot be combined")
+	case both("send-only", "recv-only"):
+		return usageError("--send-only and --recv-only cannot be combined")
+	case both("send-only", "no-stdin"):
+		return usageError("--send-only and -d cannot be combined: there would be nothing to send")
+	case c.IsSet("keep-open") && !listen:
+		return usageError("-k needs -l: only a listener can keep accepting clients")
+	case c.IsSet("max-conns") && !c.Bool("keep-open"):
+		return usageError("--max-conns needs -lk: a plain listener serves one client")
+	}
+	if _, err := maxConnsValue(c); err != nil {
+		return err
+	}
+	switch {
+	case c.IsSet("replies") && !c.Bool("udp"):
+		return usageError("--replies counts datagrams: it needs -u")
+	case c.Int("replies") < 0:
+		return usageError("bad --replies %d: must be 1 or more", c.Int("replies"))
+	case unix && (c.IsSet("4") || c.IsSet("6") || c.IsSet("numeric") || c.IsSet("port") || c.IsSet("source")):
+		return usageError("-U takes a socket path: -4, -6, -n, -p and -s do not apply")
+	case (c.IsSet("allow") || c.IsSet("deny")) && !listen:
+		return usageError("--allow and --deny choose the clients of a listener: they need -l")
+	case (c.IsSet("allow") || c.IsSet("deny")) && unix:
+		return usageError("--allow and --deny match IP addresses, and Unix socket clients have none")
+	case (c.IsSet("allow") || c.IsSet("deny")) && c.Bool("udp"):
+		return usageError("--allow and --deny are not supported with -lu yet: a UDP listener replies to any sender")
+	}
+	return nil
+}

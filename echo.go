@@ -1,0 +1,102 @@
+package main
+
+import (
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const echoUsageText = "sonde echo [flags] [HOST] PORT\n\nexamples:\n   sonde echo 7000                 echo over TCP on every address\n   sonde echo -u 127.0.0.1 7000    echo datagrams\n   sonde echo -v --delay 200ms 7000  a slow echo, logging each client"
+
+// echoCommand is `sonde echo [HOST] PORT`: an RFC 862 echo server.
+func echoCommand(env runEnv) *cli.Command {
+	flags := slices.Concat(
+		[]cli.Flag{
+			udpFlag("echo UDP datagrams"),
+			unixFlag("echo on a Unix-domain socket: the argument is a path"),
+		},
+		addressFlags(),
+		[]cli.Flag{
+			portFlag("port to listen on"),
+			sourceFlag("address to listen on"),
+			maxConnsFlag("close clients beyond this many at once (0: no limit)"),
+		},
+		accessFlags(),
+		[]cli.Flag{
+			idleTimeoutFlag("close a client that sends nothing for this long"),
+			delayFlag(),
+			verboseFlag("log each client (-vv: each datagram, -vvv: each read)"),
+		},
+		hexFlags(),
+		[]cli.Flag{colorFlag()},
+		tlsFlags(sessionTLS),
+	)
+	return env.newCommand("echo", "serve RFC 862 echo on [HOST] PORT (TCP; -u UDP; -U PATH)", echoUsageText, flags, runEcho)
+}
+
+func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
+	o := &modes.EchoOptions{}
+	o.UI = u
+	o.OnReady = writeReadyFile
+	o.Numeric = c.Bool("numeric")
+	var err error
+	if o.Family, err = familyFlag(c); err != nil {
+		return err
+	}
+	if o.MaxConns, err = maxConnsValue(c); err != nil {
+		return err
+	}
+	if o.IdleTimeout, err = durationFlag(c, "idle-timeout", false); err != nil {
+		return err
+	}
+	if o.Delay, err = durationFlag(c, "delay", false); err != nil {
+		return err
+	}
+	o.Network = networkFlag(c)
+	unix := c.Bool("unix")
+	if unix && (c.IsSet("allow") || c.IsSet("deny")) {
+		return usageError("--allow and --deny match IP addresses, and Unix socket clients have none")
+	}
+	if o.Access, err = accessList(env.ctx, c); err != nil {
+		return err
+	}
+	if unix {
+		o.Target, err = unixTarget(c, "e.g. sonde echo -U /tmp/echo.sock")
+	} else {
+		o.Target, err = listenTarget(c, o.Network)
+	}
+	if err != nil {
+		return err
+	}
+	hex, closeHex, err := openHexLog(c, u)
+	if err != nil {
+		return err
+	}
+	defer closeHex()
+	o.Hex = hex
+	if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, c.Bool("udp")); err != nil {
+		return err
+	}
+	return modes.Echo(env.ctx, o)
+}
+
+// listenTarget reads the [HOST] PORT of an echo server, or -p and -s.
+func listenTarget(c *cli.Context, network string) (transport.Target, error) {
+	t, err := transport.SplitTarget(c.Args().Slice(), c.String("port"), true)
+	if err != nil {
+		return t, err
+	}
+	if _, err := transport.ParsePort(t.Port, network, true); err != nil {
+		return t, err
+	}
+	source, err := transport.ParseHost(c.String("source"))
+	if err != nil {
+		return t, err
+	}
+	t.Host, err = listenHost(t.Host, source)
+	return t, err
+}

@@ -1,0 +1,458 @@
+package main
+
+// The flag catalogue: every flag sonde knows is defined here once, grouped
+// by the category --help shows it under, and each command picks its own
+// from it. urfave/cli keeps parse state in the flag values, so the
+// catalogue hands out constructors, and every command gets fresh flags.
+// Where a flag means something a little different to one command (-w is
+// the connect timeout of connect but the time a probe may take in ping),
+// the constructor takes the command's wording of the usage line.
+//
+// Below the catalogue are the readers that turn flags into typed values:
+// durations, the address family, the colour mode, the access list, the hex
+// dump and the TLS configurations.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fatih/color"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const (
+	catMode   = "Mode"
+	catConn   = "Connection"
+	catData   = "Data"
+	catTLS    = "TLS"
+	catOutput = "Output"
+)
+
+func boolFlag(name, alias, category, usage string) *cli.BoolFlag {
+	f := &cli.BoolFlag{Name: name, Category: category, DisableDefaultText: true, Usage: usage}
+	if alias != "" {
+		f.Aliases = []string{alias}
+	}
+	return f
+}
+
+func stringFlag(name, alias, category, usage string) *cli.StringFlag {
+	f := &cli.StringFlag{Name: name, Category: category, Usage: usage}
+	if alias != "" {
+		f.Aliases = []string{alias}
+	}
+	return f
+}
+
+// hidden keeps a flag out of --help, for one a command accepts only to
+// explain that it does not support it.
+func hidden(f *cli.BoolFlag) *cli.BoolFlag {
+	f.Hidden = true
+	return f
+}
+
+// Mode: what kind of socket, and which way.
+
+func listenFlag() cli.Flag {
+	return boolFlag("listen", "l", catMode, "listen for a client instead of connecting (-p may give the port)")
+}
+
+func udpFlag(usage string) *cli.BoolFlag { return boolFlag("udp", "u", catMode, usage) }
+
+func unixFlag(usage string) *cli.BoolFlag { return boolFlag("unix", "U", catMode, usage) }
+
+func keepOpenFlag() cli.Flag {
+	return boolFlag("keep-open", "k", catMode, "with -l: keep listening, serve clients concurrently")
+}
+
+func zeroFlag() cli.Flag {
+	return boolFlag("zero", "z", catMode, "scan HOST PORTS without sending data: only the exit status tells (-v: every port); see sonde scan")
+}
+
+func echoProbeFlag() cli.Flag {
+	return boolFlag("echo", "", catMode, "time a small payload's round trip over one TCP connection to an echo server")
+}
+
+// Connection: addresses, ports, timeouts, limits and proxies.
+
+// familyFlags are -4 and -6; familyFlag reads them.
+func familyFlags() []cli.Flag {
+	return []cli.Flag{boolFlag("4", "", catConn, "IPv4 only"), boolFlag("6", "", catConn, "IPv6 only")}
+}
+
+func numericFlag() cli.Flag {
+	return boolFlag("numeric", "n", catConn, "numeric addresses only, never ask DNS")
+}
+
+// addressFlags are -4, -6 and -n, which every command that resolves names takes.
+func addressFlags() []cli.Flag { return append(familyFlags(), numericFlag()) }
+
+// probeFlags are the address flags scan, wait and ping share with connect.
+func probeFlags() []cli.Flag {
+	return append(addressFlags(), sourceFlag("source address of the probes"))
+}
+
+func portFlag(usage string) cli.Flag { return stringFlag("port", "p", catConn, usage) }
+
+func sourceFlag(usage string) cli.Flag { return stringFlag("source", "s", catConn, usage) }
+
+func waitFlag(usage string) cli.Flag { return stringFlag("wait", "w", catConn, usage) }
+
+func quitFlag() cli.Flag {
+	return stringFlag("quit", "q", catConn, "after stdin ends, quit after this long (negative: never; UDP default 1s)")
+}
+
+func shutdownFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("shutdown", "N", catConn, "accepted for nc compatibility: sonde half-closes on stdin EOF by default"),
+		boolFlag("no-shutdown", "", catConn, "keep the write side open after stdin ends (for servers that treat FIN as abort)"),
+	}
+}
+
+func idleTimeoutFlag(usage string) cli.Flag { return stringFlag("idle-timeout", "", catConn, usage) }
+
+func maxConnsFlag(usage string) cli.Flag {
+	return &cli.IntFlag{Name: "max-conns", Category: catConn, Usage: usage}
+}
+
+// accessFlags are --allow and --deny; accessList reads them.
+func accessFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "allow", Category: catConn,
+			Usage: "listening: serve only clients in this `CIDR` or host (repeatable, comma-separated)"},
+		&cli.StringSliceFlag{Name: "deny", Category: catConn,
+			Usage: "listening: refuse clients in this `CIDR` or host (repeatable, comma-separated)"},
+	}
+}
+
+func countFlag() cli.Flag {
+	return &cli.IntFlag{Name: "count", Aliases: []string{"c"}, Category: catConn, DefaultText: "until interrupted",
+		Usage: "stop after this many probes"}
+}
+
+func concurrencyFlag(value int) cli.Flag {
+	return &cli.IntFlag{Name: "concurrency", Category: catConn, Value: value,
+		Usage: "probe this many ports at once (fewer if the open-file limit is lower)"}
+}
+
+func timeoutFlag(usage string) cli.Flag { return stringFlag("timeout", "", catConn, usage) }
+
+// proxyFlags are -x, -X and --proxy-auth (connect only).
+func proxyFlags() []cli.Flag {
+	return []cli.Flag{
+		stringFlag("proxy", "x", catConn, "connect through the proxy at `ADDR[:PORT]` (default port 1080, 3128 for -X connect)"),
+		stringFlag("proxy-type", "X", catConn, "proxy protocol `5|4|connect`: SOCKS5 (default), SOCKS4 (4a for names), HTTP CONNECT"),
+		stringFlag("proxy-auth", "", catConn, "proxy credentials `USER:PASS` (SOCKS5 user/password, HTTP Basic; -X 4: USER alone)"),
+	}
+}
+
+// Data: what is read from stdin, and how it is sent.
+
+func stdinFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("no-stdin", "d", catData, "do not read stdin"),
+		boolFlag("crlf", "C", catData, "send CRLF for each LF read from stdin"),
+	}
+}
+
+func intervalFlag(category, usage string) cli.Flag {
+	return stringFlag("interval", "i", category, usage)
+}
+
+func directionFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("send-only", "", catData, "only send: discard what arrives"),
+		boolFlag("recv-only", "", catData, "only receive: never read stdin (same as -d)"),
+	}
+}
+
+func repliesFlag() cli.Flag {
+	return &cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after this many datagrams have arrived"}
+}
+
+func delayFlag() cli.Flag {
+	return stringFlag("delay", "", catData, "wait this long before echoing each read or datagram")
+}
+
+// execFlags are -e and -c (connect and listen).
+func execFlags() []cli.Flag {
+	return []cli.Flag{
+		stringFlag("exec", "e", catData, "connect the socket to `PROG`'s stdin and stdout (split at spaces, no shell)"),
+		stringFlag("sh-exec", "c", catData, "connect the socket to shell command `CMD` (/bin/sh -c; cmd /c on Windows)"),
+	}
+}
+
+// TLS: the --tls family.
+
+// tlsUsage words the TLS flags for one command. Relay speaks of TARGET,
+// and only relay has --tls-listen (listen is "" elsewhere).
+type tlsUsage struct {
+	tls, listen, insecure, ca, sni, alpn, pin, cert string
+}
+
+// sessionTLS is the wording of connect, listen and echo.
+var sessionTLS = tlsUsage{
+	tls:      "speak TLS (verifying the server against the system roots)",
+	insecure: "TLS client: do not verify the server's certificate at all",
+	ca:       "trust the CA certificates in `FILE` (PEM); on a listener: require client certificates they signed",
+	sni:      "TLS client: send and verify server `NAME` instead of HOST",
+	alpn:     "offer these ALPN protocols, comma-separated (e.g. h2,http/1.1)",
+	pin:      "TLS client: trust only the certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`",
+	cert:     "certificate `FILE` (PEM) to present: a listener's, or a client certificate",
+}
+
+func tlsFlags(u tlsUsage) []cli.Flag {
+	flags := []cli.Flag{boolFlag("tls", "ssl", catTLS, u.tls)}
+	if u.listen != "" {
+		flags = append(flags, boolFlag("tls-listen", "", catTLS, u.listen))
+	}
+	return append(flags,
+		boolFlag("insecure", "", catTLS, u.insecure),
+		stringFlag("ca", "", catTLS, u.ca),
+		stringFlag("sni", "", catTLS, u.sni),
+		stringFlag("alpn", "", catTLS, u.alpn),
+		stringFlag("pin", "", catTLS, u.pin),
+		stringFlag("cert", "", catTLS, u.cert),
+		stringFlag("key", "", catTLS, "private key `FILE` (PEM) for --cert"),
+	)
+}
+
+// Output: what sonde says, and where.
+
+func verboseFlag(usage string) cli.Flag { return boolFlag("verbose", "v", catOutput, usage) }
+
+// hexFlags are --hex and --hex-file; openHexLog reads them.
+func hexFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("hex", "", catOutput, "dump all traffic to stderr, hexdump -C style, > sent, < received"),
+		stringFlag("hex-file", "", catOutput, "write the hex dump to `FILE` (created 0600) instead of stderr"),
+	}
+}
+
+func progressFlag() cli.Flag {
+	return boolFlag("progress", "", catOutput, "show bytes and rate each way on stderr, then a summary")
+}
+
+func jsonFlag(usage string) cli.Flag { return boolFlag("json", "", catOutput, usage) }
+
+// colorFlag is --color; the action wrapper reads it for every command.
+func colorFlag() cli.Flag {
+	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"}
+}
+
+// The readers.
+
+func durationFlag(c *cli.Context, name string, allowNegative bool) (time.Duration, error) {
+	if !c.IsSet(name) {
+		return 0, nil
+	}
+	d, err := transport.ParseDuration(c.String(name))
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 && !allowNegative {
+		return 0, usageError("bad --%s %s: must not be negative", name, c.String(name))
+	}
+	return d, nil
+}
+
+// positiveDuration reads a duration flag that must be above zero when
+// given; 0 means it was not given.
+func positiveDuration(c *cli.Context, name string) (d time.Duration, err error) {
+	if d, err = durationFlag(c, name, false); err != nil {
+		return 0, err
+	}
+	if c.IsSet(name) && d == 0 {
+		return 0, usageError("bad %s %s: must be more than 0", dashed(name), c.String(name))
+	}
+	return d, nil
+}
+
+// familyFlag reads -4 and -6: 4, 6, or 0 for either.
+func familyFlag(c *cli.Context) (int, error) {
+	switch {
+	case c.Bool("4") && c.Bool("6"):
+		return 0, usageError("-4 and -6 cannot be combined")
+	case c.Bool("4"):
+		return 4, nil
+	case c.Bool("6"):
+		return 6, nil
+	}
+	return 0, nil
+}
+
+// familyAndSource reads -4/-6 and -s.
+func familyAndSource(c *cli.Context) (family int, source string, err error) {
+	if family, err = familyFlag(c); err != nil {
+		return 0, "", err
+	}
+	source, err = transport.ParseHost(c.String("source"))
+	return family, source, err
+}
+
+// networkFlag reads -u and -U into the network name of package transport.
+func networkFlag(c *cli.Context) string {
+	unix, udp := c.Bool("unix"), c.Bool("udp")
+	switch {
+	case unix && udp:
+		return "unixgram"
+	case unix:
+		return "unix"
+	case udp:
+		return "udp"
+	}
+	return "tcp"
+}
+
+// maxConnsValue reads --max-conns, which only a count of zero or more makes sense of.
+func maxConnsValue(c *cli.Context) (int, error) {
+	if n := c.Int("max-conns"); n < 0 {
+		return 0, usageError("bad --max-conns %d: must be 0 (no limit) or more", n)
+	}
+	return c.Int("max-conns"), nil
+}
+
+// colorMode reads --color.
+func colorMode(c *cli.Context) (string, error) {
+	switch c.String("color") {
+	case "auto", "always", "never":
+		return c.String("color"), nil
+	}
+	return "", &transport.InputError{Msg: "bad --color " + c.String("color"), Hint: "use --color auto, always or never"}
+}
+
+// accessList builds --allow and --deny (nil without them). Host names are
+// resolved once, now.
+func accessList(ctx context.Context, c *cli.Context) (*transport.AccessList, error) {
+	if !c.IsSet("allow") && !c.IsSet("deny") {
+		return nil, nil
+	}
+	return transport.NewAccessList(ctx, c.StringSlice("allow"), c.StringSlice("deny"), c.Bool("numeric"))
+}
+
+// openHexLog sets up --hex / --hex-file. The dump goes to stderr, coloured
+// by direction when messages are, or to a file of its own, never coloured.
+func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
+	if path := c.String("hex-file"); path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			// Worded here, as --ca is: Explain would take the ENOENT of a
+			// bad path for a missing Unix socket.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err),
+				Hint: "give a file in a directory that exists and that sonde may write to"}
+		}
+		return transport.NewHexLog(f, transport.HexColors{}), func() { f.Close() }, nil
+	}
+	if !c.Bool("hex") {
+		return nil, func() {}, nil
+	}
+	colors := transport.HexColors{}
+	if !color.NoColor {
+		paint := func(a color.Attribute) func(string) string {
+			c := color.New(a)
+			return func(s string) string { return c.Sprint(s) }
+		}
+		colors = transport.HexColors{Sent: paint(color.FgGreen), Received: paint(color.FgCyan), Note: paint(color.Faint)}
+	}
+	return transport.NewHexLog(u.Writer(), colors), func() {}, nil
+}
+
+func tlsOptions(c *cli.Context) transport.TLSOptions {
+	o := transport.TLSOptions{
+		Insecure: c.Bool("insecure"),
+		CAFile:   c.String("ca"),
+		SNI:      c.String("sni"),
+		Pin:      c.String("pin"),
+		CertFile: c.String("cert"),
+		KeyFile:  c.String("key"),
+	}
+	for _, p := range strings.Split(c.String("alpn"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.ALPN = append(o.ALPN, p)
+		}
+	}
+	return o
+}
+
+// tlsWanted tells whether the command line asks for TLS: --tls, or any
+// option that only makes sense with it.
+func tlsWanted(c *cli.Context) bool {
+	for _, name := range []string{"tls", "insecure", "ca", "sni", "alpn", "pin", "cert", "key"} {
+		if c.IsSet(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkClientTLS rejects the verification flags that contradict each other.
+func checkClientTLS(c *cli.Context) error {
+	switch {
+	case c.Bool("insecure") && c.IsSet("pin"):
+		return usageError("--insecure and --pin cannot be combined: --pin already replaces verification")
+	case c.Bool("insecure") && c.IsSet("ca"): // the --ca would be silently ignored
+		return usageError("--insecure and --ca cannot be combined: --insecure verifies nothing, --ca verifies against FILE")
+	}
+	return nil
+}
+
+// clientTLSConfig builds the --tls client side for a connect to host.
+func clientTLSConfig(c *cli.Context, host string, udp bool) (*tls.Config, error) {
+	if !tlsWanted(c) {
+		return nil, nil
+	}
+	if udp {
+		return nil, usageError("TLS over UDP (DTLS) is not supported: drop -u or --tls")
+	}
+	if err := checkClientTLS(c); err != nil {
+		return nil, err
+	}
+	return transport.ClientTLSConfig(tlsOptions(c), host)
+}
+
+// serverTLSConfig builds the --tls server side for a listener on host.
+func serverTLSConfig(c *cli.Context, u *ui.UI, host string, udp bool) (*tls.Config, error) {
+	if !tlsWanted(c) {
+		return nil, nil
+	}
+	if udp {
+		return nil, usageError("TLS over UDP (DTLS) is not supported: drop -u or --tls")
+	}
+	for _, name := range []string{"insecure", "sni", "pin"} {
+		if c.IsSet(name) {
+			return nil, usageError("--%s is for TLS clients, not listeners", name)
+		}
+	}
+	return listenerTLS(tlsOptions(c), u, host)
+}
+
+// listenerTLS builds a listener's TLS config, and tells the user which
+// certificate it serves: for an ephemeral one, its fingerprint and the
+// --pin that trusts it, always (not only with -v).
+func listenerTLS(opts transport.TLSOptions, u *ui.UI, host string) (*tls.Config, error) {
+	cfg, leaf, ephemeral, err := transport.ServerTLSConfig(opts, []string{host})
+	if err != nil {
+		return nil, err
+	}
+	if ephemeral {
+		u.Infof("TLS with an ephemeral self-signed certificate; SHA-256 fingerprint %s", transport.Fingerprint(leaf))
+		u.Infof("clients can trust it with --pin %s", transport.SPKIPin(leaf))
+	}
+	for _, l := range transport.DescribeCert(leaf) {
+		u.Verbosef(1, "%s", l)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const pingUsageText = `sonde ping [flags] HOST PORT
+
+One probe every -i, one line per probe (seq=N time=… ms), then a
+ping(8)-style summary: sent, ok, loss, min/avg/max/stddev, p50/p90/p99.
+Default probe: the TCP handshake. Exit 0 if any probe succeeded.
+
+EXAMPLES:
+sonde ping example.com 443                   handshake times until Ctrl-C
+sonde ping -c 20 -i 200ms 10.0.0.5 22        a latency baseline
+sonde ping --udp -c 100 -i 10ms 10.0.0.5 7   loss, duplicates, reordering (UDP echo server)
+sonde ping --echo -c 10 10.0.0.5 7           round trips over one TCP connection
+sonde ping --json -c 5 example.com 443 | jq -s .`
+
+// pingCommand is `sonde ping HOST PORT`.
+func pingCommand(env runEnv) *cli.Command {
+	flags := append(probeFlags(),
+		udpFlag("send numbered datagrams to a UDP echo server"),
+		echoProbeFlag(),
+		countFlag(),
+		intervalFlag(catConn, "time between the starts of two probes (default 1s)"),
+		waitFlag("how long each probe may take (default 1s)"),
+		jsonFlag("one JSON object per probe, then a summary object, on stdout"),
+		verboseFlag("report the connection of --echo"),
+		colorFlag(),
+	)
+	return env.newCommand("ping", "time TCP handshakes, UDP echoes or TCP echoes to HOST PORT", pingUsageText, flags, runPing)
+}
+
+func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
+	o := &modes.PingOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u,
+		Numeric: c.Bool("numeric"), Count: c.Int("count"), OnReady: writeReadyFile}
+	network := "tcp"
+	switch {
+	case c.Bool("udp") && c.Bool("echo"):
+		return usageError("--udp and --echo cannot be combined")
+	case c.Bool("udp"):
+		o.Mode, network = modes.PingUDP, "udp"
+	case c.Bool("echo"):
+		o.Mode = modes.PingEcho
+	}
+	if c.IsSet("count") && o.Count < 1 {
+		return usageError("bad -c %d: must be 1 or more (leave -c out to ping until interrupted)", o.Count)
+	}
+	var err error
+	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+		return err
+	}
+	if o.Interval, err = positiveDuration(c, "interval"); err != nil {
+		return err
+	}
+	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
+		return err
+	}
+	o.Host, o.Port, err = probeTarget(c, network,
+		&transport.InputError{Msg: "missing host to ping", Hint: "e.g. sonde ping example.com 443 or sonde ping 127.0.0.1:8080"})
+	if err != nil {
+		return err
+	}
+	return modes.Ping(env.ctx, o)
+}

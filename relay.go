@@ -1,0 +1,190 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const relayExample = "e.g. sonde relay :8080 example.com:80 or sonde relay 127.0.0.1:0 [::1]:9000"
+
+const relayUsageText = `sonde relay [flags] LISTEN TARGET
+
+   LISTEN is [HOST]:PORT, or a bare PORT for every address; TARGET is
+   HOST:PORT ([::1]:80 for IPv6). Port 0 picks a free port, which is reported.
+   In --hex dumps, > lines went to TARGET, < lines came back from it.
+
+examples:
+   sonde relay :8080 example.com:80              forward local port 8080
+   sonde relay --hex 127.0.0.1:0 127.0.0.1:5432  see every byte of every connection
+   sonde relay -v --max-conns 10 :8080 web:80    log each connection, at most 10 at once
+   sonde relay -u :5353 192.0.2.53:53            forward datagrams, a session per client`
+
+// relayTLSUsage is the wording of relay's TLS flags: the client side speaks to
+// TARGET, and --tls-listen speaks to the clients.
+var relayTLSUsage = tlsUsage{
+	tls:      "speak TLS to TARGET (verifying it against the system roots)",
+	listen:   "speak TLS to clients, with --cert/--key or an ephemeral self-signed certificate",
+	insecure: "do not verify TARGET's certificate at all",
+	ca:       "verify TARGET against the CA certificates in `FILE` (PEM)",
+	sni:      "send and verify server `NAME` instead of TARGET's host",
+	alpn:     "offer these ALPN protocols to TARGET, comma-separated",
+	pin:      "trust only the TARGET certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`",
+	cert:     "certificate `FILE` (PEM): with --tls-listen, the one clients get; else a client certificate for TARGET",
+}
+
+// relayCommand is `sonde relay LISTEN TARGET`: forward every client of
+// LISTEN to TARGET, TCP or UDP, optionally dumping the traffic.
+func relayCommand(env runEnv) *cli.Command {
+	flags := slices.Concat(
+		[]cli.Flag{
+			udpFlag("relay UDP datagrams, a session per client address"),
+			hidden(unixFlag("not supported by relay")),
+		},
+		addressFlags(),
+		[]cli.Flag{
+			waitFlag("timeout for connecting to TARGET (e.g. 5, 500ms)"),
+			idleTimeoutFlag("close a connection through which nothing moved either way for this long (UDP: a session; default 60s)"),
+			maxConnsFlag("refuse clients beyond this many at once (UDP: sessions; 0: no limit)"),
+		},
+		accessFlags(),
+		[]cli.Flag{verboseFlag("log each connection: client, target, bytes each way (-vv: accepts, connects, datagrams)")},
+		hexFlags(),
+		[]cli.Flag{colorFlag()},
+		tlsFlags(relayTLSUsage),
+	)
+	return env.newCommand("relay", "forward clients of LISTEN to TARGET (TCP; -u UDP), optionally dumping the traffic", relayUsageText, flags, runRelay)
+}
+
+func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
+	if c.Bool("unix") {
+		return &transport.InputError{Msg: "relay forwards TCP or UDP: Unix sockets (-U) are not supported", Hint: relayExample}
+	}
+	args := c.Args().Slice()
+	switch {
+	case len(args) < 2:
+		return &transport.InputError{Msg: "relay needs two addresses: LISTEN and TARGET", Hint: relayExample}
+	case len(args) > 2:
+		return &transport.InputError{Msg: fmt.Sprintf("too many arguments: %q", strings.Join(args[2:], " ")),
+			Hint: "relay takes LISTEN and TARGET, each written HOST:PORT; " + relayExample}
+	}
+	o := &modes.RelayOptions{}
+	var err error
+	if o.Family, err = familyFlag(c); err != nil {
+		return err
+	}
+	if o.MaxConns, err = maxConnsValue(c); err != nil {
+		return err
+	}
+	o.Network = "tcp"
+	if c.Bool("udp") {
+		o.Network = "udp"
+	}
+	if o.Target, err = relayAddress("LISTEN", args[0], true); err != nil {
+		return err
+	}
+	if o.Upstream, err = relayAddress("TARGET", args[1], false); err != nil {
+		return err
+	}
+	if _, err := transport.ParsePort(o.Target.Port, o.Network, true); err != nil {
+		return err
+	}
+	if _, err := transport.ParsePort(o.Upstream.Port, o.Network, false); err != nil {
+		return err
+	}
+	if o.Timeout, err = durationFlag(c, "wait", false); err != nil {
+		return err
+	}
+	if o.IdleTimeout, err = durationFlag(c, "idle-timeout", false); err != nil {
+		return err
+	}
+	o.Numeric = c.Bool("numeric")
+	if o.Access, err = accessList(env.ctx, c); err != nil {
+		return err
+	}
+	o.UI = u
+	o.OnReady = writeReadyFile
+	hex, closeHex, err := openHexLog(c, u)
+	if err != nil {
+		return err
+	}
+	defer closeHex()
+	o.Hex = hex
+	if err := relayTLS(c, u, o); err != nil {
+		return err
+	}
+	return modes.Relay(env.ctx, o)
+}
+
+// relayTLS sets up TLS on either side. --tls and the client options
+// (--insecure, --ca, --sni, --alpn, --pin) are for TARGET; --tls-listen is
+// for the clients, with --cert/--key if given (else they are a client
+// certificate for TARGET).
+func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
+	listen := c.Bool("tls-listen")
+	target := c.Bool("tls")
+	for _, name := range []string{"insecure", "ca", "sni", "alpn", "pin"} {
+		target = target || c.IsSet(name)
+	}
+	if !listen && (c.IsSet("cert") || c.IsSet("key")) {
+		target = true
+	}
+	switch {
+	case !listen && !target:
+		return nil
+	case o.Network == "udp":
+		return usageError("TLS over UDP (DTLS) is not supported: drop -u, or --tls and --tls-listen")
+	}
+	if err := checkClientTLS(c); err != nil {
+		return err
+	}
+	opts := tlsOptions(c)
+	if target {
+		clientOpts := opts
+		if listen {
+			clientOpts.CertFile, clientOpts.KeyFile = "", ""
+		}
+		var err error
+		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Upstream.Host); err != nil {
+			return err
+		}
+	}
+	if listen {
+		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile}
+		var err error
+		if o.TLSServer, err = listenerTLS(serverOpts, u, o.Target.Host); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relayAddress reads LISTEN or TARGET: HOST:PORT or [v6]:PORT; LISTEN may
+// also be :PORT or a bare PORT (every address).
+func relayAddress(what, s string, listen bool) (transport.Target, error) {
+	hint := "TARGET is HOST:PORT, e.g. example.com:80, 127.0.0.1:8080 or [::1]:8080"
+	if listen {
+		hint = "LISTEN is [HOST]:PORT or PORT, e.g. :8080, 127.0.0.1:8080, [::1]:8080 or 8080"
+		if s != "" && strings.Trim(s, "0123456789") == "" {
+			s = ":" + s
+		}
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil || strings.HasSuffix(s, ":") {
+		return transport.Target{}, &transport.InputError{Msg: fmt.Sprintf("bad %s %q: want HOST:PORT", what, s), Hint: hint}
+	}
+	t, err := transport.SplitHostPort(s)
+	if err != nil {
+		return t, err
+	}
+	if !listen && t.Host == "" {
+		return t, &transport.InputError{Msg: fmt.Sprintf("bad %s %q: the host is missing", what, s), Hint: hint}
+	}
+	return t, nil
+}

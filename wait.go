@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sondeproject/sonde/modes"
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
+)
+
+const waitUsageText = `sonde wait [flags] HOST PORT
+
+Connects again and again, with backoff, until HOST PORT accepts a TCP
+connection: exit 0 as soon as it does, 1 when --timeout passes first.
+A name is resolved afresh for each attempt: it may appear late.
+
+EXAMPLES:
+sonde wait db 5432 && ./migrate              start once the database listens
+sonde wait --timeout 2m -v api.internal 443  show each attempt
+sonde wait --json 127.0.0.1 8080 | jq -c .   one object per attempt`
+
+// waitCommand is `sonde wait HOST PORT`.
+func waitCommand(env runEnv) *cli.Command {
+	flags := append(probeFlags(),
+		timeoutFlag(fmt.Sprintf("give up after this long (default %s; 0: never)", modes.DefaultWaitTimeout)),
+		intervalFlag(catConn, fmt.Sprintf("pause after the first failed attempt (default %s); each pause is 1.5 times the last, up to 1s or -i", modes.DefaultWaitInterval)),
+		waitFlag("how long each connect may take (default 1s)"),
+		jsonFlag("one JSON object per attempt, then a summary object, on stdout"),
+		verboseFlag("report each attempt"),
+		colorFlag(),
+	)
+	return env.newCommand("wait", "wait until HOST PORT accepts a connection (or time out)", waitUsageText, flags, runWait)
+}
+
+func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
+	o := &modes.WaitOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u,
+		Numeric: c.Bool("numeric"), Timeout: modes.DefaultWaitTimeout}
+	var err error
+	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+		return err
+	}
+	if c.IsSet("timeout") {
+		if o.Timeout, err = durationFlag(c, "timeout", false); err != nil {
+			return err
+		}
+	}
+	if o.Interval, err = positiveDuration(c, "interval"); err != nil {
+		return err
+	}
+	if o.AttemptTimeout, err = positiveDuration(c, "wait"); err != nil {
+		return err
+	}
+	// Without a host it would retry "cannot resolve" until --timeout.
+	o.Host, o.Port, err = probeTarget(c, "tcp",
+		&transport.InputError{Msg: "missing host to wait for", Hint: "e.g. sonde wait db 5432 or sonde wait 127.0.0.1:8080"})
+	if err != nil {
+		return err
+	}
+	return modes.Wait(env.ctx, o)
+}
