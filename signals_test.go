@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -205,5 +206,45 @@ func TestClosedStdoutIsQuiet(t *testing.T) {
 				}
 			}
 		}()
+	}
+}
+
+// Port 0 is always reported; Ctrl-C prints the totals and exits 130.
+func TestRelayInterrupt(t *testing.T) {
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	go func() {
+		c, err := target.Accept()
+		if err == nil {
+			io.Copy(c, c)
+			c.Close()
+		}
+	}()
+	var stdout bytes.Buffer
+	cmd, stderr, addr := startSonde(t, strings.NewReader(""), &stdout, "relay", "127.0.0.1:0", target.Addr().String())
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	io.WriteString(c, "ping")
+	if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
+		t.Fatalf("round trip through the relay: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCode(t, cmd); code != exitInterrupted {
+		t.Errorf("exit %d, want 130", code)
+	}
+	want := regexp.MustCompile(`(?m)\Asonde: listening on 127\.0\.0\.1:\d+ \(tcp\), relaying to ` + regexp.QuoteMeta(target.Addr().String()) + "\n" +
+		`sonde: relayed 1 connection \(0 refused, 0 could not reach the target\): 4 bytes to target, 4 bytes to clients in \S+\n\z`)
+	if !want.MatchString(stderr.String()) {
+		t.Errorf("stderr does not match %s:\n%s", want, stderr)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q, want nothing", stdout.String())
 	}
 }

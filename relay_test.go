@@ -1,16 +1,12 @@
-//go:build unix
-
 package main
 
 import (
-	"bytes"
-	"io"
+	"errors"
 	"net"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/sondeproject/sonde/transport"
 )
 
 // Every malformed relay command line is one error line (and a hint),
@@ -70,42 +66,40 @@ func TestRelayAddress(t *testing.T) {
 	}
 }
 
-// Port 0 is always reported; Ctrl-C prints the totals and exits 130.
-func TestRelayInterrupt(t *testing.T) {
-	target, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// FuzzRelayAddress: relay's LISTEN and TARGET. An accepted address has a
+// port, a clean host (a fixed point of ParseHost), a host unless it is
+// LISTEN, and reads back the same as HOST:PORT; a bare number is a LISTEN
+// port on every address.
+func FuzzRelayAddress(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:8080", "[::1]:80", ":8080", "8080", "example.com:http", "[fe80::1%eth0]:22", "::1:80", "host:", "[::1]", "a b:1", "0"} {
+		f.Add(s, false)
+		f.Add(s, true)
 	}
-	defer target.Close()
-	go func() {
-		c, err := target.Accept()
-		if err == nil {
-			io.Copy(c, c)
-			c.Close()
+	f.Fuzz(func(t *testing.T, s string, listen bool) {
+		what := "TARGET"
+		if listen {
+			what = "LISTEN"
 		}
-	}()
-	var stdout bytes.Buffer
-	cmd, stderr, addr := startSonde(t, strings.NewReader(""), &stdout, "relay", "127.0.0.1:0", target.Addr().String())
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	io.WriteString(c, "ping")
-	if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
-		t.Fatalf("round trip through the relay: %v", err)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	if code := exitCode(t, cmd); code != exitInterrupted {
-		t.Errorf("exit %d, want 130", code)
-	}
-	want := regexp.MustCompile(`(?m)\Asonde: listening on 127\.0\.0\.1:\d+ \(tcp\), relaying to ` + regexp.QuoteMeta(target.Addr().String()) + "\n" +
-		`sonde: relayed 1 connection \(0 refused, 0 could not reach the target\): 4 bytes to target, 4 bytes to clients in \S+\n\z`)
-	if !want.MatchString(stderr.String()) {
-		t.Errorf("stderr does not match %s:\n%s", want, stderr)
-	}
-	if stdout.Len() != 0 {
-		t.Errorf("stdout %q, want nothing", stdout.String())
-	}
+		tg, err := relayAddress(what, s, listen)
+		if err != nil {
+			var in *transport.InputError
+			if !errors.As(err, &in) || in.Msg == "" || in.Hint == "" || strings.ContainsAny(in.Msg+in.Hint, "\r\n") {
+				t.Fatalf("relayAddress(%q, %v): error %q (%T): want a one-line *InputError with a hint", s, listen, err, err)
+			}
+			return
+		}
+		if tg.Port == "" || !listen && tg.Host == "" {
+			t.Fatalf("relayAddress(%q, %v) = %+v: missing host or port", s, listen, tg)
+		}
+		if h, err := transport.ParseHost(tg.Host); err != nil || h != tg.Host {
+			t.Fatalf("relayAddress(%q, %v) = %+v: host reads as %q, %v", s, listen, tg, h, err)
+		}
+		joined := net.JoinHostPort(tg.Host, tg.Port)
+		if again, err := relayAddress(what, joined, listen); err != nil || again != tg {
+			t.Fatalf("relayAddress(%q, %v) = %+v, but %q gives %+v, %v", s, listen, tg, joined, again, err)
+		}
+		if listen && strings.Trim(s, "0123456789") == "" && tg != (transport.Target{Port: s}) {
+			t.Fatalf("relayAddress(%q, LISTEN) = %+v, want every address, port %s", s, tg, s)
+		}
+	})
 }
