@@ -72,12 +72,11 @@ func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
 	if err != nil {
 		return err
 	}
-	hex, closeHex, err := openHexLog(c, u)
-	if err != nil {
+	var closeHex func()
+	if o.Hex, closeHex, err = openHexLog(c, u); err != nil {
 		return err
 	}
 	defer closeHex()
-	o.Hex = hex
 	if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, c.Bool("udp")); err != nil {
 		return err
 	}

@@ -157,26 +157,21 @@ func proxyFlags() []cli.Flag {
 
 // Data: what is read from stdin, and how it is sent.
 
-func stdinFlags() []cli.Flag {
-	return []cli.Flag{
-		boolFlag("no-stdin", "d", catData, "do not read stdin"),
-		boolFlag("crlf", "C", catData, "send CRLF for each LF read from stdin"),
-	}
-}
-
 func intervalFlag(category, usage string) cli.Flag {
 	return stringFlag("interval", "i", category, usage)
 }
 
-func directionFlags() []cli.Flag {
+// sessionDataFlags are what connect and listen do with stdin and with what
+// arrives.
+func sessionDataFlags() []cli.Flag {
 	return []cli.Flag{
+		boolFlag("no-stdin", "d", catData, "do not read stdin"),
+		boolFlag("crlf", "C", catData, "send CRLF for each LF read from stdin"),
+		intervalFlag(catData, "pause this long after each line sent"),
 		boolFlag("send-only", "", catData, "only send: discard what arrives"),
 		boolFlag("recv-only", "", catData, "only receive: never read stdin (same as -d)"),
+		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after this many datagrams have arrived"},
 	}
-}
-
-func repliesFlag() cli.Flag {
-	return &cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after this many datagrams have arrived"}
 }
 
 func delayFlag() cli.Flag {
@@ -243,6 +238,12 @@ func progressFlag() cli.Flag {
 }
 
 func jsonFlag(usage string) cli.Flag { return boolFlag("json", "", catOutput, usage) }
+
+// reportFlags are the output flags of scan, ping and wait: --json and -v,
+// worded for each, and --color.
+func reportFlags(json, verbose string) []cli.Flag {
+	return []cli.Flag{jsonFlag(json), verboseFlag(verbose), colorFlag()}
+}
 
 // colorFlag is --color; the action wrapper reads it for every command.
 func colorFlag() cli.Flag {

@@ -111,12 +111,11 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	}
 	o.UI = u
 	o.OnReady = writeReadyFile
-	hex, closeHex, err := openHexLog(c, u)
-	if err != nil {
+	var closeHex func()
+	if o.Hex, closeHex, err = openHexLog(c, u); err != nil {
 		return err
 	}
 	defer closeHex()
-	o.Hex = hex
 	if err := relayTLS(c, u, o); err != nil {
 		return err
 	}

@@ -156,21 +156,8 @@ func TestClosedStdoutIsQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		chunk := bytes.Repeat([]byte("x"), 64<<10)
-		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
-		for range 1000 { // 64 MiB at most, far beyond any pipe buffer
-			if _, err := c.Write(chunk); err != nil {
-				return
-			}
-		}
-	}()
-	for _, verbose := range []bool{false, true} {
+	for i, verbose := range []bool{false, true} {
+		go flood(ln, "xy"[i])
 		r, w, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
@@ -192,20 +179,23 @@ func TestClosedStdoutIsQuiet(t *testing.T) {
 		if strings.Contains(stderr.String(), "error") || strings.Contains(stderr.String(), "broken pipe") {
 			t.Errorf("verbose=%v: stderr should be quiet, got:\n%s", verbose, stderr)
 		}
-		go func() { // serve the next round
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			chunk := bytes.Repeat([]byte("y"), 64<<10)
-			c.SetWriteDeadline(time.Now().Add(20 * time.Second))
-			for range 1000 {
-				if _, err := c.Write(chunk); err != nil {
-					return
-				}
-			}
-		}()
+	}
+}
+
+// flood sends the next client of ln 64 MiB of b at most, far beyond any
+// pipe buffer, until the client goes away.
+func flood(ln net.Listener, b byte) {
+	c, err := ln.Accept()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	chunk := bytes.Repeat([]byte{b}, 64<<10)
+	c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	for range 1000 {
+		if _, err := c.Write(chunk); err != nil {
+			return
+		}
 	}
 }
 
