@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/fatih/color"
@@ -95,6 +96,12 @@ func (env runEnv) newCommand(name, usage, usageText string, flags []cli.Flag, ru
 		Flags:           flags,
 		Action:          env.action(run),
 	}
+}
+
+// probeCommand builds scan, ping or wait: the address flags they share,
+// the command's own, then --json, -v and --color.
+func (env runEnv) probeCommand(name, usage, usageText string, run commandFunc, report []cli.Flag, own ...cli.Flag) *cli.Command {
+	return env.newCommand(name, usage, usageText, slices.Concat(probeFlags(), own, report), run)
 }
 
 func newApp(env runEnv) *cli.App {

@@ -107,12 +107,11 @@ func sourceFlag(usage string) cli.Flag { return stringFlag("source", "s", catCon
 
 func waitFlag(usage string) cli.Flag { return stringFlag("wait", "w", catConn, usage) }
 
-func quitFlag() cli.Flag {
-	return stringFlag("quit", "q", catConn, "after stdin ends, quit after this long (negative: never; UDP default 1s)")
-}
-
-func shutdownFlags() []cli.Flag {
+// stdinEOFFlags are -q, -N and --no-shutdown: what connect and listen do
+// once stdin ends.
+func stdinEOFFlags() []cli.Flag {
 	return []cli.Flag{
+		stringFlag("quit", "q", catConn, "after stdin ends, quit after this long (negative: never; UDP default 1s)"),
 		boolFlag("shutdown", "N", catConn, "accepted for nc compatibility: sonde half-closes on stdin EOF by default"),
 		boolFlag("no-shutdown", "", catConn, "keep the write side open after stdin ends (for servers that treat FIN as abort)"),
 	}

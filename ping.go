@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
-	"slices"
 
 	"github.com/sondeproject/sonde/modes"
 	"github.com/sondeproject/sonde/transport"
@@ -24,15 +23,14 @@ sonde ping --json -c 5 example.com 443 | jq -s .`
 
 // pingCommand is `sonde ping HOST PORT`.
 func pingCommand(env runEnv) *cli.Command {
-	flags := slices.Concat(probeFlags(), []cli.Flag{
+	return env.probeCommand("ping", "time TCP handshakes, UDP echoes or TCP echoes to HOST PORT", pingUsageText, runPing,
+		reportFlags("one JSON object per probe, then a summary object, on stdout", "report the connection of --echo"),
 		udpFlag("send numbered datagrams to a UDP echo server"),
 		echoProbeFlag(),
 		countFlag(),
 		intervalFlag(catConn, "time between the starts of two probes (default 1s)"),
 		waitFlag("how long each probe may take (default 1s)"),
-	}, reportFlags("one JSON object per probe, then a summary object, on stdout",
-		"report the connection of --echo"))
-	return env.newCommand("ping", "time TCP handshakes, UDP echoes or TCP echoes to HOST PORT", pingUsageText, flags, runPing)
+	)
 }
 
 func runPing(env runEnv, c *cli.Context, u *ui.UI) error {

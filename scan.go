@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -29,15 +28,15 @@ sonde -z db.internal 5432 && echo reachable  a firewall check in a script`
 
 // scanCommand is `sonde scan HOST PORTS`.
 func scanCommand(env runEnv) *cli.Command {
-	flags := slices.Concat(probeFlags(), []cli.Flag{
+	return env.probeCommand("scan", "report which PORTS of HOST are open, closed or filtered", scanUsageText,
+		func(env runEnv, c *cli.Context, u *ui.UI) error { return runScan(env, c, u, modes.ScanReport) },
+		reportFlags("one JSON object per port, then a summary object, on stdout",
+			"also list closed and filtered ports (-vv: times and reasons)"),
 		udpFlag("scan UDP ports: an empty datagram to each"),
 		waitFlag("how long to wait for each port (default 1s)"),
 		intervalFlag(catConn, "pause this long between the starts of two probes (default: none)"),
 		concurrencyFlag(modes.DefaultScanConcurrency),
-	}, reportFlags("one JSON object per port, then a summary object, on stdout",
-		"also list closed and filtered ports (-vv: times and reasons)"))
-	return env.newCommand("scan", "report which PORTS of HOST are open, closed or filtered", scanUsageText, flags,
-		func(env runEnv, c *cli.Context, u *ui.UI) error { return runScan(env, c, u, modes.ScanReport) })
+	)
 }
 
 // zeroScan is `sonde -z HOST PORTS`: the scan engine with netcat's

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,13 +23,12 @@ sonde wait --json 127.0.0.1 8080 | jq -c .   one object per attempt`
 
 // waitCommand is `sonde wait HOST PORT`.
 func waitCommand(env runEnv) *cli.Command {
-	flags := slices.Concat(probeFlags(), []cli.Flag{
+	return env.probeCommand("wait", "wait until HOST PORT accepts a connection (or time out)", waitUsageText, runWait,
+		reportFlags("one JSON object per attempt, then a summary object, on stdout", "report each attempt"),
 		timeoutFlag(fmt.Sprintf("give up after this long (default %s; 0: never)", modes.DefaultWaitTimeout)),
 		intervalFlag(catConn, fmt.Sprintf("pause after the first failed attempt (default %s); each pause is 1.5 times the last, up to 1s or -i", modes.DefaultWaitInterval)),
 		waitFlag("how long each connect may take (default 1s)"),
-	}, reportFlags("one JSON object per attempt, then a summary object, on stdout",
-		"report each attempt"))
-	return env.newCommand("wait", "wait until HOST PORT accepts a connection (or time out)", waitUsageText, flags, runWait)
+	)
 }
 
 func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
