@@ -162,10 +162,6 @@ func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func
 	}
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
 // wait runs the end-of-session rules of both datagram modes. listening
 // changes two of them: stdin EOF starts no linger (a listener keeps
 // serving unless -q says otherwise), and -w counts from the first datagram.
@@ -340,19 +336,5 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	return err
 }
 
-func addrName(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	if u, ok := a.(*net.UnixAddr); ok && (u.Name == "" || u.Name == "@") {
-		return ""
-	}
-	return a.String()
-}
-
-func orUnnamed(name string) string {
-	if name == "" {
-		return "an unnamed socket (replies cannot reach it)"
-	}
-	return name
-}
+// DefaultLinger is how long UDP connect keeps receiving after stdin ends.
+const DefaultLinger = time.Second

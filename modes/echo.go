@@ -12,7 +12,8 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// EchoOptions configure the echo server (SPEC §7, RFC 862).
+// EchoOptions configure the echo server, which sends every byte (every
+// datagram) back to where it came from, as RFC 862 describes.
 type EchoOptions struct {
 	Options                   // Network, Target, Family, Numeric, UI, Hex, OnReady
 	MaxConns    int           // clients over this many are closed at once; 0: no limit
@@ -190,22 +191,6 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	case context.Cause(ctx) != nil:
 	default:
 		o.UI.Verbosef(1, "client %d %s: %s after echoing %s", id, peer, transport.Explain(err).Msg, bytesString(echoed))
-	}
-}
-
-func isTimeoutErr(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// Listen runs listen mode (SPEC §3): wait for one client, stop listening,
+// Listen runs listen mode: wait for one client, stop listening,
 // then pipe stdin/stdout through it. With -k it serves clients concurrently
 // until interrupted (see serveKeep).
 func Listen(ctx context.Context, o *Options) error {
@@ -85,26 +85,4 @@ func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, erro
 		}
 		return tc, nil
 	}
-}
-
-// announce reports the bound address: always when port 0 let the system
-// choose it (the user cannot know it otherwise), else with -v.
-func announce(o *Options, addr net.Addr) {
-	level := 1
-	if o.Target.Port == "0" {
-		level = 0
-	}
-	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeNetwork(o.Network))
-	if o.OnReady != nil {
-		o.OnReady(addr)
-	}
-}
-
-// clientName names an accepted client; Unix stream clients are usually
-// unnamed, so say so rather than print an empty string.
-func clientName(c net.Conn) string {
-	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
-		return a.String()
-	}
-	return "a local client"
 }

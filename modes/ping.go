@@ -49,7 +49,8 @@ func (m PingMode) String() string {
 	return "tcp"
 }
 
-// PingOptions configure sonde ping (SPEC §7).
+// PingOptions configure sonde ping, which times a probe (a handshake, a
+// datagram or an echoed frame) at a steady pace and sums the times up.
 type PingOptions struct {
 	Host     string // a name or an address, as the user gave it
 	Port     int
@@ -70,7 +71,9 @@ type PingOptions struct {
 	OnReady func(net.Addr)
 }
 
-// pingProbeJSON is one line of ping --json (SPEC §7).
+// pingProbeJSON is one line of ping --json: a probe's sequence number
+// and either its round trip in milliseconds or why it failed (the other
+// field is null).
 type pingProbeJSON struct {
 	Seq   int      `json:"seq"`
 	OK    bool     `json:"ok"`
@@ -434,18 +437,6 @@ func (s *pingSession) summary(addr netip.Addr) error {
 		u.Infof("rtt p50/p90/p99 = %s ms", f(p50, p90, p99))
 	}
 	return nil
-}
-
-func msPtr(d time.Duration) *float64 {
-	v := ms(d)
-	return &v
-}
-
-func formatPct(p float64) string {
-	if p == math.Trunc(p) {
-		return strconv.Itoa(int(p)) + "%"
-	}
-	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
 }
 
 // rttStats returns the minimum, mean, maximum and (population) standard

@@ -18,8 +18,8 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// RelayOptions configure relay mode (SPEC §7): clients of the listening
-// address (Options.Target) are forwarded to Upstream.
+// RelayOptions configure relay mode: clients of the listening address
+// (Options.Target) are forwarded to Upstream.
 //
 // Of the embedded Options, relay reads Network ("tcp" or "udp"), Target,
 // Family and Numeric (both sides), Timeout (-w: connecting to Upstream),
@@ -157,16 +157,6 @@ func (r *relay) ready(addr net.Addr) error {
 		r.o.OnReady(addr)
 	}
 	return nil
-}
-
-func addrPortOf(a net.Addr) netip.AddrPort {
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		return v.AddrPort()
-	case *net.UDPAddr:
-		return v.AddrPort()
-	}
-	return netip.AddrPort{}
 }
 
 // dialOptions are how the relay reaches its target.
@@ -523,15 +513,6 @@ func (c *relayConn) pipe(dst, src, rawDst net.Conn, n, total *atomic.Int64, from
 		default:
 			return &relaySideError{side: from, err: err}
 		}
-	}
-}
-
-// halfClose passes an EOF on. Under TLS that is a close_notify alert,
-// followed by the TCP FIN that peers reading the socket itself wait for.
-func halfClose(dst, raw net.Conn) {
-	closeWrite(dst)
-	if raw != dst {
-		closeWrite(raw)
 	}
 }
 

@@ -1,7 +1,6 @@
 package modes
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,7 +14,7 @@ import (
 )
 
 // streamSession pipes stdin and stdout through one TCP or Unix stream
-// connection, with the EOF policy of SPEC §3:
+// connection. A session ends by these rules:
 //
 //   - stdin EOF: half-close (unless --no-shutdown), keep reading until the
 //     peer closes; -q bounds that wait;
@@ -32,16 +31,6 @@ type streamSession struct {
 	sent, received atomic.Int64
 	lastActive     atomic.Int64 // UnixNano of the last byte moved
 }
-
-// stdinError and stdoutError mark which local stream failed, so the report
-// does not blame the network for a full disk.
-type stdinError struct{ err error }
-type stdoutError struct{ err error }
-
-func (e *stdinError) Error() string  { return "cannot read stdin: " + e.err.Error() }
-func (e *stdinError) Unwrap() error  { return e.err }
-func (e *stdoutError) Error() string { return "cannot write stdout: " + e.err.Error() }
-func (e *stdoutError) Unwrap() error { return e.err }
 
 // observed tells whether every chunk must pass through sonde's own loop.
 // Otherwise io.Copy moves the bytes, so the kernel can splice or sendfile.
@@ -280,101 +269,4 @@ func (s *streamSession) send() error {
 			return &stdinError{err}
 		}
 	}
-}
-
-// lineWriter applies -C (LF becomes CRLF) and -i (a pause after each line)
-// to what stdin gives, and counts what it writes.
-type lineWriter struct {
-	w        io.Writer
-	crlf     bool
-	interval time.Duration
-	ctx      context.Context
-	onWrite  func(written []byte)
-	pending  bool // a line was sent and the pause after it is still owed
-	lastCR   bool // the last byte written was CR (for -C across reads)
-}
-
-func (l *lineWriter) write(p []byte) error {
-	if l.interval <= 0 {
-		return l.put(p)
-	}
-	for len(p) > 0 {
-		if l.pending {
-			t := time.NewTimer(l.interval)
-			select {
-			case <-t.C:
-			case <-l.ctx.Done():
-				t.Stop()
-				return context.Cause(l.ctx)
-			}
-			l.pending = false
-		}
-		line := p
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			line = p[:i+1]
-			l.pending = true
-		}
-		if err := l.put(line); err != nil {
-			return err
-		}
-		p = p[len(line):]
-	}
-	return nil
-}
-
-func (l *lineWriter) put(p []byte) error {
-	if l.crlf {
-		p, l.lastCR = toCRLF(p, l.lastCR)
-	}
-	n, err := l.w.Write(p)
-	if n > 0 && l.onWrite != nil {
-		l.onWrite(p[:n])
-	}
-	return err
-}
-
-// toCRLF turns each LF that is not already preceded by CR into CRLF, so
-// input that has CRLF line ends passes unchanged. prevCR says whether the
-// byte before p was a CR; the second result says the same for the next call.
-func toCRLF(p []byte, prevCR bool) ([]byte, bool) {
-	if len(p) == 0 {
-		return p, prevCR
-	}
-	endsCR := p[len(p)-1] == '\r'
-	if bytes.IndexByte(p, '\n') < 0 {
-		return p, endsCR
-	}
-	out := make([]byte, 0, len(p)+bytes.Count(p, []byte("\n")))
-	for i, c := range p {
-		if c == '\n' && !(i > 0 && p[i-1] == '\r' || i == 0 && prevCR) {
-			out = append(out, '\r')
-		}
-		out = append(out, c)
-	}
-	return out, endsCR
-}
-
-// isSocketErrno tells whether err can only have come from the socket side
-// of a copy.
-func isSocketErrno(err error) bool {
-	for _, e := range []error{syscall.ECONNRESET, syscall.ECONNABORTED, syscall.ETIMEDOUT,
-		syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ECONNREFUSED, syscall.ENOTCONN} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-}
-
-func peerName(c net.Conn) string {
-	if a := c.RemoteAddr(); a != nil && a.String() != "" {
-		return a.String()
-	}
-	return "peer"
 }
