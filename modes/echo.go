@@ -32,35 +32,22 @@ type echoTotals struct {
 // server reads to the client's EOF, writes everything back, then closes.
 // stdout stays empty and stdin is never read.
 func Echo(ctx context.Context, o *EchoOptions) error {
-	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
 	var totals echoTotals
 	start := time.Now()
-	var err error
-	if o.Network == "udp" || o.Network == "unixgram" {
-		var pc net.PacketConn
-		if pc, err = transport.ListenPacket(ctx, o.Target, lopts); err != nil {
+	ready := func(addr net.Addr) error { announce(&o.Options, addr); return nil }
+	return serveOn(ctx, &o.Options, ready,
+		func(pc net.PacketConn) error {
+			err := echoDatagrams(ctx, pc, o, &totals)
+			o.UI.Infof("echoed %s in %s from %s in %s", bytesString(totals.bytes.Load()),
+				plural(totals.datagrams.Load(), "datagram"), plural(totals.senders.Load(), "sender"), time.Since(start).Round(time.Millisecond))
 			return err
-		}
-		defer pc.Close()
-		announce(&o.Options, pc.LocalAddr())
-		err = echoDatagrams(ctx, pc, o, &totals)
-	} else {
-		var ln net.Listener
-		if ln, err = transport.Listen(ctx, o.Target, lopts); err != nil {
+		},
+		func(ln net.Listener) error {
+			err := echoStreams(ctx, ln, o, &totals)
+			o.UI.Infof("served %s (%d refused), echoed %s in %s", plural(totals.clients.Load(), "client"), totals.refused.Load(),
+				bytesString(totals.bytes.Load()), time.Since(start).Round(time.Millisecond))
 			return err
-		}
-		defer ln.Close()
-		announce(&o.Options, ln.Addr())
-		err = echoStreams(ctx, ln, o, &totals)
-	}
-	if o.Network == "udp" || o.Network == "unixgram" {
-		o.UI.Infof("echoed %s in %s from %s in %s", bytesString(totals.bytes.Load()),
-			plural(totals.datagrams.Load(), "datagram"), plural(totals.senders.Load(), "sender"), time.Since(start).Round(time.Millisecond))
-	} else {
-		o.UI.Infof("served %s (%d refused), echoed %s in %s", plural(totals.clients.Load(), "client"), totals.refused.Load(),
-			bytesString(totals.bytes.Load()), time.Since(start).Round(time.Millisecond))
-	}
-	return err
+		})
 }
 
 func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *echoTotals) error {

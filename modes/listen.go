@@ -13,22 +13,15 @@ import (
 // then pipe stdin/stdout through it. With -k it serves clients concurrently
 // until interrupted (see serveKeep).
 func Listen(ctx context.Context, o *Options) error {
-	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
-	if o.Network == "udp" || o.Network == "unixgram" {
-		pc, err := transport.ListenPacket(ctx, o.Target, lopts)
-		if err != nil {
-			return err
-		}
-		defer pc.Close()
-		announce(o, pc.LocalAddr())
-		return runDatagramListen(ctx, pc, o)
-	}
-	ln, err := transport.Listen(ctx, o.Target, lopts)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	announce(o, ln.Addr())
+	ready := func(addr net.Addr) error { announce(o, addr); return nil }
+	return serveOn(ctx, o, ready,
+		func(pc net.PacketConn) error { return runDatagramListen(ctx, pc, o) },
+		func(ln net.Listener) error { return listenStream(ctx, ln, o) })
+}
+
+// listenStream serves the clients of a stream listener: one, or with -k
+// as many as come.
+func listenStream(ctx context.Context, ln net.Listener, o *Options) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	if o.Keep {

@@ -6,6 +6,7 @@ package modes
 
 import (
 	"context"
+	"io"
 	"net"
 
 	"github.com/sondeproject/sonde/transport"
@@ -18,4 +19,36 @@ func runSession(ctx context.Context, conn net.Conn, o *Options, hex *transport.H
 		return runExec(ctx, conn, o, hex)
 	}
 	return runStream(ctx, conn, o, hex)
+}
+
+// serveOn opens the listening socket of a server mode (listen, echo,
+// relay) on o.Target: a PacketConn for the datagram networks, a Listener
+// for the others. ready is told the bound address before anything is
+// served, and may refuse it; the socket is closed once serving returns.
+func serveOn(ctx context.Context, o *Options, ready func(net.Addr) error,
+	datagrams func(net.PacketConn) error, streams func(net.Listener) error) error {
+	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
+	var (
+		sock  io.Closer
+		addr  net.Addr
+		serve func() error
+	)
+	if o.Network == "udp" || o.Network == "unixgram" {
+		pc, err := transport.ListenPacket(ctx, o.Target, lopts)
+		if err != nil {
+			return err
+		}
+		sock, addr, serve = pc, pc.LocalAddr(), func() error { return datagrams(pc) }
+	} else {
+		ln, err := transport.Listen(ctx, o.Target, lopts)
+		if err != nil {
+			return err
+		}
+		sock, addr, serve = ln, ln.Addr(), func() error { return streams(ln) }
+	}
+	defer sock.Close()
+	if err := ready(addr); err != nil {
+		return err
+	}
+	return serve()
 }
