@@ -27,15 +27,14 @@ type datagramSession struct {
 	peer           func() string        // who we talk to, for messages
 	sent, received atomic.Int64
 	datagrams      atomic.Int64
-	lastRecv       atomic.Int64 // UnixNano of the last datagram received
-	lastActive     atomic.Int64 // UnixNano of the last datagram either way
+	active         activity // the last datagram either way, for -w
+	heard          activity // the last datagram received, for the linger
 }
 
 func (s *datagramSession) touch(recv bool) {
-	now := time.Now().UnixNano()
-	s.lastActive.Store(now)
+	s.active.touch()
 	if recv {
-		s.lastRecv.Store(now)
+		s.heard.touch()
 	}
 }
 
@@ -182,12 +181,8 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 			timer.Stop()
 		}
 	}()
-	var idleC <-chan time.Time
-	if o.Timeout > 0 {
-		idle := time.NewTicker(o.Timeout / 4)
-		defer idle.Stop()
-		idleC = idle.C
-	}
+	idle := s.active.idleTimer(o.Timeout)
+	defer idle.stop()
 	for {
 		select {
 		case err := <-recvDone:
@@ -221,19 +216,19 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 			}
 			s.touch(true) // the linger counts from stdin EOF
 		case <-lingerC:
-			quiet := time.Since(time.Unix(0, s.lastRecv.Load()))
+			quiet := s.heard.idleFor()
 			if quiet >= linger {
 				return nil
 			}
 			timer.Reset(linger - quiet)
-		case <-idleC:
-			if listening && s.datagrams.Load() == 0 {
+		case <-idle.C:
+			// A listener's -w counts from the first datagram; after stdin
+			// EOF, the linger governs.
+			if listening && s.datagrams.Load() == 0 || sendDone == nil && lingerC != nil {
+				idle.rearm()
 				continue
 			}
-			if sendDone == nil && lingerC != nil {
-				continue // after stdin EOF, the linger governs
-			}
-			if time.Since(time.Unix(0, s.lastActive.Load())) >= o.Timeout {
+			if idle.expired() {
 				return &transport.IdleError{Peer: s.peer(), Idle: o.Timeout}
 			}
 		case <-s.ctx.Done():

@@ -135,15 +135,20 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	if o.Hex != nil {
 		hex = o.Hex.Stream(id, true, "accepted "+peer)
 	}
-	var echoed int64
+	var (
+		echoed int64
+		active activity // the last byte either way, for --idle-timeout
+	)
+	active.touch()
 	buf := make([]byte, minReadBuffer)
 	for {
 		if o.IdleTimeout > 0 {
-			conn.SetReadDeadline(time.Now().Add(o.IdleTimeout))
+			conn.SetReadDeadline(active.deadline(o.IdleTimeout))
 		}
 		var n int
 		n, err = conn.Read(buf)
 		if n > 0 {
+			active.touch()
 			if o.UI.Verbosity() >= 3 { // checked first: boxing the arguments costs on the hot path
 				o.UI.Verbosef(3, "client %d: read %d bytes", id, n)
 			}
@@ -154,6 +159,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 				break
 			}
 			w, werr := conn.Write(buf[:n])
+			active.touch()
 			echoed += int64(w)
 			totals.bytes.Add(int64(w))
 			if hex != nil {

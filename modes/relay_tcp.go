@@ -119,7 +119,7 @@ type relayConn struct {
 	hex       *transport.HexStream
 
 	toTarget, toClient atomic.Int64
-	lastActive         atomic.Int64 // UnixNano of the last byte moved either way
+	active             activity // the last byte moved either way, for --idle-timeout
 }
 
 // close ends both sides; the copies see it and return. Called under r.mu.
@@ -142,8 +142,6 @@ func (c *relayConn) abort() {
 	}
 	c.close()
 }
-
-func (c *relayConn) touch() { c.lastActive.Store(time.Now().UnixNano()) }
 
 func (c *relayConn) run() {
 	r, o := c.r, c.r.o
@@ -245,7 +243,7 @@ var errRelayIdle = errors.New("idle")
 // an idle timeout) ends both directions at once.
 func (c *relayConn) copyBoth(client, target net.Conn) error {
 	t := &c.r.totals
-	c.touch()
+	c.active.touch()
 	errc := make(chan error, 2)
 	go func() { errc <- c.pipe(target, client, c.rawTarget, &c.toTarget, &t.toTarget, "client", "target") }()
 	go func() { errc <- c.pipe(client, target, c.rawClient, &c.toClient, &t.toClient, "target", "client") }()
@@ -286,18 +284,18 @@ func (c *relayConn) pipe(dst, src, rawDst net.Conn, n, total *atomic.Int64, from
 	buf := make([]byte, 32<<10)
 	for {
 		if c.r.idle > 0 {
-			src.SetReadDeadline(time.Unix(0, c.lastActive.Load()).Add(c.r.idle))
+			src.SetReadDeadline(c.active.deadline(c.r.idle))
 		}
 		nr, err := src.Read(buf)
 		if nr > 0 {
-			c.touch()
+			c.active.touch()
 			if c.hex != nil && from == "target" {
 				c.hex.Received(buf[:nr])
 			}
 			nw, werr := dst.Write(buf[:nr])
 			n.Add(int64(nw))
 			total.Add(int64(nw))
-			c.touch()
+			c.active.touch()
 			if c.hex != nil && to == "target" {
 				c.hex.Sent(buf[:nw])
 			}
@@ -311,7 +309,7 @@ func (c *relayConn) pipe(dst, src, rawDst net.Conn, n, total *atomic.Int64, from
 			halfClose(dst, rawDst)
 			return nil
 		case c.r.idle > 0 && isTimeoutErr(err):
-			if time.Since(time.Unix(0, c.lastActive.Load())) >= c.r.idle {
+			if _, idle := c.active.idle(c.r.idle); idle {
 				return errRelayIdle
 			}
 		default:

@@ -25,12 +25,10 @@ type relaySession struct {
 	hex     *transport.HexStream
 	started time.Time
 
-	lastActive             atomic.Int64 // UnixNano of the last datagram either way
+	active                 activity     // the last datagram either way, for --idle-timeout
 	toTarget, toClient     atomic.Int64 // bytes
 	dgToTarget, dgToClient atomic.Int64 // datagrams
 }
-
-func (s *relaySession) touch() { s.lastActive.Store(time.Now().UnixNano()) }
 
 // serveDatagrams reads datagrams from clients and forwards each through
 // its client's session until the context is done.
@@ -84,7 +82,7 @@ func (r *relay) serveDatagrams(pc net.PacketConn) error {
 		}
 		// Written under r.mu, so that the session cannot expire between
 		// its last touch and this datagram.
-		s.touch()
+		s.active.touch()
 		w, werr := s.up.Write(buf[:n])
 		r.mu.Unlock()
 		if werr != nil {
@@ -150,7 +148,7 @@ func (r *relay) openSession(pc net.PacketConn, id int64, from net.Addr) (*relayS
 		return nil, err
 	}
 	s := &relaySession{id: id, client: from, name: from.String(), up: up, started: time.Now()}
-	s.touch()
+	s.active.touch()
 	r.sessions[s.name] = s
 	r.totals.conns.Add(1)
 	r.o.UI.Verbosef(2, "conn %d: new client %s, relaying to %s from %s", id, s.name, peerName(up), up.LocalAddr())
@@ -176,10 +174,10 @@ func (r *relay) replies(pc net.PacketConn, s *relaySession) {
 		unreachable bool
 	)
 	for {
-		s.up.SetReadDeadline(time.Unix(0, s.lastActive.Load()).Add(r.idle))
+		s.up.SetReadDeadline(s.active.deadline(r.idle))
 		n, err := s.up.Read(buf)
 		if err == nil {
-			s.touch()
+			s.active.touch()
 			w, werr := pc.WriteTo(buf[:n], s.client)
 			if werr != nil {
 				o.UI.Verbosef(1, "conn %d: cannot send %d bytes to %s: %s", s.id, n, s.name, transport.Explain(werr).Msg)
@@ -198,7 +196,7 @@ func (r *relay) replies(pc net.PacketConn, s *relaySession) {
 		}
 		if isTimeoutErr(err) {
 			r.mu.Lock()
-			idle := time.Since(time.Unix(0, s.lastActive.Load())) >= r.idle
+			_, idle := s.active.idle(r.idle)
 			if idle {
 				delete(r.sessions, s.name)
 			}

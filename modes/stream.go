@@ -29,7 +29,7 @@ type streamSession struct {
 	hex  *transport.HexStream // nil without --hex
 
 	sent, received atomic.Int64
-	lastActive     atomic.Int64 // UnixNano of the last byte moved
+	active         activity // the last byte moved either way, for -w
 }
 
 // observed tells whether every chunk must pass through sonde's own loop.
@@ -39,13 +39,11 @@ func (s *streamSession) observed() bool {
 	return o.Timeout > 0 || o.CRLF || o.Interval > 0 || o.UI.Verbosity() > 0 || s.hex != nil || o.Progress
 }
 
-func (s *streamSession) touch() { s.lastActive.Store(time.Now().UnixNano()) }
-
 // runStream runs a session on conn until it ends, and returns the bytes
 // moved each way and why it ended (nil for a clean end).
 func runStream(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexStream) (sent, received int64, err error) {
 	s := &streamSession{conn: conn, o: o, ctx: ctx, hex: hex}
-	s.touch()
+	s.active.touch()
 	if o.Progress {
 		stop := startProgress(o, &s.sent, &s.received)
 		defer stop()
@@ -75,15 +73,8 @@ func (s *streamSession) run() error {
 		s.conn.Close()
 		return err
 	}
-	var (
-		idle  *time.Timer
-		idleC <-chan time.Time
-	)
-	if o.Timeout > 0 {
-		idle = time.NewTimer(o.Timeout)
-		defer idle.Stop()
-		idleC = idle.C
-	}
+	idle := s.active.idleTimer(o.Timeout)
+	defer idle.stop()
 	for {
 		select {
 		case err := <-recvDone:
@@ -126,12 +117,10 @@ func (s *streamSession) run() error {
 			}
 		case <-quitC:
 			return finish(nil)
-		case <-idleC:
-			since := time.Since(time.Unix(0, s.lastActive.Load()))
-			if since >= o.Timeout {
+		case <-idle.C:
+			if idle.expired() {
 				return finish(&transport.IdleError{Peer: s.conn.RemoteAddr().String(), Idle: o.Timeout})
 			}
-			idle.Reset(o.Timeout - since)
 		case <-s.ctx.Done():
 			return finish(context.Cause(s.ctx))
 		}
@@ -188,7 +177,7 @@ func (s *streamSession) receive() error {
 	for {
 		n, err := s.conn.Read(buf)
 		if n > 0 {
-			s.touch()
+			s.active.touch()
 			s.received.Add(int64(n))
 			if s.hex != nil {
 				s.hex.Received(buf[:n])
@@ -216,7 +205,7 @@ func (s *streamSession) receiveFirst(dst io.Writer) (eof bool, err error) {
 		return true, err
 	}
 	if n > 0 {
-		s.touch()
+		s.active.touch()
 		s.received.Add(int64(n))
 		if transport.LooksLikeTLS(buf[:n]) {
 			s.o.UI.Warnf("%s sent a TLS record: it speaks TLS; try again with --tls", peerName(s.conn))
@@ -248,7 +237,7 @@ func (s *streamSession) send() error {
 	buf := make([]byte, 64<<10)
 	lines := lineWriter{w: s.conn, crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx,
 		onWrite: func(p []byte) {
-			s.touch()
+			s.active.touch()
 			s.sent.Add(int64(len(p)))
 			if s.hex != nil {
 				s.hex.Sent(p)
@@ -257,7 +246,7 @@ func (s *streamSession) send() error {
 	for {
 		n, err := s.o.Stdin.Read(buf)
 		if n > 0 {
-			s.touch()
+			s.active.touch()
 			if werr := lines.write(buf[:n]); werr != nil {
 				return werr
 			}
