@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"sync"
@@ -99,25 +98,12 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	}
 	recvDone := make(chan error, 1)
 	go func() {
-		buf := make([]byte, datagramBuffer(o.Network))
-		for {
-			n, _, truncated, err := readDatagram(conn.(datagramReader), buf)
-			if err != nil {
-				recvDone <- err
-				return
-			}
+		recvDone <- s.receive(conn.(datagramReader), func(_ int, _ net.Addr, truncated bool, size int) string {
 			if truncated {
-				s.truncated(peerName(conn), len(buf))
+				s.truncated(peerName(conn), size)
 			}
-			if err := s.deliver(buf[:n], peerName(conn)); err != nil {
-				recvDone <- err
-				return
-			}
-			if s.gotEnough() {
-				recvDone <- nil
-				return
-			}
-		}
+			return peerName(conn)
+		})
 	}()
 	var sendDone chan error
 	if !o.NoStdin {
@@ -130,6 +116,26 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	reportDrops()
 	conn.Close()
 	return s.sent.Load(), s.received.Load(), err
+}
+
+// receive reads datagrams from c and delivers them until --replies are
+// in, or reading or delivering fails. seen is told of each datagram before
+// it is delivered, and names its sender.
+func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Addr, truncated bool, size int) string) error {
+	buf := make([]byte, datagramBuffer(s.o.Network))
+	for {
+		n, from, truncated, err := readDatagram(c, buf)
+		if err != nil {
+			return err
+		}
+		name := seen(n, from, truncated, len(buf))
+		if err := s.deliver(buf[:n], name); err != nil {
+			return err
+		}
+		if s.gotEnough() {
+			return nil
+		}
+	}
 }
 
 // sendDatagrams reads stdin and sends each read (each line with -i) as a
@@ -145,20 +151,7 @@ func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func
 				s.hex.Sent(p)
 			}
 		}}
-	for {
-		n, err := s.o.Stdin.Read(buf)
-		if n > 0 {
-			if werr := lines.write(buf[:n]); werr != nil {
-				return werr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return &stdinError{err}
-		}
-	}
+	return lines.copyFrom(s.o.Stdin, buf, nil)
 }
 
 // wait runs the end-of-session rules of both datagram modes. listening
@@ -264,16 +257,10 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	defer stop()
 	recvDone := make(chan error, 1)
 	go func() {
-		buf := make([]byte, datagramBuffer(o.Network))
-		for {
-			n, from, truncated, err := readDatagram(pc, buf)
-			if err != nil {
-				recvDone <- err
-				return
-			}
+		recvDone <- s.receive(pc, func(n int, from net.Addr, truncated bool, size int) string {
 			name := addrName(from)
 			if truncated {
-				s.truncated(orUnnamed(name), len(buf))
+				s.truncated(orUnnamed(name), size)
 			}
 			mu.Lock()
 			isNew := last == nil || addrName(last) != name
@@ -288,15 +275,8 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 				}
 			}
 			o.UI.Verbosef(2, "received %d bytes from %s", n, orUnnamed(name))
-			if err := s.deliver(buf[:n], name); err != nil {
-				recvDone <- err
-				return
-			}
-			if s.gotEnough() {
-				recvDone <- nil
-				return
-			}
-		}
+			return name
+		})
 	}()
 	var sendDone chan error
 	if !o.NoStdin {

@@ -45,6 +45,29 @@ func (l *lineWriter) write(p []byte) error {
 	return nil
 }
 
+// copyFrom sends what r gives, read into buf, through l until r ends: nil
+// at EOF, a *stdinError if reading fails. onRead, if set, is told of each
+// read that gave bytes.
+func (l *lineWriter) copyFrom(r io.Reader, buf []byte, onRead func()) error {
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if onRead != nil {
+				onRead()
+			}
+			if werr := l.write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &stdinError{err}
+		}
+	}
+}
+
 func (l *lineWriter) put(p []byte) error {
 	if l.crlf {
 		p, l.lastCR = toCRLF(p, l.lastCR)

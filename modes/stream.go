@@ -243,19 +243,5 @@ func (s *streamSession) send() error {
 				s.hex.Sent(p)
 			}
 		}}
-	for {
-		n, err := s.o.Stdin.Read(buf)
-		if n > 0 {
-			s.active.touch()
-			if werr := lines.write(buf[:n]); werr != nil {
-				return werr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return &stdinError{err}
-		}
-	}
+	return lines.copyFrom(s.o.Stdin, buf, s.active.touch)
 }
