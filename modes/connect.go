@@ -11,7 +11,7 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// Connect runs connect mode (SPEC §3): dial the target, then pipe stdin to
+// Connect runs connect mode: dial the target, then pipe stdin to
 // it and what it sends to stdout until the session ends.
 func Connect(ctx context.Context, o *Options) error {
 	u := o.UI
@@ -82,17 +82,4 @@ func Connect(ctx context.Context, o *Options) error {
 	}
 	u.Verbosef(1, "%s", st.summary())
 	return err
-}
-
-// roundDuration keeps three significant figures, enough for a connect time.
-func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d < time.Microsecond:
-		return d
-	case d < time.Millisecond:
-		return d.Round(time.Microsecond / 100)
-	case d < time.Second:
-		return d.Round(time.Microsecond * 10)
-	}
-	return d.Round(time.Millisecond)
 }

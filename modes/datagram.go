@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"sync"
@@ -27,15 +26,14 @@ type datagramSession struct {
 	peer           func() string        // who we talk to, for messages
 	sent, received atomic.Int64
 	datagrams      atomic.Int64
-	lastRecv       atomic.Int64 // UnixNano of the last datagram received
-	lastActive     atomic.Int64 // UnixNano of the last datagram either way
+	active         activity // the last datagram either way, for -w
+	heard          activity // the last datagram received, for the linger
 }
 
 func (s *datagramSession) touch(recv bool) {
-	now := time.Now().UnixNano()
-	s.lastActive.Store(now)
+	s.active.touch()
 	if recv {
-		s.lastRecv.Store(now)
+		s.heard.touch()
 	}
 }
 
@@ -100,25 +98,12 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	}
 	recvDone := make(chan error, 1)
 	go func() {
-		buf := make([]byte, datagramBuffer(o.Network))
-		for {
-			n, _, truncated, err := readDatagram(conn.(datagramReader), buf)
-			if err != nil {
-				recvDone <- err
-				return
-			}
+		recvDone <- s.receive(conn.(datagramReader), func(_ int, _ net.Addr, truncated bool, size int) string {
 			if truncated {
-				s.truncated(peerName(conn), len(buf))
+				s.truncated(peerName(conn), size)
 			}
-			if err := s.deliver(buf[:n], peerName(conn)); err != nil {
-				recvDone <- err
-				return
-			}
-			if s.gotEnough() {
-				recvDone <- nil
-				return
-			}
-		}
+			return peerName(conn)
+		})
 	}()
 	var sendDone chan error
 	if !o.NoStdin {
@@ -131,6 +116,26 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	reportDrops()
 	conn.Close()
 	return s.sent.Load(), s.received.Load(), err
+}
+
+// receive reads datagrams from c and delivers them until --replies are
+// in, or reading or delivering fails. seen is told of each datagram before
+// it is delivered, and names its sender.
+func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Addr, truncated bool, size int) string) error {
+	buf := make([]byte, datagramBuffer(s.o.Network))
+	for {
+		n, from, truncated, err := readDatagram(c, buf)
+		if err != nil {
+			return err
+		}
+		name := seen(n, from, truncated, len(buf))
+		if err := s.deliver(buf[:n], name); err != nil {
+			return err
+		}
+		if s.gotEnough() {
+			return nil
+		}
+	}
 }
 
 // sendDatagrams reads stdin and sends each read (each line with -i) as a
@@ -146,25 +151,8 @@ func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func
 				s.hex.Sent(p)
 			}
 		}}
-	for {
-		n, err := s.o.Stdin.Read(buf)
-		if n > 0 {
-			if werr := lines.write(buf[:n]); werr != nil {
-				return werr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return &stdinError{err}
-		}
-	}
+	return lines.copyFrom(s.o.Stdin, buf, nil)
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // wait runs the end-of-session rules of both datagram modes. listening
 // changes two of them: stdin EOF starts no linger (a listener keeps
@@ -186,12 +174,8 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 			timer.Stop()
 		}
 	}()
-	var idleC <-chan time.Time
-	if o.Timeout > 0 {
-		idle := time.NewTicker(o.Timeout / 4)
-		defer idle.Stop()
-		idleC = idle.C
-	}
+	idle := s.active.idleTimer(o.Timeout)
+	defer idle.stop()
 	for {
 		select {
 		case err := <-recvDone:
@@ -225,19 +209,19 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 			}
 			s.touch(true) // the linger counts from stdin EOF
 		case <-lingerC:
-			quiet := time.Since(time.Unix(0, s.lastRecv.Load()))
+			quiet := s.heard.idleFor()
 			if quiet >= linger {
 				return nil
 			}
 			timer.Reset(linger - quiet)
-		case <-idleC:
-			if listening && s.datagrams.Load() == 0 {
+		case <-idle.C:
+			// A listener's -w counts from the first datagram; after stdin
+			// EOF, the linger governs.
+			if listening && s.datagrams.Load() == 0 || sendDone == nil && lingerC != nil {
+				idle.rearm()
 				continue
 			}
-			if sendDone == nil && lingerC != nil {
-				continue // after stdin EOF, the linger governs
-			}
-			if time.Since(time.Unix(0, s.lastActive.Load())) >= o.Timeout {
+			if idle.expired() {
 				return &transport.IdleError{Peer: s.peer(), Idle: o.Timeout}
 			}
 		case <-s.ctx.Done():
@@ -273,16 +257,10 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	defer stop()
 	recvDone := make(chan error, 1)
 	go func() {
-		buf := make([]byte, datagramBuffer(o.Network))
-		for {
-			n, from, truncated, err := readDatagram(pc, buf)
-			if err != nil {
-				recvDone <- err
-				return
-			}
+		recvDone <- s.receive(pc, func(n int, from net.Addr, truncated bool, size int) string {
 			name := addrName(from)
 			if truncated {
-				s.truncated(orUnnamed(name), len(buf))
+				s.truncated(orUnnamed(name), size)
 			}
 			mu.Lock()
 			isNew := last == nil || addrName(last) != name
@@ -297,15 +275,8 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 				}
 			}
 			o.UI.Verbosef(2, "received %d bytes from %s", n, orUnnamed(name))
-			if err := s.deliver(buf[:n], name); err != nil {
-				recvDone <- err
-				return
-			}
-			if s.gotEnough() {
-				recvDone <- nil
-				return
-			}
-		}
+			return name
+		})
 	}()
 	var sendDone chan error
 	if !o.NoStdin {
@@ -340,19 +311,5 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	return err
 }
 
-func addrName(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	if u, ok := a.(*net.UnixAddr); ok && (u.Name == "" || u.Name == "@") {
-		return ""
-	}
-	return a.String()
-}
-
-func orUnnamed(name string) string {
-	if name == "" {
-		return "an unnamed socket (replies cannot reach it)"
-	}
-	return name
-}
+// DefaultLinger is how long UDP connect keeps receiving after stdin ends.
+const DefaultLinger = time.Second

@@ -12,7 +12,8 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// EchoOptions configure the echo server (SPEC §7, RFC 862).
+// EchoOptions configure the echo server, which sends every byte (every
+// datagram) back to where it came from, as RFC 862 describes.
 type EchoOptions struct {
 	Options                   // Network, Target, Family, Numeric, UI, Hex, OnReady
 	MaxConns    int           // clients over this many are closed at once; 0: no limit
@@ -31,35 +32,22 @@ type echoTotals struct {
 // server reads to the client's EOF, writes everything back, then closes.
 // stdout stays empty and stdin is never read.
 func Echo(ctx context.Context, o *EchoOptions) error {
-	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
 	var totals echoTotals
 	start := time.Now()
-	var err error
-	if o.Network == "udp" || o.Network == "unixgram" {
-		var pc net.PacketConn
-		if pc, err = transport.ListenPacket(ctx, o.Target, lopts); err != nil {
+	ready := func(addr net.Addr) error { announce(&o.Options, addr); return nil }
+	return serveOn(ctx, &o.Options, ready,
+		func(pc net.PacketConn) error {
+			err := echoDatagrams(ctx, pc, o, &totals)
+			o.UI.Infof("echoed %s in %s from %s in %s", bytesString(totals.bytes.Load()),
+				plural(totals.datagrams.Load(), "datagram"), plural(totals.senders.Load(), "sender"), time.Since(start).Round(time.Millisecond))
 			return err
-		}
-		defer pc.Close()
-		announce(&o.Options, pc.LocalAddr())
-		err = echoDatagrams(ctx, pc, o, &totals)
-	} else {
-		var ln net.Listener
-		if ln, err = transport.Listen(ctx, o.Target, lopts); err != nil {
+		},
+		func(ln net.Listener) error {
+			err := echoStreams(ctx, ln, o, &totals)
+			o.UI.Infof("served %s (%d refused), echoed %s in %s", plural(totals.clients.Load(), "client"), totals.refused.Load(),
+				bytesString(totals.bytes.Load()), time.Since(start).Round(time.Millisecond))
 			return err
-		}
-		defer ln.Close()
-		announce(&o.Options, ln.Addr())
-		err = echoStreams(ctx, ln, o, &totals)
-	}
-	if o.Network == "udp" || o.Network == "unixgram" {
-		o.UI.Infof("echoed %s in %s from %s in %s", bytesString(totals.bytes.Load()),
-			plural(totals.datagrams.Load(), "datagram"), plural(totals.senders.Load(), "sender"), time.Since(start).Round(time.Millisecond))
-	} else {
-		o.UI.Infof("served %s (%d refused), echoed %s in %s", plural(totals.clients.Load(), "client"), totals.refused.Load(),
-			bytesString(totals.bytes.Load()), time.Since(start).Round(time.Millisecond))
-	}
-	return err
+		})
 }
 
 func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *echoTotals) error {
@@ -147,15 +135,20 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	if o.Hex != nil {
 		hex = o.Hex.Stream(id, true, "accepted "+peer)
 	}
-	var echoed int64
+	var (
+		echoed int64
+		active activity // the last byte either way, for --idle-timeout
+	)
+	active.touch()
 	buf := make([]byte, minReadBuffer)
 	for {
 		if o.IdleTimeout > 0 {
-			conn.SetReadDeadline(time.Now().Add(o.IdleTimeout))
+			conn.SetReadDeadline(active.deadline(o.IdleTimeout))
 		}
 		var n int
 		n, err = conn.Read(buf)
 		if n > 0 {
+			active.touch()
 			if o.UI.Verbosity() >= 3 { // checked first: boxing the arguments costs on the hot path
 				o.UI.Verbosef(3, "client %d: read %d bytes", id, n)
 			}
@@ -166,6 +159,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 				break
 			}
 			w, werr := conn.Write(buf[:n])
+			active.touch()
 			echoed += int64(w)
 			totals.bytes.Add(int64(w))
 			if hex != nil {
@@ -190,22 +184,6 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	case context.Cause(ctx) != nil:
 	default:
 		o.UI.Verbosef(1, "client %d %s: %s after echoing %s", id, peer, transport.Explain(err).Msg, bytesString(echoed))
-	}
-}
-
-func isTimeoutErr(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

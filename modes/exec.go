@@ -132,15 +132,6 @@ const (
 // errProgramDone ends a session whose program has exited.
 var errProgramDone = errors.New("program done")
 
-// runSession runs one stream session on conn: between the connection and
-// sonde's stdin and stdout, or a program's with -e / -c.
-func runSession(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexStream) (sent, received int64, err error) {
-	if o.Exec != nil {
-		return runExec(ctx, conn, o, hex)
-	}
-	return runStream(ctx, conn, o, hex)
-}
-
 // runExec starts o.Exec with pipes for stdin and stdout and runs the
 // session between them and conn (see the top of this file). The error is
 // the session's if it failed, else a *ProgramError if the program did

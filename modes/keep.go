@@ -119,10 +119,8 @@ type keepClient struct {
 	writeMu        sync.Mutex
 	sent, received atomic.Int64
 	hex            *transport.HexStream // nil without --hex
-	lastActive     atomic.Int64         // UnixNano of the last byte either way
+	active         activity             // the last byte either way, for -w
 }
-
-func (c *keepClient) touch() { c.lastActive.Store(time.Now().UnixNano()) }
 
 type hub struct {
 	o        *Options
@@ -173,22 +171,21 @@ func (h *hub) closeAll() {
 // serve copies one client's data to stdout, chunk by chunk.
 func (h *hub) serve(c *keepClient) error {
 	buf := make([]byte, minReadBuffer)
-	c.touch()
+	c.active.touch()
 	for {
 		if h.o.Timeout > 0 {
 			// -w: idle both ways. Sending to the client counts as activity.
-			last := time.Unix(0, c.lastActive.Load())
-			if time.Since(last) >= h.o.Timeout {
+			if _, idle := c.active.idle(h.o.Timeout); idle {
 				return &transport.IdleError{Peer: clientName(c.conn), Idle: h.o.Timeout}
 			}
-			c.conn.SetReadDeadline(last.Add(h.o.Timeout))
+			c.conn.SetReadDeadline(c.active.deadline(h.o.Timeout))
 		}
 		n, err := c.conn.Read(buf)
 		if isTimeoutErr(err) && n == 0 && h.o.Timeout > 0 {
 			continue // the loop head decides whether the client was idle
 		}
 		if n > 0 {
-			c.touch()
+			c.active.touch()
 			c.received.Add(int64(n))
 			if c.hex != nil {
 				c.hex.Received(buf[:n])
@@ -269,7 +266,7 @@ func (h *hub) sendAll(p []byte) int {
 		c.writeMu.Unlock()
 		c.sent.Add(int64(n))
 		if n > 0 {
-			c.touch()
+			c.active.touch()
 		}
 		if err != nil {
 			c.conn.Close() // its reader sees the error and reports it

@@ -9,26 +9,19 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// Listen runs listen mode (SPEC §3): wait for one client, stop listening,
+// Listen runs listen mode: wait for one client, stop listening,
 // then pipe stdin/stdout through it. With -k it serves clients concurrently
 // until interrupted (see serveKeep).
 func Listen(ctx context.Context, o *Options) error {
-	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
-	if o.Network == "udp" || o.Network == "unixgram" {
-		pc, err := transport.ListenPacket(ctx, o.Target, lopts)
-		if err != nil {
-			return err
-		}
-		defer pc.Close()
-		announce(o, pc.LocalAddr())
-		return runDatagramListen(ctx, pc, o)
-	}
-	ln, err := transport.Listen(ctx, o.Target, lopts)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	announce(o, ln.Addr())
+	ready := func(addr net.Addr) error { announce(o, addr); return nil }
+	return serveOn(ctx, o, ready,
+		func(pc net.PacketConn) error { return runDatagramListen(ctx, pc, o) },
+		func(ln net.Listener) error { return listenStream(ctx, ln, o) })
+}
+
+// listenStream serves the clients of a stream listener: one, or with -k
+// as many as come.
+func listenStream(ctx context.Context, ln net.Listener, o *Options) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	if o.Keep {
@@ -85,26 +78,4 @@ func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, erro
 		}
 		return tc, nil
 	}
-}
-
-// announce reports the bound address: always when port 0 let the system
-// choose it (the user cannot know it otherwise), else with -v.
-func announce(o *Options, addr net.Addr) {
-	level := 1
-	if o.Target.Port == "0" {
-		level = 0
-	}
-	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeNetwork(o.Network))
-	if o.OnReady != nil {
-		o.OnReady(addr)
-	}
-}
-
-// clientName names an accepted client; Unix stream clients are usually
-// unnamed, so say so rather than print an empty string.
-func clientName(c net.Conn) string {
-	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
-		return a.String()
-	}
-	return "a local client"
 }

@@ -3,25 +3,18 @@ package modes
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
 )
-
-// DefaultProbeTimeout is how long scan waits for each port (-w), wait for
-// each attempt and ping for each probe, unless told otherwise.
-const DefaultProbeTimeout = time.Second
 
 // DefaultScanConcurrency is how many ports scan probes at once unless
 // --concurrency says otherwise; the open-file limit may lower it.
@@ -43,7 +36,8 @@ const (
 	ScanNetcat
 )
 
-// ScanOptions configure sonde scan and sonde -z (SPEC §5).
+// ScanOptions configure sonde scan and sonde -z, which probe ports and
+// tell which are open; -z reports only through its exit status.
 type ScanOptions struct {
 	Host        string        // a name or an address, as the user gave it
 	Ports       []int         // sorted, without duplicates (transport.ParsePorts)
@@ -61,7 +55,8 @@ type ScanOptions struct {
 	UI     *ui.UI
 }
 
-// scanPortJSON is one line of scan --json (SPEC §7).
+// scanPortJSON is one line of scan --json: one port, its state and
+// service name, and the time the answer took (null without an answer).
 type scanPortJSON struct {
 	Host    string   `json:"host"`
 	Port    int      `json:"port"`
@@ -292,88 +287,4 @@ func scanWorkers(requested, ports int, u *ui.UI) int {
 		}
 	}
 	return max(min(n, ports), 1)
-}
-
-// resolveOnce resolves host (and the source address, if any) once, for
-// modes that time what follows: the first address is used, of the
-// source's family when a source is given; others are mentioned with -v.
-func resolveOnce(ctx context.Context, host, source string, family int, numeric bool, u *ui.UI) (addr, src netip.Addr, err error) {
-	if source != "" {
-		srcs, err := transport.Resolve(ctx, source, family, numeric)
-		if err != nil {
-			return addr, src, err
-		}
-		src = srcs[0]
-	}
-	addrs, err := transport.Resolve(ctx, host, family, numeric)
-	if err != nil {
-		return addr, src, err
-	}
-	for _, a := range addrs {
-		if !src.IsValid() || a.Is4() == src.Is4() {
-			addr = a
-			break
-		}
-	}
-	if !addr.IsValid() {
-		return addr, src, &transport.InputError{
-			Msg:  fmt.Sprintf("source address %s cannot reach %s: different address families", source, host),
-			Hint: "give -s an address of the same family as the host"}
-	}
-	if len(addrs) > 1 {
-		var others []string
-		for _, a := range addrs {
-			if a != addr {
-				others = append(others, a.String())
-			}
-		}
-		u.Verbosef(1, "%s has more addresses, not used: %s (pick one with -4/-6 or give it instead of the name)",
-			host, strings.Join(others, ", "))
-	}
-	return addr, src, nil
-}
-
-// hostAndAddr names a target the way ping(8) does: "example.com
-// (192.0.2.1)", or just the address when that is what the user gave.
-func hostAndAddr(host string, addr netip.Addr) string {
-	if a, err := netip.ParseAddr(host); err == nil && a.Unmap() == addr {
-		return addr.String()
-	}
-	return host + " (" + addr.String() + ")"
-}
-
-// writeJSONLine writes v as one line of newline-delimited JSON, in one
-// Write. A reader that went away ends the mode quietly (errStdoutClosed).
-func writeJSONLine(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		if errors.Is(err, syscall.EPIPE) {
-			return errStdoutClosed
-		}
-		return &stdoutError{err}
-	}
-	return nil
-}
-
-// ms is d in float milliseconds, to the microsecond (SPEC §7: times are
-// float milliseconds).
-func ms(d time.Duration) float64 {
-	return math.Round(float64(d)/1e3) / 1e3
-}
-
-// optionalMs is ms(d), or null in JSON when no answer came (d is 0).
-func optionalMs(d time.Duration) *float64 {
-	if d <= 0 {
-		return nil
-	}
-	v := ms(d)
-	return &v
-}
-
-// formatMs prints a time as ping(8) does: "0.123 ms".
-func formatMs(d time.Duration) string {
-	return strconv.FormatFloat(ms(d), 'f', 3, 64) + " ms"
 }

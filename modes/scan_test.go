@@ -158,7 +158,7 @@ func TestScanUDP(t *testing.T) {
 	}
 }
 
-// The JSON lines carry exactly the fields of SPEC §7, with stable types,
+// The JSON lines carry exactly the fields of the documented --json format, with stable types,
 // one object per port in port order, then the summary; nothing else.
 func TestScanJSONSchema(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })

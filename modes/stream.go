@@ -1,7 +1,6 @@
 package modes
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,7 +14,7 @@ import (
 )
 
 // streamSession pipes stdin and stdout through one TCP or Unix stream
-// connection, with the EOF policy of SPEC §3:
+// connection. A session ends by these rules:
 //
 //   - stdin EOF: half-close (unless --no-shutdown), keep reading until the
 //     peer closes; -q bounds that wait;
@@ -30,18 +29,8 @@ type streamSession struct {
 	hex  *transport.HexStream // nil without --hex
 
 	sent, received atomic.Int64
-	lastActive     atomic.Int64 // UnixNano of the last byte moved
+	active         activity // the last byte moved either way, for -w
 }
-
-// stdinError and stdoutError mark which local stream failed, so the report
-// does not blame the network for a full disk.
-type stdinError struct{ err error }
-type stdoutError struct{ err error }
-
-func (e *stdinError) Error() string  { return "cannot read stdin: " + e.err.Error() }
-func (e *stdinError) Unwrap() error  { return e.err }
-func (e *stdoutError) Error() string { return "cannot write stdout: " + e.err.Error() }
-func (e *stdoutError) Unwrap() error { return e.err }
 
 // observed tells whether every chunk must pass through sonde's own loop.
 // Otherwise io.Copy moves the bytes, so the kernel can splice or sendfile.
@@ -50,13 +39,11 @@ func (s *streamSession) observed() bool {
 	return o.Timeout > 0 || o.CRLF || o.Interval > 0 || o.UI.Verbosity() > 0 || s.hex != nil || o.Progress
 }
 
-func (s *streamSession) touch() { s.lastActive.Store(time.Now().UnixNano()) }
-
 // runStream runs a session on conn until it ends, and returns the bytes
 // moved each way and why it ended (nil for a clean end).
 func runStream(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexStream) (sent, received int64, err error) {
 	s := &streamSession{conn: conn, o: o, ctx: ctx, hex: hex}
-	s.touch()
+	s.active.touch()
 	if o.Progress {
 		stop := startProgress(o, &s.sent, &s.received)
 		defer stop()
@@ -86,15 +73,8 @@ func (s *streamSession) run() error {
 		s.conn.Close()
 		return err
 	}
-	var (
-		idle  *time.Timer
-		idleC <-chan time.Time
-	)
-	if o.Timeout > 0 {
-		idle = time.NewTimer(o.Timeout)
-		defer idle.Stop()
-		idleC = idle.C
-	}
+	idle := s.active.idleTimer(o.Timeout)
+	defer idle.stop()
 	for {
 		select {
 		case err := <-recvDone:
@@ -137,12 +117,10 @@ func (s *streamSession) run() error {
 			}
 		case <-quitC:
 			return finish(nil)
-		case <-idleC:
-			since := time.Since(time.Unix(0, s.lastActive.Load()))
-			if since >= o.Timeout {
+		case <-idle.C:
+			if idle.expired() {
 				return finish(&transport.IdleError{Peer: s.conn.RemoteAddr().String(), Idle: o.Timeout})
 			}
-			idle.Reset(o.Timeout - since)
 		case <-s.ctx.Done():
 			return finish(context.Cause(s.ctx))
 		}
@@ -199,7 +177,7 @@ func (s *streamSession) receive() error {
 	for {
 		n, err := s.conn.Read(buf)
 		if n > 0 {
-			s.touch()
+			s.active.touch()
 			s.received.Add(int64(n))
 			if s.hex != nil {
 				s.hex.Received(buf[:n])
@@ -227,7 +205,7 @@ func (s *streamSession) receiveFirst(dst io.Writer) (eof bool, err error) {
 		return true, err
 	}
 	if n > 0 {
-		s.touch()
+		s.active.touch()
 		s.received.Add(int64(n))
 		if transport.LooksLikeTLS(buf[:n]) {
 			s.o.UI.Warnf("%s sent a TLS record: it speaks TLS; try again with --tls", peerName(s.conn))
@@ -259,122 +237,11 @@ func (s *streamSession) send() error {
 	buf := make([]byte, 64<<10)
 	lines := lineWriter{w: s.conn, crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx,
 		onWrite: func(p []byte) {
-			s.touch()
+			s.active.touch()
 			s.sent.Add(int64(len(p)))
 			if s.hex != nil {
 				s.hex.Sent(p)
 			}
 		}}
-	for {
-		n, err := s.o.Stdin.Read(buf)
-		if n > 0 {
-			s.touch()
-			if werr := lines.write(buf[:n]); werr != nil {
-				return werr
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return &stdinError{err}
-		}
-	}
-}
-
-// lineWriter applies -C (LF becomes CRLF) and -i (a pause after each line)
-// to what stdin gives, and counts what it writes.
-type lineWriter struct {
-	w        io.Writer
-	crlf     bool
-	interval time.Duration
-	ctx      context.Context
-	onWrite  func(written []byte)
-	pending  bool // a line was sent and the pause after it is still owed
-	lastCR   bool // the last byte written was CR (for -C across reads)
-}
-
-func (l *lineWriter) write(p []byte) error {
-	if l.interval <= 0 {
-		return l.put(p)
-	}
-	for len(p) > 0 {
-		if l.pending {
-			t := time.NewTimer(l.interval)
-			select {
-			case <-t.C:
-			case <-l.ctx.Done():
-				t.Stop()
-				return context.Cause(l.ctx)
-			}
-			l.pending = false
-		}
-		line := p
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			line = p[:i+1]
-			l.pending = true
-		}
-		if err := l.put(line); err != nil {
-			return err
-		}
-		p = p[len(line):]
-	}
-	return nil
-}
-
-func (l *lineWriter) put(p []byte) error {
-	if l.crlf {
-		p, l.lastCR = toCRLF(p, l.lastCR)
-	}
-	n, err := l.w.Write(p)
-	if n > 0 && l.onWrite != nil {
-		l.onWrite(p[:n])
-	}
-	return err
-}
-
-// toCRLF turns each LF that is not already preceded by CR into CRLF, so
-// input that has CRLF line ends passes unchanged. prevCR says whether the
-// byte before p was a CR; the second result says the same for the next call.
-func toCRLF(p []byte, prevCR bool) ([]byte, bool) {
-	if len(p) == 0 {
-		return p, prevCR
-	}
-	endsCR := p[len(p)-1] == '\r'
-	if bytes.IndexByte(p, '\n') < 0 {
-		return p, endsCR
-	}
-	out := make([]byte, 0, len(p)+bytes.Count(p, []byte("\n")))
-	for i, c := range p {
-		if c == '\n' && !(i > 0 && p[i-1] == '\r' || i == 0 && prevCR) {
-			out = append(out, '\r')
-		}
-		out = append(out, c)
-	}
-	return out, endsCR
-}
-
-// isSocketErrno tells whether err can only have come from the socket side
-// of a copy.
-func isSocketErrno(err error) bool {
-	for _, e := range []error{syscall.ECONNRESET, syscall.ECONNABORTED, syscall.ETIMEDOUT,
-		syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ECONNREFUSED, syscall.ENOTCONN} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-}
-
-func peerName(c net.Conn) string {
-	if a := c.RemoteAddr(); a != nil && a.String() != "" {
-		return a.String()
-	}
-	return "peer"
+	return lines.copyFrom(s.o.Stdin, buf, s.active.touch)
 }

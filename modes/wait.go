@@ -26,7 +26,8 @@ const DefaultWaitInterval = 100 * time.Millisecond
 // sonde wait replaces would (a longer -i is kept as it is).
 const maxWaitInterval = time.Second
 
-// WaitOptions configure sonde wait (SPEC §7).
+// WaitOptions configure sonde wait, which tries to connect until the port
+// accepts or the time is up.
 type WaitOptions struct {
 	Host    string // a name or an address, as the user gave it
 	Port    int
@@ -47,8 +48,8 @@ type WaitOptions struct {
 	UI     *ui.UI
 }
 
-// waitAttemptJSON is one line of wait --json (SPEC §7); Attempts is the
-// number of this attempt.
+// waitAttemptJSON is one line of wait --json, one per attempt; Attempts
+// is the number of this attempt.
 type waitAttemptJSON struct {
 	Host      string  `json:"host"`
 	Port      int     `json:"port"`
@@ -211,12 +212,4 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 		hint = "the host may be down, or a firewall may be silently dropping packets"
 	}
 	return state, why, hint, nil
-}
-
-// quietIfClosed turns a closed stdout into a quiet success.
-func quietIfClosed(err error) error {
-	if errors.Is(err, errStdoutClosed) {
-		return nil
-	}
-	return err
 }

@@ -1,0 +1,107 @@
+package modes
+
+// What the engines need of a connection besides its bytes: names for
+// messages, half-close, timeouts, and read buffers that grow with use.
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"syscall"
+)
+
+// isSocketErrno tells whether err can only have come from the socket side
+// of a copy.
+func isSocketErrno(err error) bool {
+	for _, e := range []error{syscall.ECONNRESET, syscall.ECONNABORTED, syscall.ETIMEDOUT,
+		syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ECONNREFUSED, syscall.ENOTCONN} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// closeWrite half-closes c when it can (TCP, Unix stream, TLS), so that
+// the peer sees EOF while sonde keeps reading.
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}
+
+// peerName names the other end of a connection for messages.
+func peerName(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" {
+		return a.String()
+	}
+	return "peer"
+}
+
+// halfClose passes an EOF on. Under TLS that is a close_notify alert,
+// followed by the TCP FIN that peers reading the socket itself wait for.
+func halfClose(dst, raw net.Conn) {
+	closeWrite(dst)
+	if raw != dst {
+		closeWrite(raw)
+	}
+}
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		return v.AddrPort()
+	case *net.UDPAddr:
+		return v.AddrPort()
+	}
+	return netip.AddrPort{}
+}
+
+// clientName names an accepted client; Unix stream clients are usually
+// unnamed, so say so rather than print an empty string.
+func clientName(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.String()
+	}
+	return "a local client"
+}
+
+func addrName(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	if u, ok := a.(*net.UnixAddr); ok && (u.Name == "" || u.Name == "@") {
+		return ""
+	}
+	return a.String()
+}
+
+func orUnnamed(name string) string {
+	if name == "" {
+		return "an unnamed socket (replies cannot reach it)"
+	}
+	return name
+}
+
+func isTimeoutErr(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// A server reads each client into a buffer that starts at minReadBuffer
+// and doubles whenever a read fills it, up to maxReadBuffer: a client that
+// stays idle or sends little costs little (1000 idle clients hold 2 MiB,
+// not 64), a busy one soon reads in large chunks.
+const (
+	minReadBuffer = 2 << 10
+	maxReadBuffer = 64 << 10
+)
+
+// growBuffer returns the buffer for the next read after one of n bytes
+// into buf.
+func growBuffer(buf []byte, n int) []byte {
+	if n == len(buf) && len(buf) < maxReadBuffer {
+		return make([]byte, 2*len(buf))
+	}
+	return buf
+}

@@ -1,0 +1,26 @@
+// Package modes runs what sonde does once its command line is read: one
+// mode per file (connect.go, listen.go, echo.go, relay.go, scan.go,
+// ping.go, wait.go) over a few engines that move the bytes (stream.go,
+// datagram.go, keep.go for listen -k, exec.go for -e and -c).
+//
+// A mode is a function of a context and a plain options struct (Options,
+// EchoOptions, RelayOptions, ScanOptions, PingOptions, WaitOptions) that
+// holds typed values and io streams. Modes never import urfave/cli and
+// never see a flag: package main reads the command line and fills the
+// options, so a mode can be run and tested without one.
+//
+// Output follows one rule. Data goes to the Stdout of the options (what a
+// peer sent; the JSON lines of scan, ping and wait --json), and nothing
+// else does, so that it can be piped. Every message, from the -v lines to
+// a ping's statistics, goes through the *ui.UI of the options, which
+// writes to stderr. A mode returns an error rather than printing it: main
+// explains it and picks the exit status (*ExitStatus when the mode has
+// already said why, *Interrupted after a signal).
+//
+// Shared code lives in files named for what it holds: session.go (the
+// dispatch of every connect and listen session), activity.go (the idle
+// clock behind -w and --idle-timeout), conn.go (peer names, half-close,
+// timeouts, read buffers), report.go (counts, durations, JSON lines),
+// probe.go (resolving for scan, ping and wait), lines.go (-C and -i) and
+// tls.go.
+package modes

@@ -1,0 +1,137 @@
+package modes
+
+// How modes word what they report: counts, sizes, durations, and the
+// lines of --json, whose times are float milliseconds.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// stats are the byte counts of a session, reported with -v.
+type stats struct {
+	sent, received int64
+	started        time.Time
+}
+
+func (s *stats) summary() string {
+	return fmt.Sprintf("sent %s, received %s in %s", bytesString(s.sent), bytesString(s.received),
+		time.Since(s.started).Round(time.Millisecond))
+}
+
+// plural words a count: "1 datagram", "2 datagrams".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// bytesString says a byte count exactly, and in KiB, MiB or GiB too once
+// it is large enough for that to help.
+func bytesString(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%d bytes (%.1f KiB)", n, float64(n)/1024)
+	case n < 1<<30:
+		return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes (%.2f GiB)", n, float64(n)/(1<<30))
+}
+
+// describeNetwork names a network as messages say it.
+func describeNetwork(network string) string {
+	switch network {
+	case "unixgram":
+		return "unix datagram"
+	case "unix":
+		return "unix stream"
+	}
+	return network
+}
+
+// roundDuration keeps three significant figures, enough for a connect time.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Microsecond:
+		return d
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond / 100)
+	case d < time.Second:
+		return d.Round(time.Microsecond * 10)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// writeJSONLine writes v as one line of newline-delimited JSON, in one
+// Write. A reader that went away ends the mode quietly (errStdoutClosed).
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return errStdoutClosed
+		}
+		return &stdoutError{err}
+	}
+	return nil
+}
+
+// ms is d in float milliseconds, to the microsecond: every time in the
+// JSON output is a float number of milliseconds.
+func ms(d time.Duration) float64 {
+	return math.Round(float64(d)/1e3) / 1e3
+}
+
+// optionalMs is ms(d), or null in JSON when no answer came (d is 0).
+func optionalMs(d time.Duration) *float64 {
+	if d <= 0 {
+		return nil
+	}
+	v := ms(d)
+	return &v
+}
+
+// formatMs prints a time as ping(8) does: "0.123 ms".
+func formatMs(d time.Duration) string {
+	return strconv.FormatFloat(ms(d), 'f', 3, 64) + " ms"
+}
+
+// msPtr is ms(d) for a JSON field that is null only when nothing was
+// measured at all.
+func msPtr(d time.Duration) *float64 {
+	v := ms(d)
+	return &v
+}
+
+// formatPct prints a loss as ping(8) does: "0%", "33.3%".
+func formatPct(p float64) string {
+	if p == math.Trunc(p) {
+		return strconv.Itoa(int(p)) + "%"
+	}
+	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+}
+
+// announce reports the bound address: always when port 0 let the system
+// choose it (the user cannot know it otherwise), else with -v.
+func announce(o *Options, addr net.Addr) {
+	level := 1
+	if o.Target.Port == "0" {
+		level = 0
+	}
+	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeNetwork(o.Network))
+	if o.OnReady != nil {
+		o.OnReady(addr)
+	}
+}

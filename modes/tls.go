@@ -1,0 +1,52 @@
+package modes
+
+// TLS for connect and listen (--tls and its family); relay runs its own
+// handshakes, one per side.
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+)
+
+// clientTLS runs the client handshake on conn when --tls is on, and
+// reports the session with -v.
+func clientTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error) {
+	if o.TLSClient == nil {
+		return conn, nil
+	}
+	tc := tls.Client(conn, o.TLSClient)
+	if err := transport.Handshake(ctx, tc, o.Timeout); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+		o.UI.Verbosef(1, "%s", l)
+	}
+	return tc, nil
+}
+
+// serverTLS runs the server handshake on an accepted client when --tls is
+// on. A client that does not finish it within -w (10s by default) is
+// dropped.
+func serverTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error) {
+	if o.TLSServer == nil {
+		return conn, nil
+	}
+	timeout := o.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	tc := tls.Server(conn, o.TLSServer)
+	if err := transport.Handshake(ctx, tc, timeout); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+		o.UI.Verbosef(2, "%s", l)
+	}
+	return tc, nil
+}
