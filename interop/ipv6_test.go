@@ -10,7 +10,8 @@ import (
 )
 
 // TestIPv6Loopback: sonde over ::1, with the address written bare (`::1
-// PORT`) and bracketed (`[::1]:PORT`) (SPEC §3, IPv6).
+// PORT`) and bracketed (`[::1]:PORT`): both spellings must reach the same
+// IPv6 address.
 func TestIPv6Loopback(t *testing.T) {
 	t.Parallel()
 	requireIPv6Loopback(t)

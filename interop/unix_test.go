@@ -59,7 +59,7 @@ func TestUnixStreamConnect(t *testing.T) {
 
 // TestUnixStreamListen: peers connect to `sonde -lU PATH`. sonde's stdout
 // is exactly what they sent, and the socket file is gone once sonde exits
-// (SPEC §3: the listener removes its socket file).
+// (the listener removes the socket file it created).
 func TestUnixStreamListen(t *testing.T) {
 	t.Parallel()
 	payload := randomPayload(t, 4<<20)
@@ -133,8 +133,8 @@ func TestUnixDatagram(t *testing.T) {
 	})
 
 	t.Run("python-client-gets-reply-from-sonde-listener", func(t *testing.T) {
-		// Replies (stdin) go to the most recent sender (SPEC §3, UDP
-		// listen; the same holds for Unix datagrams). -q 1: quit 1 s after
+		// A datagram listener sends its replies (stdin) to the most recent
+		// sender, for Unix datagrams as for UDP. -q 1: quit 1 s after
 		// stdin ends, since a listener otherwise keeps receiving.
 		t.Parallel()
 		path := filepath.Join(sockDir(t), "s")
@@ -166,7 +166,8 @@ func TestUnixDatagram(t *testing.T) {
 // TestUnixStaleAndLiveSocket: a socket file left by a listener that was
 // killed (socat, SIGKILL: no chance to unlink it) is replaced by `sonde
 // -lU`; a socket file with a live listener behind it is an "already in
-// use" error, exit 1, and is left alone (SPEC §3, Unix sockets).
+// use" error, exit 1, and is left alone: sonde never removes a socket a
+// live process serves.
 func TestUnixStaleAndLiveSocket(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "socat")
@@ -209,7 +210,7 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 	})
 }
 
-// TestUnixAbstract: "@name" is a Linux abstract socket (SPEC §3, -U), the
+// TestUnixAbstract: with -U, "@name" is a Linux abstract socket, the
 // same namespace socat calls ABSTRACT-LISTEN / ABSTRACT-CONNECT.
 func TestUnixAbstract(t *testing.T) {
 	t.Parallel()

@@ -15,7 +15,7 @@ import (
 )
 
 // parseHexDump rebuilds both byte streams of each connection from a dump,
-// the way SPEC §4 promises a reader can: skip "#" lines (but follow the
+// the way a reader of a dump must be able to: skip "#" lines (but follow the
 // "# conn N" switches), read the hex columns, check the offsets.
 func parseHexDump(t *testing.T, dump string) map[int64][2][]byte {
 	t.Helper()

@@ -12,7 +12,8 @@ import (
 	"syscall"
 )
 
-// ListenOptions are the listen-side settings of SPEC §3.
+// ListenOptions are the listen-side settings: network, address family
+// and whether names may be resolved.
 type ListenOptions struct {
 	Network string // "tcp", "udp", "unix" or "unixgram"
 	Family  int    // 0 for any, 4 or 6

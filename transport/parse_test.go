@@ -9,7 +9,7 @@ import (
 )
 
 // checkInputError fails unless err is an *InputError that can be shown as
-// SPEC §6 asks: a one-line message and a hint.
+// every usage error must be: a one-line message and a hint.
 func checkInputError(t *testing.T, err error) *InputError {
 	t.Helper()
 	var in *InputError
