@@ -5,7 +5,7 @@
 //   - dialing (with -4/-6, -s/-p, -w) and listening, TCP, UDP and Unix;
 //   - TLS client and server configuration and verification;
 //   - SOCKS4, SOCKS5 and HTTP CONNECT proxies;
-//   - the direction-tagged hex dump of -x;
+//   - the direction-tagged hex dump of --hex;
 //   - port probes for scan, ping and wait, and service names;
 //   - error explanation: turning a network error into a one-line message
 //     and a hint (see Explain);
