@@ -45,11 +45,7 @@ func TestTCPConnectToPeer(t *testing.T) {
 			listener, port := startPeerListener(t, "tcp4", func(port int) *proc {
 				return start(t, stdio{Stdin: dataFile(t, []byte(reply))}, peer.program, peer.args(port)...)
 			})
-			s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "127.0.0.1", strconv.Itoa(port))
-			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout (what the peer sent)", s.Stdout.Bytes(), []byte(reply))
-			listener.ExpectExit(t, 0)
-			sameBytes(t, peer.name+" stdout (what sonde sent)", listener.Stdout.Bytes(), []byte(sent))
+			talk(t, listener, sent, reply, "127.0.0.1", strconv.Itoa(port))
 		})
 	}
 
@@ -112,9 +108,7 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 			s := sonde(t, stdio{Stdout: out}, "-l", "127.0.0.1", "0")
 			_, port := s.ListenAddr(t)
 			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(port)...)
-			peer.ExpectExit(t, 0)
-			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout", out.Contents(t), payload)
+			checkDelivered(t, peer, s, func() []byte { return out.Contents(t) }, payload)
 		})
 	}
 

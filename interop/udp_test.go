@@ -96,9 +96,7 @@ func TestUDPPeerSendsToSonde(t *testing.T) {
 		_, port := s.ListenAddr(t)
 		peer := start(t, stdio{Stdin: strings.NewReader("datagram from socat\n")},
 			"socat", "-u", "STDIN", fmt.Sprintf("UDP-SENDTO:127.0.0.1:%d", port))
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("datagram from socat\n"))
+		checkDelivered(t, peer, s, s.Stdout.Bytes, []byte("datagram from socat\n"))
 	})
 }
 

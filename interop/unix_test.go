@@ -23,11 +23,7 @@ func TestUnixStreamConnect(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "STDIO")
 		waitUnix(t, peer, path, true)
-		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", path)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
-		peer.ExpectExit(t, 0)
-		sameBytes(t, "socat stdout", peer.Stdout.Bytes(), []byte(sent))
+		talk(t, peer, sent, reply, "-U", path)
 	})
 
 	t.Run("nc.openbsd-lU", func(t *testing.T) {
@@ -37,11 +33,7 @@ func TestUnixStreamConnect(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "nc.openbsd", "-lU", path)
 		waitUnix(t, peer, path, true)
-		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", path)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
-		peer.ExpectExit(t, 0)
-		sameBytes(t, "nc.openbsd stdout", peer.Stdout.Bytes(), []byte(sent))
+		talk(t, peer, sent, reply, "-U", path)
 	})
 
 	t.Run("socat-exec-cat-4MiB", func(t *testing.T) {
@@ -82,9 +74,7 @@ func TestUnixStreamListen(t *testing.T) {
 			s := sonde(t, stdio{Stdout: out}, "-lU", path)
 			waitUnix(t, s, path, true)
 			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(path)...)
-			peer.ExpectExit(t, 0)
-			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout", out.Contents(t), payload)
+			checkDelivered(t, peer, s, func() []byte { return out.Contents(t) }, payload)
 			if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("socket file %s still there after sonde -lU exited (Lstat: %v)", path, err)
 			}
@@ -154,9 +144,7 @@ func TestUnixDatagram(t *testing.T) {
 		s := sonde(t, stdio{}, "-luU", path, "--replies", "1")
 		waitUnix(t, s, path, false)
 		peer := start(t, stdio{Stdin: strings.NewReader("datagram from socat\n")}, "socat", "-u", "STDIN", "UNIX-SENDTO:"+path)
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("datagram from socat\n"))
+		checkDelivered(t, peer, s, s.Stdout.Bytes, []byte("datagram from socat\n"))
 		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("socket file %s still there after sonde -luU exited (Lstat: %v)", path, err)
 		}
@@ -187,9 +175,7 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 		s := sonde(t, stdio{}, "-lU", path)
 		waitUnix(t, s, path, true)
 		peer := start(t, stdio{Stdin: strings.NewReader("after the stale socket\n")}, "socat", "-u", "STDIN", "UNIX-CONNECT:"+path)
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("after the stale socket\n"))
+		checkDelivered(t, peer, s, s.Stdout.Bytes, []byte("after the stale socket\n"))
 	})
 
 	t.Run("live", func(t *testing.T) {
@@ -227,11 +213,7 @@ func TestUnixAbstract(t *testing.T) {
 		const sent, reply = "to an abstract socket\n", "from socat ABSTRACT-LISTEN\n"
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "ABSTRACT-LISTEN:"+name, "STDIO")
 		waitUnix(t, peer, "@"+name, true)
-		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", "@"+name)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
-		peer.ExpectExit(t, 0)
-		sameBytes(t, "socat stdout", peer.Stdout.Bytes(), []byte(sent))
+		talk(t, peer, sent, reply, "-U", "@"+name)
 	})
 
 	t.Run("socat-abstract-connects-sonde", func(t *testing.T) {
@@ -242,8 +224,6 @@ func TestUnixAbstract(t *testing.T) {
 		s := sonde(t, stdio{Stdout: out}, "-lU", "@"+name)
 		waitUnix(t, s, "@"+name, true)
 		peer := start(t, stdio{Stdin: dataFile(t, payload)}, "socat", "-u", "STDIN", "ABSTRACT-CONNECT:"+name)
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", out.Contents(t), payload)
+		checkDelivered(t, peer, s, func() []byte { return out.Contents(t) }, payload)
 	})
 }
