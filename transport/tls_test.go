@@ -81,6 +81,29 @@ func serveRaw(t *testing.T, serve func(net.Conn, *tlsServer) error) *tlsServer {
 	return s
 }
 
+// silentTLSClient returns a TLS client, its handshake not begun, connected
+// to a server that never answers (a plain-text server waiting for its
+// client to speak first), and that server's address.
+func silentTLSClient(t *testing.T) (*tls.Conn, string) {
+	t.Helper()
+	stop := make(chan struct{})
+	s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
+		<-stop
+		return nil
+	})
+	t.Cleanup(func() { close(stop) })
+	cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return tls.Client(c, cfg), s.addr
+}
+
 // dialTLS connects to addr as `sonde --tls` would to host with options o,
 // and returns the connection once the handshake is done.
 func dialTLS(t *testing.T, addr, host string, o TLSOptions) (*tls.Conn, error) {
@@ -271,29 +294,15 @@ func TestTLSProtocolFailures(t *testing.T) {
 	})
 
 	t.Run("peer-never-answers", func(t *testing.T) {
-		stop := make(chan struct{})
-		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
-			<-stop // a plain-text server waiting for its client to speak first
-			return nil
-		})
-		defer close(stop)
-		cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c, addr := silentTLSClient(t)
 		// The timeout is what ends the handshake here, not what the test
 		// measures: the peer never answers.
-		err = Handshake(context.Background(), tls.Client(c, cfg), 50*time.Millisecond)
+		err := Handshake(context.Background(), c, 50*time.Millisecond)
 		if err == nil {
 			t.Fatal("handshake with a silent peer succeeded")
 		}
 		x := explain(t, err)
-		if want := fmt.Sprintf("TLS handshake with %s did not finish within 50ms", s.addr); x.Msg != want {
+		if want := fmt.Sprintf("TLS handshake with %s did not finish within 50ms", addr); x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
 		}
 		wantContains(t, "hint", x.Hint, "may not speak TLS")
@@ -309,25 +318,11 @@ func TestTLSProtocolFailures(t *testing.T) {
 	})
 
 	t.Run("canceled", func(t *testing.T) {
-		stop := make(chan struct{})
-		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
-			<-stop
-			return nil
-		})
-		defer close(stop)
-		cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c, _ := silentTLSClient(t)
 		interrupted := errors.New("interrupted by SIGINT")
 		ctx, cancel := context.WithCancelCause(context.Background())
 		cancel(interrupted)
-		if err := Handshake(ctx, tls.Client(c, cfg), guard); err != interrupted {
+		if err := Handshake(ctx, c, guard); err != interrupted {
 			t.Errorf("Handshake after an interrupt = %v, want the interrupt itself", err)
 		}
 	})
