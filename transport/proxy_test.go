@@ -163,6 +163,17 @@ func noLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
+// dialThroughProxy starts a proxy of cfg and dials host:port through it,
+// with auth as --proxy-auth; no goroutine may outlive the test.
+func dialThroughProxy(t *testing.T, cfg proxytest.Config, auth, host string, port int) (*proxytest.Server, net.Conn, error) {
+	t.Helper()
+	noLeaks(t)
+	px := startProxy(t, cfg)
+	o := DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: cfg.Type, ProxyAuth: auth, Numeric: true, Timeout: guard}
+	c, err := Dial(context.Background(), Target{Host: host, Port: strconv.Itoa(port)}, o)
+	return px, c, err
+}
+
 // TestDialThroughProxy: each protocol carries a connection to the target,
 // half-close included (the connection is the bare TCP one, so sessions
 // keep CloseWrite and the kernel's fast paths); names are sent to the
@@ -188,11 +199,7 @@ func TestDialThroughProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
-			px := startProxy(t, tt.cfg)
-			o := DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: tt.cfg.Type, ProxyAuth: tt.auth,
-				Numeric: true, Timeout: guard}
-			c, err := Dial(context.Background(), Target{Host: tt.host, Port: strconv.Itoa(port)}, o)
+			px, c, err := dialThroughProxy(t, tt.cfg, tt.auth, tt.host, port)
 			if err != nil {
 				t.Fatalf("Dial through %s proxy: %v", tt.name, err)
 			}
@@ -276,14 +283,11 @@ func TestDialProxyRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
-			px := startProxy(t, tt.cfg)
 			host := tt.host
 			if host == "" {
 				host = "127.0.0.1"
 			}
-			_, err := Dial(context.Background(), Target{Host: host, Port: strconv.Itoa(port)},
-				DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: tt.cfg.Type, ProxyAuth: tt.auth, Timeout: guard})
+			px, _, err := dialThroughProxy(t, tt.cfg, tt.auth, host, port)
 			var pe *ProxyError
 			if !errors.As(err, &pe) {
 				t.Fatalf("got %v (%T), want a *ProxyError", err, err)
