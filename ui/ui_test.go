@@ -31,53 +31,52 @@ func checkOutput(t *testing.T, verbosity int, write func(u *UI), want string) {
 	}
 }
 
-// TestMessagesWithoutColor: each kind of message is one line that starts
-// with "sonde: ", keeps the caller's lower-case words as they are (no
-// capital added, no period), and a hint has its own "hint:" line.
-func TestMessagesWithoutColor(t *testing.T) {
-	withColor(t, false)
+// TestMessages: each kind of message is one line that starts with
+// "sonde: ", keeps the caller's lower-case words as they are (no capital
+// added, no period), and a hint has its own "hint:" line. With colour on,
+// errors are red and bold, warnings yellow, hints cyan; the "sonde: "
+// prefix and plain messages stay uncoloured.
+func TestMessages(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		write func(u *UI)
-		want  string
+		name          string
+		write         func(u *UI)
+		plain, colour string
 	}{
 		{"info", func(u *UI) { u.Infof("listening on %s", "127.0.0.1:4444") },
+			"sonde: listening on 127.0.0.1:4444\n",
 			"sonde: listening on 127.0.0.1:4444\n"},
 		{"error", func(u *UI) { u.Errorf("cannot connect to %s: connection refused", "127.0.0.1:1") },
-			"sonde: cannot connect to 127.0.0.1:1: connection refused\n"},
+			"sonde: cannot connect to 127.0.0.1:1: connection refused\n",
+			"sonde: \x1b[31;1mcannot connect to 127.0.0.1:1: connection refused\x1b[0;22m\n"},
 		{"error then hint", func(u *UI) {
 			u.Errorf("bad port %q: must be 1-65535", "70000")
 			u.Hintf("e.g. sonde example.com 80")
-		}, "sonde: bad port \"70000\": must be 1-65535\nsonde: hint: e.g. sonde example.com 80\n"},
+		}, "sonde: bad port \"70000\": must be 1-65535\nsonde: hint: e.g. sonde example.com 80\n",
+			"sonde: \x1b[31;1mbad port \"70000\": must be 1-65535\x1b[0;22m\nsonde: \x1b[36mhint: e.g. sonde example.com 80\x1b[0m\n"},
 		{"warning", func(u *UI) { u.Warnf("-q ignored with -u") },
-			"sonde: warning: -q ignored with -u\n"},
+			"sonde: warning: -q ignored with -u\n",
+			"sonde: \x1b[33mwarning: -q ignored with -u\x1b[0m\n"},
 		{"detail", func(u *UI) { u.Detailf("  tried %s", "[::1]:80") },
+			"sonde:   tried [::1]:80\n",
 			"sonde:   tried [::1]:80\n"},
 		{"trailing newline dropped", func(u *UI) { u.Infof("done\n\n") },
+			"sonde: done\n",
 			"sonde: done\n"},
 		{"quoted control characters escaped", func(u *UI) { u.Errorf("peer said %s", "a\nb\r\x1b[2Jc\td") },
-			"sonde: peer said a\\nb\\r\\x1b[2Jc\\td\n"},
+			"sonde: peer said a\\nb\\r\\x1b[2Jc\\td\n",
+			"sonde: \x1b[31;1mpeer said a\\nb\\r\\x1b[2Jc\\td\x1b[0;22m\n"},
 	} {
-		t.Run(tc.name, func(t *testing.T) { checkOutput(t, 0, tc.write, tc.want) })
+		for _, colour := range []bool{false, true} {
+			name, want := tc.name, tc.plain
+			if colour {
+				name, want = name+" in colour", tc.colour
+			}
+			t.Run(name, func(t *testing.T) {
+				withColor(t, colour)
+				checkOutput(t, 0, tc.write, want)
+			})
+		}
 	}
-}
-
-// TestMessagesInColor: with colour on, errors are red and bold, warnings
-// yellow, hints cyan; the "sonde: " prefix and plain messages stay
-// uncoloured.
-func TestMessagesInColor(t *testing.T) {
-	withColor(t, true)
-	checkOutput(t, 0, func(u *UI) {
-		u.Errorf("connection refused")
-		u.Warnf("slow")
-		u.Hintf("is it running?")
-		u.Infof("connected")
-		u.Detailf("  tried 127.0.0.1:1")
-	}, "sonde: \x1b[31;1mconnection refused\x1b[0;22m\n"+
-		"sonde: \x1b[33mwarning: slow\x1b[0m\n"+
-		"sonde: \x1b[36mhint: is it running?\x1b[0m\n"+
-		"sonde: connected\n"+
-		"sonde:   tried 127.0.0.1:1\n")
 }
 
 func TestVerbosef(t *testing.T) {
