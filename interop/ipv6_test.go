@@ -10,7 +10,8 @@ import (
 )
 
 // TestIPv6Loopback: sonde over ::1, with the address written bare (`::1
-// PORT`) and bracketed (`[::1]:PORT`) (SPEC §3, IPv6).
+// PORT`) and bracketed (`[::1]:PORT`): both spellings must reach the same
+// IPv6 address.
 func TestIPv6Loopback(t *testing.T) {
 	t.Parallel()
 	requireIPv6Loopback(t)
@@ -22,11 +23,7 @@ func TestIPv6Loopback(t *testing.T) {
 		peer, port := startPeerListener(t, "tcp6", func(port int) *proc {
 			return start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "ncat", "-6", "-l", "::1", strconv.Itoa(port))
 		})
-		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "::1", strconv.Itoa(port))
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
-		peer.ExpectExit(t, 0)
-		sameBytes(t, "ncat stdout", peer.Stdout.Bytes(), []byte(sent))
+		talk(t, peer, sent, reply, "::1", strconv.Itoa(port))
 	})
 
 	t.Run("sonde-connects-python-inet6-seed-server", func(t *testing.T) {
@@ -51,9 +48,7 @@ func TestIPv6Loopback(t *testing.T) {
 			t.Errorf("sonde -l ::1 0 reported listening on host %q, want ::1", host)
 		}
 		peer := start(t, stdio{Stdin: dataFile(t, payload)}, "nc.openbsd", "-6", "-N", "::1", strconv.Itoa(port))
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", out.Contents(t), payload)
+		checkDelivered(t, peer, s, func() []byte { return out.Contents(t) }, payload)
 	})
 
 	t.Run("udp-sonde-to-python-inet6-echo", func(t *testing.T) {

@@ -219,6 +219,27 @@ func boundInodes(network string, port int) []string {
 	return inodes
 }
 
+// talk runs sonde with args and sent on its stdin against peer, which was
+// started with reply on its stdin: each must exit 0 having printed exactly
+// what the other sent.
+func talk(t *testing.T, peer *proc, sent, reply string, args ...string) {
+	t.Helper()
+	s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, args...)
+	s.ExpectExit(t, 0)
+	sameBytes(t, "sonde stdout (what "+peer.Name+" sent)", s.Stdout.Bytes(), []byte(reply))
+	peer.ExpectExit(t, 0)
+	sameBytes(t, peer.Name+" stdout (what sonde sent)", peer.Stdout.Bytes(), []byte(sent))
+}
+
+// checkDelivered waits for the sending peer, then sonde, to exit 0, and
+// checks that sonde's stdout, read by stdout once sonde has exited, is want.
+func checkDelivered(t *testing.T, peer, s *proc, stdout func() []byte, want []byte) {
+	t.Helper()
+	peer.ExpectExit(t, 0)
+	s.ExpectExit(t, 0)
+	sameBytes(t, "sonde stdout", stdout(), want)
+}
+
 // startPeerListener starts a peer listening on a free port and waits until
 // it is bound. The port was free when chosen but another process may take
 // it before the peer binds it; a peer that exits before binding is started

@@ -14,7 +14,7 @@ import (
 )
 
 // TestTCPConnectToPeer: sonde connects to a peer listener, sends its stdin,
-// half-closes, prints what the peer answered and exits 0 (SPEC §3).
+// half-closes, prints what the peer answered and exits 0.
 func TestTCPConnectToPeer(t *testing.T) {
 	t.Parallel()
 	const sent = "hello from sonde\n"
@@ -45,11 +45,7 @@ func TestTCPConnectToPeer(t *testing.T) {
 			listener, port := startPeerListener(t, "tcp4", func(port int) *proc {
 				return start(t, stdio{Stdin: dataFile(t, []byte(reply))}, peer.program, peer.args(port)...)
 			})
-			s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "127.0.0.1", strconv.Itoa(port))
-			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout (what the peer sent)", s.Stdout.Bytes(), []byte(reply))
-			listener.ExpectExit(t, 0)
-			sameBytes(t, peer.name+" stdout (what sonde sent)", listener.Stdout.Bytes(), []byte(sent))
+			talk(t, listener, sent, reply, "127.0.0.1", strconv.Itoa(port))
 		})
 	}
 
@@ -84,8 +80,8 @@ func TestTCPConnectToPeer(t *testing.T) {
 }
 
 // TestTCPPeerConnectsToSonde: peers connect to `sonde -l 127.0.0.1 0` and
-// send; sonde's stdout must be exactly what they sent (SPEC §2: `sonde ...
-// > file` is byte-exact), and sonde exits 0 when they close.
+// send; sonde's stdout must be exactly what they sent (`sonde ... > file` is a
+// byte-exact copy of the stream), and sonde exits 0 when they close.
 func TestTCPPeerConnectsToSonde(t *testing.T) {
 	t.Parallel()
 	payload := randomPayload(t, 4<<20)
@@ -112,9 +108,7 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 			s := sonde(t, stdio{Stdout: out}, "-l", "127.0.0.1", "0")
 			_, port := s.ListenAddr(t)
 			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(port)...)
-			peer.ExpectExit(t, 0)
-			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout", out.Contents(t), payload)
+			checkDelivered(t, peer, s, func() []byte { return out.Contents(t) }, payload)
 		})
 	}
 
@@ -133,7 +127,7 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 
 // TestTCPHalfClose: `printf 'GET / HTTP/1.0\r\n\r\n' | sonde HOST PORT`
 // against a server that answers only after the request's EOF. sonde must
-// half-close when stdin ends, print the whole reply and exit 0 (SPEC §3).
+// half-close when stdin ends, print the whole reply and exit 0.
 // Without the half-close both sides would wait until the deadline.
 func TestTCPHalfClose(t *testing.T) {
 	t.Parallel()
@@ -156,7 +150,8 @@ func TestTCPHalfClose(t *testing.T) {
 
 // TestTCPSlowReader: nc.openbsd sends 16 MiB to `sonde -l`, whose stdout
 // is a pipe to a reader that takes its time. sonde must wait for the pipe,
-// and lose, duplicate or reorder nothing (SPEC §3, data integrity). With
+// and lose, duplicate or reorder nothing: a slow stdout is backpressure,
+// never loss. With
 // -v sonde copies through its own loop rather than io.Copy, so both paths
 // are covered.
 func TestTCPSlowReader(t *testing.T) {
@@ -206,7 +201,7 @@ func TestTCPSlowReader(t *testing.T) {
 
 // TestTCPResetMidStream: a peer that sends 1000 bytes and then aborts the
 // connection (RST). sonde must write those 1000 bytes to stdout, exit 1,
-// and say what SPEC §6 asks for a reset mid-stream: connection reset by
+// and say what a reset mid-stream needs to explain it: connection reset by
 // peer, on which address, after how many bytes. The plain run copies with
 // io.Copy (splice), the -v run with sonde's own loop; both must say the same.
 func TestTCPResetMidStream(t *testing.T) {

@@ -18,7 +18,8 @@ import (
 	"github.com/sondeproject/sonde/internal/certtest"
 )
 
-// The TLS tests (SPEC §6, §7) run sonde against OpenSSL (s_server and
+// The TLS tests (--tls, its verification, and the message that names
+// the check that failed) run sonde against OpenSSL (s_server and
 // s_client), Ncat's --ssl and Python's ssl module, with certificates
 // made by internal/certtest: a test CA, a valid leaf for localhost and 127.0.0.1, an
 // expired one, one not valid yet and one for another name.
@@ -101,7 +102,7 @@ func exchange(t *testing.T, s *proc, sIn *heldStdin, peer *proc, peerIn *heldStd
 }
 
 // TestTLSSondeToOpenSSLServer: sonde --tls verifies openssl s_server's
-// certificate and, when a check fails, says which one (SPEC §6).
+// certificate and, when a check fails, says which one (expired, not yet valid, wrong name, unknown authority).
 func TestTLSSondeToOpenSSLServer(t *testing.T) {
 	t.Parallel()
 	pki := certtest.New(t)

@@ -23,11 +23,7 @@ func TestUnixStreamConnect(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "STDIO")
 		waitUnix(t, peer, path, true)
-		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", path)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
-		peer.ExpectExit(t, 0)
-		sameBytes(t, "socat stdout", peer.Stdout.Bytes(), []byte(sent))
+		talk(t, peer, sent, reply, "-U", path)
 	})
 
 	t.Run("nc.openbsd-lU", func(t *testing.T) {
@@ -37,11 +33,7 @@ func TestUnixStreamConnect(t *testing.T) {
 		path := filepath.Join(sockDir(t), "s")
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "nc.openbsd", "-lU", path)
 		waitUnix(t, peer, path, true)
-		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", path)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
-		peer.ExpectExit(t, 0)
-		sameBytes(t, "nc.openbsd stdout", peer.Stdout.Bytes(), []byte(sent))
+		talk(t, peer, sent, reply, "-U", path)
 	})
 
 	t.Run("socat-exec-cat-4MiB", func(t *testing.T) {
@@ -59,7 +51,7 @@ func TestUnixStreamConnect(t *testing.T) {
 
 // TestUnixStreamListen: peers connect to `sonde -lU PATH`. sonde's stdout
 // is exactly what they sent, and the socket file is gone once sonde exits
-// (SPEC §3: the listener removes its socket file).
+// (the listener removes the socket file it created).
 func TestUnixStreamListen(t *testing.T) {
 	t.Parallel()
 	payload := randomPayload(t, 4<<20)
@@ -82,9 +74,7 @@ func TestUnixStreamListen(t *testing.T) {
 			s := sonde(t, stdio{Stdout: out}, "-lU", path)
 			waitUnix(t, s, path, true)
 			peer := start(t, stdio{Stdin: dataFile(t, payload)}, snd.program, snd.args(path)...)
-			peer.ExpectExit(t, 0)
-			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout", out.Contents(t), payload)
+			checkDelivered(t, peer, s, func() []byte { return out.Contents(t) }, payload)
 			if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("socket file %s still there after sonde -lU exited (Lstat: %v)", path, err)
 			}
@@ -133,8 +123,8 @@ func TestUnixDatagram(t *testing.T) {
 	})
 
 	t.Run("python-client-gets-reply-from-sonde-listener", func(t *testing.T) {
-		// Replies (stdin) go to the most recent sender (SPEC §3, UDP
-		// listen; the same holds for Unix datagrams). -q 1: quit 1 s after
+		// A datagram listener sends its replies (stdin) to the most recent
+		// sender, for Unix datagrams as for UDP. -q 1: quit 1 s after
 		// stdin ends, since a listener otherwise keeps receiving.
 		t.Parallel()
 		path := filepath.Join(sockDir(t), "s")
@@ -154,9 +144,7 @@ func TestUnixDatagram(t *testing.T) {
 		s := sonde(t, stdio{}, "-luU", path, "--replies", "1")
 		waitUnix(t, s, path, false)
 		peer := start(t, stdio{Stdin: strings.NewReader("datagram from socat\n")}, "socat", "-u", "STDIN", "UNIX-SENDTO:"+path)
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("datagram from socat\n"))
+		checkDelivered(t, peer, s, s.Stdout.Bytes, []byte("datagram from socat\n"))
 		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("socket file %s still there after sonde -luU exited (Lstat: %v)", path, err)
 		}
@@ -166,7 +154,8 @@ func TestUnixDatagram(t *testing.T) {
 // TestUnixStaleAndLiveSocket: a socket file left by a listener that was
 // killed (socat, SIGKILL: no chance to unlink it) is replaced by `sonde
 // -lU`; a socket file with a live listener behind it is an "already in
-// use" error, exit 1, and is left alone (SPEC §3, Unix sockets).
+// use" error, exit 1, and is left alone: sonde never removes a socket a
+// live process serves.
 func TestUnixStaleAndLiveSocket(t *testing.T) {
 	t.Parallel()
 	requirePeer(t, "socat")
@@ -186,9 +175,7 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 		s := sonde(t, stdio{}, "-lU", path)
 		waitUnix(t, s, path, true)
 		peer := start(t, stdio{Stdin: strings.NewReader("after the stale socket\n")}, "socat", "-u", "STDIN", "UNIX-CONNECT:"+path)
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("after the stale socket\n"))
+		checkDelivered(t, peer, s, s.Stdout.Bytes, []byte("after the stale socket\n"))
 	})
 
 	t.Run("live", func(t *testing.T) {
@@ -209,7 +196,7 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 	})
 }
 
-// TestUnixAbstract: "@name" is a Linux abstract socket (SPEC §3, -U), the
+// TestUnixAbstract: with -U, "@name" is a Linux abstract socket, the
 // same namespace socat calls ABSTRACT-LISTEN / ABSTRACT-CONNECT.
 func TestUnixAbstract(t *testing.T) {
 	t.Parallel()
@@ -226,11 +213,7 @@ func TestUnixAbstract(t *testing.T) {
 		const sent, reply = "to an abstract socket\n", "from socat ABSTRACT-LISTEN\n"
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "ABSTRACT-LISTEN:"+name, "STDIO")
 		waitUnix(t, peer, "@"+name, true)
-		s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, "-U", "@"+name)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(reply))
-		peer.ExpectExit(t, 0)
-		sameBytes(t, "socat stdout", peer.Stdout.Bytes(), []byte(sent))
+		talk(t, peer, sent, reply, "-U", "@"+name)
 	})
 
 	t.Run("socat-abstract-connects-sonde", func(t *testing.T) {
@@ -241,8 +224,6 @@ func TestUnixAbstract(t *testing.T) {
 		s := sonde(t, stdio{Stdout: out}, "-lU", "@"+name)
 		waitUnix(t, s, "@"+name, true)
 		peer := start(t, stdio{Stdin: dataFile(t, payload)}, "socat", "-u", "STDIN", "ABSTRACT-CONNECT:"+name)
-		peer.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", out.Contents(t), payload)
+		checkDelivered(t, peer, s, func() []byte { return out.Contents(t) }, payload)
 	})
 }

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// DialOptions are the connect-side settings of SPEC §3.
+// DialOptions are the connect-side settings: network, address family,
+// source address and port, timeout and proxy.
 type DialOptions struct {
 	Network    string        // "tcp", "udp", "unix" or "unixgram"
 	Family     int           // 0 for any, 4 or 6 (-4/-6)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -254,6 +255,23 @@ func explainStream(e *StreamError) Explanation {
 	return Explanation{Msg: fmt.Sprintf("connection to %s failed after %d bytes received: %s", e.Peer, e.Received, why), Hint: hint}
 }
 
+// errnoReasons word the errors reason knows by their errno (or fs error),
+// checked in this order.
+var errnoReasons = []struct {
+	errs      []error
+	why, hint string
+}{
+	{[]error{syscall.EHOSTUNREACH}, "no route to host", "check routing, VPN and firewall rules between here and the host"},
+	{[]error{syscall.ENETUNREACH}, "network unreachable", "this machine has no route to that network; check routing and VPN"},
+	{[]error{syscall.ECONNRESET}, "connection reset by peer", "the peer aborted the connection"},
+	{[]error{syscall.EADDRNOTAVAIL}, "address not available", "the source address belongs to no interface of this machine, or no local port is free"},
+	{[]error{syscall.EACCES, syscall.EPERM}, "permission denied", "a local firewall rule or the file permissions forbid it"},
+	{[]error{fs.ErrNotExist, syscall.ENOENT}, "no such socket file", "check the path; the listener may not be running"},
+	{[]error{syscall.ENOTSOCK}, "not a socket", "that path is an ordinary file, not a Unix socket"},
+	{[]error{syscall.EPROTOTYPE}, "wrong socket type", "the socket is of the other kind: add or drop -u (stream vs datagram)"},
+	{[]error{syscall.EAFNOSUPPORT}, "address family not supported", "this machine has no support for that address family (IPv6 disabled?)"},
+}
+
 // reason words a low-level error and suggests what to try.
 func reason(err error, timeout time.Duration) (why, hint string) {
 	switch {
@@ -266,24 +284,11 @@ func reason(err error, timeout time.Duration) (why, hint string) {
 			why = "timed out"
 		}
 		return why, "the host may be down, or a firewall may be silently dropping packets"
-	case errors.Is(err, syscall.EHOSTUNREACH):
-		return "no route to host", "check routing, VPN and firewall rules between here and the host"
-	case errors.Is(err, syscall.ENETUNREACH):
-		return "network unreachable", "this machine has no route to that network; check routing and VPN"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset by peer", "the peer aborted the connection"
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return "address not available", "the source address belongs to no interface of this machine, or no local port is free"
-	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
-		return "permission denied", "a local firewall rule or the file permissions forbid it"
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOENT):
-		return "no such socket file", "check the path; the listener may not be running"
-	case errors.Is(err, syscall.ENOTSOCK):
-		return "not a socket", "that path is an ordinary file, not a Unix socket"
-	case errors.Is(err, syscall.EPROTOTYPE):
-		return "wrong socket type", "the socket is of the other kind: add or drop -u (stream vs datagram)"
-	case errors.Is(err, syscall.EAFNOSUPPORT):
-		return "address family not supported", "this machine has no support for that address family (IPv6 disabled?)"
+	}
+	for _, r := range errnoReasons {
+		if slices.ContainsFunc(r.errs, func(target error) bool { return errors.Is(err, target) }) {
+			return r.why, r.hint
+		}
 	}
 	return rootCause(err).Error(), ""
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // HexLog writes the traffic of a session as direction-tagged hex dumps
-// (SPEC §4): each line is "> " (sent by sonde) or "< " (received), then
+// (--hex): each line is "> " (sent by sonde) or "< " (received), then
 // exactly what `hexdump -vC` prints for those bytes, at the running offset
 // of that direction. Lines starting with "#" are annotations. One HexLog is
 // shared by every connection of a session; each connection dumps through

@@ -15,7 +15,7 @@ import (
 )
 
 // parseHexDump rebuilds both byte streams of each connection from a dump,
-// the way SPEC §4 promises a reader can: skip "#" lines (but follow the
+// the way a reader of a dump must be able to: skip "#" lines (but follow the
 // "# conn N" switches), read the hex columns, check the offsets.
 func parseHexDump(t *testing.T, dump string) map[int64][2][]byte {
 	t.Helper()
@@ -173,4 +173,123 @@ func TestHexColorsWrapLines(t *testing.T) {
 	if !strings.Contains(out.String(), "[S]> 00000000") || !strings.Contains(out.String(), "[R]< 00000000") {
 		t.Errorf("directions not coloured apart:\n%s", out.String())
 	}
+}
+
+// hexLine is one dump line read back: direction, offset and bytes, as
+// hexdump -C's layout gives them.
+type hexLine struct {
+	dir  byte
+	off  int64
+	data []byte
+}
+
+func parseHexLine(t *testing.T, line string) hexLine {
+	t.Helper()
+	bad := func(why string) hexLine {
+		t.Fatalf("dump line %q: %s", line, why)
+		return hexLine{}
+	}
+	if len(line) < 2 || line[0] != '>' && line[0] != '<' || line[1] != ' ' {
+		return bad("no direction mark")
+	}
+	rest := line[2:]
+	offText, rest, ok := strings.Cut(rest, "  ")
+	if !ok || len(offText) < 8 {
+		return bad("no 8-digit offset")
+	}
+	off, err := strconv.ParseInt(offText, 16, 64)
+	if err != nil || fmt.Sprintf("%08x", off) != offText {
+		return bad("bad offset")
+	}
+	if len(rest) < 49+2 || rest[49:51] != " |" || !strings.HasSuffix(rest, "|") {
+		return bad("bad layout")
+	}
+	hexPart, ascii := rest[:49], rest[51:len(rest)-1]
+	var data []byte
+	for i := range 16 {
+		pos := i * 3
+		if i >= 8 {
+			pos++
+		}
+		field := hexPart[pos : pos+2]
+		if field == "  " {
+			if strings.TrimSpace(hexPart[pos:]) != "" {
+				return bad("a gap before the last byte")
+			}
+			break
+		}
+		b, err := hex.DecodeString(field)
+		if err != nil || field != strings.ToLower(field) || hexPart[pos+2] != ' ' {
+			return bad("bad hex byte")
+		}
+		data = append(data, b...)
+	}
+	if hexPart[24] != ' ' {
+		return bad("no gap after 8 bytes")
+	}
+	if len(ascii) != len(data) {
+		return bad("ascii column does not match the bytes")
+	}
+	for i, c := range data {
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		if ascii[i] != c {
+			return bad("ascii column does not match the bytes")
+		}
+	}
+	return hexLine{line[0], off, data}
+}
+
+// FuzzHexDump: --hex. Chunks sent and received through one HexStream dump
+// as lines that read back (in hexdump -C's layout) to exactly those bytes,
+// at the running offset of each direction, at most 16 bytes a line.
+func FuzzHexDump(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.0\r\n\r\n"), []byte{5, 0x80 | 3, 40})
+	f.Add([]byte{0, 1, 2, 0x7f, 0x80, 0xff, ' ', '~'}, []byte{})
+	f.Add(bytes.Repeat([]byte("0123456789abcdef"), 5), []byte{16, 0x80 | 17, 15, 1})
+	f.Fuzz(func(t *testing.T, data, cuts []byte) {
+		var out bytes.Buffer
+		s := NewHexLog(&out, HexColors{}).Stream(1, false, "")
+		var want [2][]byte // sent, received
+		for len(data) > 0 {
+			n, received := len(data), false
+			if len(cuts) > 0 {
+				n, received = int(cuts[0]&0x7f), cuts[0]&0x80 != 0
+				n = min(n, len(data))
+				cuts = cuts[1:]
+			}
+			if received {
+				s.Received(data[:n])
+				want[1] = append(want[1], data[:n]...)
+			} else {
+				s.Sent(data[:n])
+				want[0] = append(want[0], data[:n]...)
+			}
+			data = data[n:]
+		}
+		var got [2][]byte
+		text := out.String()
+		if text != "" && !strings.HasSuffix(text, "\n") {
+			t.Fatalf("dump %q does not end in a newline", text)
+		}
+		var lines []string
+		if text != "" {
+			lines = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		}
+		for _, line := range lines {
+			l := parseHexLine(t, line)
+			i := 0
+			if l.dir == '<' {
+				i = 1
+			}
+			if l.off != int64(len(got[i])) || len(l.data) == 0 {
+				t.Fatalf("line %q: offset %d, want %d", line, l.off, len(got[i]))
+			}
+			got[i] = append(got[i], l.data...)
+		}
+		if !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], want[1]) {
+			t.Fatalf("dump reads back as sent %q received %q, want %q and %q", got[0], got[1], want[0], want[1])
+		}
+	})
 }

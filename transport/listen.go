@@ -12,7 +12,8 @@ import (
 	"syscall"
 )
 
-// ListenOptions are the listen-side settings of SPEC §3.
+// ListenOptions are the listen-side settings: network, address family
+// and whether names may be resolved.
 type ListenOptions struct {
 	Network string // "tcp", "udp", "unix" or "unixgram"
 	Family  int    // 0 for any, 4 or 6
@@ -25,32 +26,15 @@ type ListenOptions struct {
 // replaced; a live one is reported as in use.
 func Listen(ctx context.Context, t Target, o ListenOptions) (net.Listener, error) {
 	if isUnix(o.Network) {
-		var ln net.Listener
-		err := bindUnix(t.Host, o.Network, func() (err error) {
-			ln, err = net.Listen("unix", t.Host)
-			return err
-		})
-		return ln, err
+		return listenUnix(t.Host, o.Network, "unix", net.Listen)
 	}
-	network, addr, port, err := listenAddr(ctx, t, o)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		return nil, newListenError(o.Network, addr, port, err)
-	}
-	return ln, nil
+	return listenInet(ctx, t, o, net.Listen)
 }
 
 // ListenPacket opens a datagram socket (UDP or Unix datagram) to receive on.
 func ListenPacket(ctx context.Context, t Target, o ListenOptions) (net.PacketConn, error) {
 	if isUnix(o.Network) {
-		var pc net.PacketConn
-		err := bindUnix(t.Host, o.Network, func() (err error) {
-			pc, err = net.ListenPacket("unixgram", t.Host)
-			return err
-		})
+		pc, err := listenUnix(t.Host, o.Network, "unixgram", net.ListenPacket)
 		if err != nil {
 			return nil, err
 		}
@@ -59,15 +43,33 @@ func ListenPacket(ctx context.Context, t Target, o ListenOptions) (net.PacketCon
 		}
 		return &unlinkOnClose{UnixConn: pc.(*net.UnixConn), path: t.Host}, nil
 	}
+	return listenInet(ctx, t, o, net.ListenPacket)
+}
+
+// listenUnix opens a Unix socket (socketType "unix" or "unixgram") on
+// path with open, replacing a stale socket file (see bindUnix).
+func listenUnix[S any](path, network, socketType string, open func(network, address string) (S, error)) (S, error) {
+	var s S
+	err := bindUnix(path, network, func() (err error) {
+		s, err = open(socketType, path)
+		return err
+	})
+	return s, err
+}
+
+// listenInet opens a TCP or UDP socket with open on the address t and o
+// name, and words a failure as a *ListenError.
+func listenInet[S any](ctx context.Context, t Target, o ListenOptions, open func(network, address string) (S, error)) (S, error) {
+	var zero S
 	network, addr, port, err := listenAddr(ctx, t, o)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	pc, err := net.ListenPacket(network, addr)
+	s, err := open(network, addr)
 	if err != nil {
-		return nil, newListenError(o.Network, addr, port, err)
+		return zero, newListenError(o.Network, addr, port, err)
 	}
-	return pc, nil
+	return s, nil
 }
 
 func listenAddr(ctx context.Context, t Target, o ListenOptions) (network, addr string, port int, err error) {
@@ -164,8 +166,9 @@ func isStale(path, network string) bool {
 // which sonde never removes.
 var errNotSocketFile = errors.New("a file that is not a socket is in the way")
 
-// unlinkOnClose is a Unix datagram listener that removes its socket file
-// when closed. It embeds the *net.UnixConn itself, not a net.PacketConn,
+// unlinkOnClose is a Unix datagram socket that removes its socket file
+// when closed: a listener's, or the temporary one a client binds where
+// replies need an address to reach it. It embeds the *net.UnixConn itself, not a net.PacketConn,
 // so that its ReadMsgUnix (which tells a truncated datagram) shows.
 type unlinkOnClose struct {
 	*net.UnixConn

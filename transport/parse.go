@@ -1,7 +1,3 @@
-// Package transport holds everything sonde does with sockets: parsing
-// addresses, ports and durations, dialing, listening, copying bytes, and
-// turning network errors into explanations. It never prints: it returns
-// errors that carry enough context to explain themselves (see Explain).
 package transport
 
 import (

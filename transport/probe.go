@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// PortState is what one probe learned about a port (SPEC §5).
+// PortState is what one probe learned about a port, as a scan prints it.
 type PortState string
 
 const (

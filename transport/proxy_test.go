@@ -163,6 +163,17 @@ func noLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
+// dialThroughProxy starts a proxy of cfg and dials host:port through it,
+// with auth as --proxy-auth; no goroutine may outlive the test.
+func dialThroughProxy(t *testing.T, cfg proxytest.Config, auth, host string, port int) (*proxytest.Server, net.Conn, error) {
+	t.Helper()
+	noLeaks(t)
+	px := startProxy(t, cfg)
+	o := DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: cfg.Type, ProxyAuth: auth, Numeric: true, Timeout: guard}
+	c, err := Dial(context.Background(), Target{Host: host, Port: strconv.Itoa(port)}, o)
+	return px, c, err
+}
+
 // TestDialThroughProxy: each protocol carries a connection to the target,
 // half-close included (the connection is the bare TCP one, so sessions
 // keep CloseWrite and the kernel's fast paths); names are sent to the
@@ -188,11 +199,7 @@ func TestDialThroughProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
-			px := startProxy(t, tt.cfg)
-			o := DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: tt.cfg.Type, ProxyAuth: tt.auth,
-				Numeric: true, Timeout: guard}
-			c, err := Dial(context.Background(), Target{Host: tt.host, Port: strconv.Itoa(port)}, o)
+			px, c, err := dialThroughProxy(t, tt.cfg, tt.auth, tt.host, port)
 			if err != nil {
 				t.Fatalf("Dial through %s proxy: %v", tt.name, err)
 			}
@@ -276,14 +283,11 @@ func TestDialProxyRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
-			px := startProxy(t, tt.cfg)
 			host := tt.host
 			if host == "" {
 				host = "127.0.0.1"
 			}
-			_, err := Dial(context.Background(), Target{Host: host, Port: strconv.Itoa(port)},
-				DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: tt.cfg.Type, ProxyAuth: tt.auth, Timeout: guard})
+			px, _, err := dialThroughProxy(t, tt.cfg, tt.auth, host, port)
 			var pe *ProxyError
 			if !errors.As(err, &pe) {
 				t.Fatalf("got %v (%T), want a *ProxyError", err, err)
@@ -408,4 +412,66 @@ func TestExplainProxyUnreachableName(t *testing.T) {
 		t.Errorf("message %q, want %q", x.Msg, want)
 	}
 	wantContains(t, "hint", x.Hint, "check the proxy address given with -x")
+}
+
+// FuzzProxyReply: what an HTTP CONNECT, SOCKS5 or SOCKS4 proxy answers
+// (read over an in-memory pipe; the proxy's end reads the request and sends
+// reply). Whatever the bytes, the handshake ends, and a failure it words is
+// one clean line: the proxy's own words are shown without control
+// characters, so a hostile proxy cannot rewrite the terminal.
+func FuzzProxyReply(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 Connection established\r\n\r\n"), byte(2), false)
+	f.Add([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\n\r\n"), byte(2), true)
+	f.Add([]byte("HTTP/1.0 403\r\n\r\n"), byte(2), false)
+	f.Add([]byte("HTTP/1.1 502 Bad\x1b[2J Gateway\r\n\r\n"), byte(2), false)
+	f.Add([]byte("SSH-2.0-OpenSSH_9.6\r\n"), byte(2), false)
+	f.Add([]byte{5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0}, byte(0), false)
+	f.Add([]byte{5, 2, 1, 1}, byte(0), true)
+	f.Add([]byte{5, 0xff}, byte(0), false)
+	f.Add([]byte{0, 90, 0, 0, 0, 0, 0, 0}, byte(1), false)
+	f.Add([]byte{0, 92, 0, 0, 0, 0, 0, 0}, byte(1), false)
+	f.Fuzz(func(t *testing.T, reply []byte, typ byte, auth bool) {
+		p := &Proxy{Type: []string{ProxySOCKS5, ProxySOCKS4, ProxyConnect}[int(typ)%3], Host: "127.0.0.1", Port: 1080}
+		if auth {
+			p.Auth, p.User = true, "alice"
+			if p.Type != ProxySOCKS4 {
+				p.Password = "secret"
+			}
+		}
+		conn, proxyEnd := net.Pipe()
+		proxyDone := make(chan struct{})
+		go func() {
+			// Take whatever the client sends, answer, then close.
+			defer close(proxyDone)
+			drained := make(chan struct{})
+			go func() { io.Copy(io.Discard, proxyEnd); close(drained) }()
+			proxyEnd.Write(reply)
+			proxyEnd.Close()
+			<-drained
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var fail *proxyFailure
+		switch p.Type {
+		case ProxySOCKS5:
+			fail = socks5Handshake(ctx, conn, p, "192.0.2.1:80")
+		case ProxySOCKS4:
+			fail = withDeadline(ctx, conn, func() *proxyFailure { return socks4Handshake(conn, p, "192.0.2.1", 80) })
+		default:
+			fail = withDeadline(ctx, conn, func() *proxyFailure { return connectHandshake(conn, p, "192.0.2.1:80") })
+		}
+		conn.Close()
+		<-proxyDone // no goroutine left behind
+		if ctx.Err() != nil {
+			t.Fatalf("%s handshake on %q did not end", p.Type, reply)
+		}
+		if fail == nil {
+			return
+		}
+		for _, s := range []string{fail.why, fail.hint} {
+			if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 }) {
+				t.Fatalf("%s reply %q: message %q holds control characters", p.Type, reply, s)
+			}
+		}
+	})
 }

@@ -23,7 +23,8 @@ import (
 	"time"
 )
 
-// TLSOptions are the --tls family of flags (SPEC §7).
+// TLSOptions are the --tls family of flags: verification, trust roots,
+// pinning, our certificate, server name and ALPN.
 type TLSOptions struct {
 	Insecure bool     // --insecure: no verification at all
 	CAFile   string   // --ca: trust these roots instead of the system's

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +79,29 @@ func serveRaw(t *testing.T, serve func(net.Conn, *tlsServer) error) *tlsServer {
 		<-finished
 	})
 	return s
+}
+
+// silentTLSClient returns a TLS client, its handshake not begun, connected
+// to a server that never answers (a plain-text server waiting for its
+// client to speak first), and that server's address.
+func silentTLSClient(t *testing.T) (*tls.Conn, string) {
+	t.Helper()
+	stop := make(chan struct{})
+	s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
+		<-stop
+		return nil
+	})
+	t.Cleanup(func() { close(stop) })
+	cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return tls.Client(c, cfg), s.addr
 }
 
 // dialTLS connects to addr as `sonde --tls` would to host with options o,
@@ -268,29 +294,15 @@ func TestTLSProtocolFailures(t *testing.T) {
 	})
 
 	t.Run("peer-never-answers", func(t *testing.T) {
-		stop := make(chan struct{})
-		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
-			<-stop // a plain-text server waiting for its client to speak first
-			return nil
-		})
-		defer close(stop)
-		cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c, addr := silentTLSClient(t)
 		// The timeout is what ends the handshake here, not what the test
 		// measures: the peer never answers.
-		err = Handshake(context.Background(), tls.Client(c, cfg), 50*time.Millisecond)
+		err := Handshake(context.Background(), c, 50*time.Millisecond)
 		if err == nil {
 			t.Fatal("handshake with a silent peer succeeded")
 		}
 		x := explain(t, err)
-		if want := fmt.Sprintf("TLS handshake with %s did not finish within 50ms", s.addr); x.Msg != want {
+		if want := fmt.Sprintf("TLS handshake with %s did not finish within 50ms", addr); x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
 		}
 		wantContains(t, "hint", x.Hint, "may not speak TLS")
@@ -306,25 +318,11 @@ func TestTLSProtocolFailures(t *testing.T) {
 	})
 
 	t.Run("canceled", func(t *testing.T) {
-		stop := make(chan struct{})
-		s := serveRaw(t, func(c net.Conn, _ *tlsServer) error {
-			<-stop
-			return nil
-		})
-		defer close(stop)
-		cfg, err := ClientTLSConfig(TLSOptions{}, "127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c, _ := silentTLSClient(t)
 		interrupted := errors.New("interrupted by SIGINT")
 		ctx, cancel := context.WithCancelCause(context.Background())
 		cancel(interrupted)
-		if err := Handshake(ctx, tls.Client(c, cfg), guard); err != interrupted {
+		if err := Handshake(ctx, c, guard); err != interrupted {
 			t.Errorf("Handshake after an interrupt = %v, want the interrupt itself", err)
 		}
 	})
@@ -751,4 +749,102 @@ func TestLooksLikeTLSClientHello(t *testing.T) {
 	}
 	server.Close()
 	<-done
+}
+
+// FuzzParsePin: --pin sha256:HEX. An accepted pin is a SHA-256 (32 bytes),
+// it is exactly the hex digits given, and the forms sonde prints (SPKIPin's
+// lower-case hex, Fingerprint's upper-case with colons) read back to it.
+func FuzzParsePin(f *testing.F) {
+	sum := sha256.Sum256([]byte("sonde"))
+	f.Add("sha256:" + hex.EncodeToString(sum[:]))
+	f.Add(" sha256:" + strings.ToUpper(hex.EncodeToString(sum[:])) + "\n")
+	f.Add("sha256:" + hex.EncodeToString(sum[:31]))
+	f.Add("SHA256:" + hex.EncodeToString(sum[:]))
+	f.Add("sha256:zz")
+	f.Fuzz(func(t *testing.T, s string) {
+		pin, err := ParsePin(s)
+		if err != nil {
+			checkFuzzError(t, err)
+			return
+		}
+		if len(pin) != sha256.Size {
+			t.Fatalf("ParsePin(%q): %d bytes, want %d", s, len(pin), sha256.Size)
+		}
+		digits := strings.ReplaceAll(strings.TrimPrefix(strings.TrimSpace(s), "sha256:"), ":", "")
+		if !strings.EqualFold(digits, hex.EncodeToString(pin)) {
+			t.Fatalf("ParsePin(%q) = %x: not the digits given", s, pin)
+		}
+		colons := make([]string, len(pin))
+		for i, b := range pin {
+			colons[i] = fmt.Sprintf("%02X", b)
+		}
+		for _, form := range []string{"sha256:" + hex.EncodeToString(pin), "sha256:" + strings.Join(colons, ":")} {
+			if again, err := ParsePin(form); err != nil || !bytes.Equal(again, pin) {
+				t.Fatalf("ParsePin(%q) = %x, but %q gives %x, %v", s, pin, form, again, err)
+			}
+		}
+	})
+}
+
+// FuzzALPN: the --alpn list, as TLSOptions.ALPN (the value split at
+// commas; the CLI also drops empty items and spaces). A list that
+// ClientTLSConfig accepts is one crypto/tls can send: the client's hello
+// goes out (over an in-memory pipe) instead of failing on the config, as
+// it did once connected. ServerTLSConfig accepts exactly the same lists.
+func FuzzALPN(f *testing.F) {
+	f.Add("h2,http/1.1")
+	f.Add("sonde/1")
+	f.Add("h2,,http/1.1")
+	f.Add(strings.Repeat("a", 256))
+	f.Add(strings.Repeat("a", 255))
+	f.Add(strings.Repeat(strings.Repeat("b", 255)+",", 127) + "c")
+	f.Add(strings.Repeat(strings.Repeat("b", 255)+",", 128) + "c")
+	// A certificate made once: a fresh one per input would cost more than
+	// all the rest.
+	cert, err := selfSigned(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(cert.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := f.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for name, block := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: cert.Certificate[0]}, keyFile: {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(name, pem.EncodeToMemory(block), 0o600); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		protos := strings.Split(s, ",")
+		cfg, err := ClientTLSConfig(TLSOptions{ALPN: protos, Insecure: true}, "localhost")
+		_, _, _, serr := ServerTLSConfig(TLSOptions{ALPN: protos, CertFile: certFile, KeyFile: keyFile}, nil)
+		if (err == nil) != (serr == nil) {
+			t.Fatalf("ALPN %q: client config error %v, server config error %v", s, err, serr)
+		}
+		if err != nil {
+			checkFuzzError(t, err)
+			checkFuzzError(t, serr)
+			return
+		}
+		if !slices.Equal(cfg.NextProtos, protos) {
+			t.Fatalf("ALPN %q: NextProtos %q", s, cfg.NextProtos)
+		}
+		client, server := net.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			err := tls.Client(client, cfg).Handshake()
+			client.Close()
+			done <- err
+		}()
+		server.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var hdr [5]byte
+		_, rerr := io.ReadFull(server, hdr[:])
+		server.Close()
+		herr := <-done
+		if rerr != nil || hdr[0] != 22 { // a handshake record
+			t.Fatalf("ALPN %q accepted, but crypto/tls sent no ClientHello: %v", s, herr)
+		}
+	})
 }

@@ -27,16 +27,5 @@ func dialUnixgram(path string, o DialOptions) (net.Conn, error) {
 		os.Remove(local)
 		return nil, &DialError{Network: o.Network, Target: path, Attempts: []Attempt{{Addr: path, Err: err}}}
 	}
-	return &removeOnClose{UnixConn: c, path: local}, nil
-}
-
-type removeOnClose struct {
-	*net.UnixConn
-	path string
-}
-
-func (c *removeOnClose) Close() error {
-	err := c.UnixConn.Close()
-	os.Remove(c.path)
-	return err
+	return &unlinkOnClose{UnixConn: c, path: local}, nil
 }

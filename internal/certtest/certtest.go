@@ -63,17 +63,25 @@ func New(t testing.TB) *PKI {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	der, ca := create(t, tmpl, tmpl, key, key)
 	p := &PKI{CA: ca, CAKey: key, CAFile: filepath.Join(t.TempDir(), "ca.pem")}
 	writePEM(t, p.CAFile, "CERTIFICATE", der)
 	return p
+}
+
+// create signs tmpl (for key) as parent with signer, and returns the
+// certificate both as DER and parsed.
+func create(t testing.TB, tmpl, parent *x509.Certificate, key, signer *ecdsa.PrivateKey) ([]byte, *x509.Certificate) {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der, cert
 }
 
 // Issue makes a certificate as spec says (valid from yesterday for 30
@@ -110,14 +118,7 @@ func (p *PKI) Issue(t testing.TB, spec Spec) Cert {
 	if spec.SelfSign {
 		parent, signer = tmpl, key
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	der, leaf := create(t, tmpl, parent, key, signer)
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)

@@ -273,24 +273,44 @@ func (s *Server) socks5(c net.Conn) {
 	}
 	req.Port = int(binary.BigEndian.Uint16(port[:]))
 	s.record(req)
+	s.grant(c, r, req, hdr[1], socks5Codes)
+}
+
+// socksCodes are a SOCKS version's reply codes for each outcome of a
+// request, and how it sends one.
+type socksCodes struct {
+	send                                                   func(c net.Conn, code byte)
+	granted, notSupported, hostUnreachable, connectRefused byte
+}
+
+var (
+	socks5Codes = socksCodes{send: socks5Reply, granted: 0, notSupported: 7, hostUnreachable: 4, connectRefused: 5}
+	// SOCKS4 has one code for every failure but identd's.
+	socks4Codes = socksCodes{send: socks4Reply, granted: 90, notSupported: 91, hostUnreachable: 91, connectRefused: 91}
+)
+
+// grant answers a SOCKS request (command cmd) in the words of codes: a
+// forced Config.Reply, or the outcome of connecting to the target, and
+// on success relays.
+func (s *Server) grant(c net.Conn, r *bufio.Reader, req Request, cmd byte, codes socksCodes) {
 	switch {
-	case hdr[1] != 1:
-		socks5Reply(c, 7)
+	case cmd != 1:
+		codes.send(c, codes.notSupported)
 		return
 	case s.cfg.Reply != 0:
-		socks5Reply(c, byte(s.cfg.Reply))
+		codes.send(c, byte(s.cfg.Reply))
 		return
 	}
 	t, err := s.dialTarget(req.Host, req.Port)
 	switch {
 	case errors.Is(err, errNotLoopback):
-		socks5Reply(c, 4)
+		codes.send(c, codes.hostUnreachable)
 		return
 	case err != nil:
-		socks5Reply(c, 5)
+		codes.send(c, codes.connectRefused)
 		return
 	}
-	socks5Reply(c, 0)
+	codes.send(c, codes.granted)
 	s.relay(c, r, t)
 }
 
@@ -341,24 +361,11 @@ func (s *Server) socks4(c net.Conn) {
 		req.Host = ip.String()
 	}
 	s.record(req)
-	switch {
-	case s.cfg.User != "" && req.User != s.cfg.User:
+	if s.cfg.User != "" && req.User != s.cfg.User {
 		socks4Reply(c, 93)
 		return
-	case hdr[1] != 1:
-		socks4Reply(c, 91)
-		return
-	case s.cfg.Reply != 0:
-		socks4Reply(c, byte(s.cfg.Reply))
-		return
 	}
-	t, err := s.dialTarget(req.Host, req.Port)
-	if err != nil {
-		socks4Reply(c, 91)
-		return
-	}
-	socks4Reply(c, 90)
-	s.relay(c, r, t)
+	s.grant(c, r, req, hdr[1], socks4Codes)
 }
 
 func socks4Reply(c net.Conn, code byte) {
