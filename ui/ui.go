@@ -3,8 +3,7 @@
 //
 //   - standard output carries data only: in connect, listen, echo and relay
 //     what was received from the network, in scan, ping and wait their
-//     report (without the prefix); nothing in this package ever writes to
-//     it;
+//     --json records; nothing in this package ever writes to it;
 //   - every message goes to standard error, starts with "sonde: ", is lower
 //     case and has no trailing period, and is one line (a newline it quotes
 //     is written \n);
