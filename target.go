@@ -31,17 +31,18 @@ func listenHost(host, source string) (string, error) {
 	return source, nil
 }
 
-// probeTarget reads the HOST PORT of ping and wait. A missing host is an
-// error now, with the command's own wording (missing), rather than a
+// probeTarget reads the HOST PORT of ping and wait into e. A missing host
+// is an error now, with the command's own wording (missing), rather than a
 // failure at every probe.
-func probeTarget(c *cli.Context, network string, missing *transport.InputError) (host string, port int, err error) {
+func probeTarget(c *cli.Context, e *transport.Endpoint, network string, missing *transport.InputError) error {
 	t, err := transport.SplitTarget(c.Args().Slice(), "", false)
 	if err != nil {
-		return "", 0, err
+		return err
 	}
 	if t.Host == "" {
-		return "", 0, missing
+		return missing
 	}
-	port, err = transport.ParsePort(t.Port, network, false)
-	return t.Host, port, err
+	e.Host = t.Host
+	e.Port, err = transport.ParsePort(t.Port, network, false)
+	return err
 }
