@@ -9,14 +9,14 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// unixTarget reads the one socket path of -U; hint shows the command's
-// own spelling.
-func unixTarget(c *cli.Context, hint string) (transport.Target, error) {
+// unixPath reads the one socket path of -U; hint shows the command's own
+// spelling.
+func unixPath(c *cli.Context, hint string) (string, error) {
 	args := c.Args().Slice()
 	if len(args) != 1 || c.IsSet("port") || c.IsSet("source") {
-		return transport.Target{}, &transport.InputError{Msg: "-U takes one socket path", Hint: hint}
+		return "", &transport.InputError{Msg: "-U takes one socket path", Hint: hint}
 	}
-	return transport.Target{Host: args[0]}, nil
+	return args[0], nil
 }
 
 // listenHost is the address a listener binds: HOST, or -s, which may

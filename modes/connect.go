@@ -3,7 +3,6 @@ package modes
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -17,9 +16,6 @@ func Connect(ctx context.Context, o *Options) error {
 	u := o.UI
 	dopts := transport.DialOptions{
 		Network:    o.Network,
-		Family:     o.Family,
-		Numeric:    o.Numeric,
-		Source:     o.Source,
 		SourcePort: o.SourcePort,
 		Timeout:    o.Timeout,
 		Proxy:      o.Proxy,
@@ -55,7 +51,7 @@ func Connect(ctx context.Context, o *Options) error {
 	if o.Network == "udp" || o.Network == "unixgram" {
 		u.Verbosef(1, "sending datagrams to %s (%s)", peerName(conn), describeNetwork(o.Network))
 	} else if o.Proxy != "" {
-		u.Verbosef(1, "connected to %s through proxy %s in %s", net.JoinHostPort(o.Target.Host, o.Target.Port), peerName(conn), roundDuration(took))
+		u.Verbosef(1, "connected to %s through proxy %s in %s", o.Target.HostPort(), peerName(conn), roundDuration(took))
 	} else {
 		u.Verbosef(1, "connected to %s (%s) in %s", peerName(conn), describeNetwork(o.Network), roundDuration(took))
 	}
