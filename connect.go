@@ -51,7 +51,8 @@ func connectCommand(env runEnv, name, usage string, listen bool) *cli.Command {
 // connect turns parsed flags into modes.Options, checks misuse before
 // touching the network, and connects or listens.
 func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
-	if err := checkProxy(c, listen); err != nil {
+	proxy, err := proxyFlag(c, listen)
+	if err != nil {
 		return err
 	}
 	if err := checkExec(c); err != nil {
@@ -76,8 +77,8 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if err != nil {
 		return err
 	}
-	o.Hex = hex
-	if err := applyProxyExec(c, o, listen, u, env.stderr); err != nil {
+	o.Hex, o.Proxy = hex, proxy
+	if err := applyExec(c, o, listen, u, env.stderr); err != nil {
 		return err
 	}
 	udp := c.Bool("udp")

@@ -19,8 +19,6 @@ func Connect(ctx context.Context, o *Options) error {
 		SourcePort: o.SourcePort,
 		Timeout:    o.Timeout,
 		Proxy:      o.Proxy,
-		ProxyType:  o.ProxyType,
-		ProxyAuth:  o.ProxyAuth,
 		OnResolve: func(host string, addrs []netip.Addr) {
 			list := make([]string, len(addrs))
 			for i, a := range addrs {
@@ -50,7 +48,7 @@ func Connect(ctx context.Context, o *Options) error {
 	took := time.Since(start)
 	if o.Network == "udp" || o.Network == "unixgram" {
 		u.Verbosef(1, "sending datagrams to %s (%s)", peerName(conn), describeNetwork(o.Network))
-	} else if o.Proxy != "" {
+	} else if o.Proxy != nil {
 		u.Verbosef(1, "connected to %s through proxy %s in %s", o.Target.HostPort(), peerName(conn), roundDuration(took))
 	} else {
 		u.Verbosef(1, "connected to %s (%s) in %s", peerName(conn), describeNetwork(o.Network), roundDuration(took))

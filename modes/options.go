@@ -60,9 +60,9 @@ type Options struct {
 	// TLSClient, if set, wraps a connect in TLS (--tls and its family).
 	TLSClient *tls.Config
 
-	// Proxy, ProxyType and ProxyAuth are -x, -X and --proxy-auth: connect
-	// goes through that proxy (see transport.DialOptions).
-	Proxy, ProxyType, ProxyAuth string
+	// Proxy, if set, is -x, -X and --proxy-auth: connect goes through
+	// that proxy (see transport.DialOptions).
+	Proxy *transport.Proxy
 	// Exec, if set, is the program of -e or -c: its stdin and stdout take
 	// the place of sonde's, a fresh process for each session (exec.go).
 	Exec *Exec

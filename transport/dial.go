@@ -20,12 +20,9 @@ type DialOptions struct {
 	// OnAttempt, if set, is told about every address that failed.
 	OnAttempt func(addr string, err error)
 
-	// Proxy, if set, is -x ADDR[:PORT]: the connection goes through that
-	// proxy, of ProxyType (-X: "5", "4" or "connect"; "" for SOCKS5), with
-	// ProxyAuth (--proxy-auth USER:PASS; "" for none). See proxy.go.
-	Proxy     string
-	ProxyType string
-	ProxyAuth string
+	// Proxy, if set, is -x, -X and --proxy-auth as ParseProxy read them:
+	// the connection goes through that proxy. See proxy.go.
+	Proxy *Proxy
 }
 
 var errNoAddrOfFamily = errors.New("no address of the requested family")
@@ -80,7 +77,7 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 // several addresses is tried address by address; if all fail, the
 // *DialError lists each one and why.
 func Dial(ctx context.Context, e Endpoint, o DialOptions) (net.Conn, error) {
-	if o.Proxy != "" {
+	if o.Proxy != nil {
 		return dialProxy(ctx, e, o)
 	}
 	if isUnix(o.Network) {

@@ -18,10 +18,7 @@ import (
 // DefaultProxyTimeout) bounds the whole proxy handshake, which includes
 // the proxy's own connect to t.
 func dialProxy(ctx context.Context, t Endpoint, o DialOptions) (net.Conn, error) {
-	p, err := ParseProxy(o.Proxy, o.ProxyType, o.ProxyAuth)
-	if err != nil {
-		return nil, err
-	}
+	p := o.Proxy
 	if o.Network != "tcp" {
 		return nil, badInput("drop -x, or drop -u / -U", "a proxy carries TCP connections only")
 	}
@@ -40,7 +37,7 @@ func dialProxy(ctx context.Context, t Endpoint, o DialOptions) (net.Conn, error)
 	target := net.JoinHostPort(host, strconv.Itoa(port))
 
 	direct := o
-	direct.Proxy, direct.ProxyType, direct.ProxyAuth = "", "", ""
+	direct.Proxy = nil
 	proxy := t // -4/-6, -n and -s apply to reaching the proxy
 	proxy.Host, proxy.Port = p.Host, p.Port
 	conn, err := Dial(ctx, proxy, direct)
