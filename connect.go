@@ -51,7 +51,8 @@ func connectCommand(env runEnv, name, usage string, listen bool) *cli.Command {
 // connect turns parsed flags into modes.Options, checks misuse before
 // touching the network, and connects or listens.
 func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
-	if err := checkProxy(c, listen); err != nil {
+	proxy, err := proxyFlag(c, listen)
+	if err != nil {
 		return err
 	}
 	if err := checkExec(c); err != nil {
@@ -76,20 +77,21 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if err != nil {
 		return err
 	}
-	o.Hex, o.Source = hex, source
-	if err := applyProxyExec(c, o, listen, u, env.stderr); err != nil {
+	o.Hex, o.Proxy = hex, proxy
+	if err := applyExec(c, o, listen, u, env.stderr); err != nil {
 		return err
 	}
 	udp := c.Bool("udp")
 	if listen {
-		if o.Target.Host, err = listenHost(o.Target.Host, o.Source); err != nil {
+		if o.Listen.Host, err = listenHost(o.Listen.Host, source); err != nil {
 			return err
 		}
-		if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, udp); err != nil {
+		if o.TLSServer, err = serverTLSConfig(c, u, o.Listen.Host, udp); err != nil {
 			return err
 		}
 		return modes.Listen(env.ctx, o)
 	}
+	o.Target.Source = source
 	if c.IsSet("port") {
 		if o.SourcePort, err = transport.ParsePort(c.String("port"), o.Network, false); err != nil {
 			return err
@@ -102,24 +104,26 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 }
 
 // sessionOptions reads what connect and listen share: the socket, the
-// data flags, the timeouts and the target.
+// data flags, the timeouts and the address (o.Listen with -l, else
+// o.Target).
 func sessionOptions(env runEnv, c *cli.Context, u *ui.UI, listen bool) (*modes.Options, error) {
 	o := &modes.Options{
+		Server: modes.Server{
+			Network:  networkFlag(c),
+			MaxConns: c.Int("max-conns"),
+			UI:       u,
+			OnReady:  writeReadyFile,
+		},
 		Progress:        c.Bool("progress"),
 		ProgressInPlace: isTerminalWriter(env.stderr),
-		OnReady:         writeReadyFile,
-		Network:         networkFlag(c),
-		Numeric:         c.Bool("numeric"),
 		NoStdin:         c.Bool("no-stdin") || c.Bool("recv-only"),
 		SendOnly:        c.Bool("send-only"),
 		CRLF:            c.Bool("crlf"),
 		NoShutdown:      c.Bool("no-shutdown"),
 		Replies:         c.Int("replies"),
 		Keep:            c.Bool("keep-open"),
-		MaxConns:        c.Int("max-conns"),
 		Stdin:           env.stdin,
 		Stdout:          env.stdout,
-		UI:              u,
 		Interactive:     isTerminal(env.stdin),
 	}
 	unix := c.Bool("unix")
@@ -130,7 +134,8 @@ func sessionOptions(env runEnv, c *cli.Context, u *ui.UI, listen bool) (*modes.O
 	if o.Access, err = accessList(env.ctx, c); err != nil {
 		return nil, err
 	}
-	if o.Family, err = familyFlag(c); err != nil {
+	e := transport.Endpoint{Numeric: c.Bool("numeric")}
+	if e.Family, err = familyFlag(c); err != nil {
 		return nil, err
 	}
 	if o.Timeout, err = durationFlag(c, "wait", false); err != nil {
@@ -146,18 +151,29 @@ func sessionOptions(env runEnv, c *cli.Context, u *ui.UI, listen bool) (*modes.O
 		}
 	}
 	if unix {
-		o.Target, err = unixTarget(c, "e.g. sonde -U /tmp/app.sock or sonde -lU /tmp/app.sock")
-		return o, err
+		if e.Host, err = unixPath(c, "e.g. sonde -U /tmp/app.sock or sonde -lU /tmp/app.sock"); err != nil {
+			return nil, err
+		}
+	} else {
+		portFlag := ""
+		if listen {
+			portFlag = c.String("port")
+		}
+		t, err := transport.SplitTarget(c.Args().Slice(), portFlag, listen)
+		if err != nil {
+			return nil, err
+		}
+		e.Host = t.Host
+		if e.Port, err = transport.ParsePort(t.Port, o.Network, listen); err != nil {
+			return nil, err
+		}
 	}
-	portFlag := ""
 	if listen {
-		portFlag = c.String("port")
+		o.Listen = e
+	} else {
+		o.Target = e
 	}
-	if o.Target, err = transport.SplitTarget(c.Args().Slice(), portFlag, listen); err != nil {
-		return nil, err
-	}
-	_, err = transport.ParsePort(o.Target.Port, o.Network, listen)
-	return o, err
+	return o, nil
 }
 
 // checkMisuse rejects flag combinations that cannot mean anything, before

@@ -42,9 +42,9 @@ func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
 	o := &modes.EchoOptions{}
 	o.UI = u
 	o.OnReady = writeReadyFile
-	o.Numeric = c.Bool("numeric")
+	o.Listen.Numeric = c.Bool("numeric")
 	var err error
-	if o.Family, err = familyFlag(c); err != nil {
+	if o.Listen.Family, err = familyFlag(c); err != nil {
 		return err
 	}
 	if o.MaxConns, err = maxConnsValue(c); err != nil {
@@ -65,9 +65,9 @@ func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
 		return err
 	}
 	if unix {
-		o.Target, err = unixTarget(c, "e.g. sonde echo -U /tmp/echo.sock")
+		o.Listen.Host, err = unixPath(c, "e.g. sonde echo -U /tmp/echo.sock")
 	} else {
-		o.Target, err = listenTarget(c, o.Network)
+		err = listenAddress(c, &o.Listen, o.Network)
 	}
 	if err != nil {
 		return err
@@ -77,25 +77,26 @@ func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
 		return err
 	}
 	defer closeHex()
-	if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, c.Bool("udp")); err != nil {
+	if o.TLSServer, err = serverTLSConfig(c, u, o.Listen.Host, c.Bool("udp")); err != nil {
 		return err
 	}
 	return modes.Echo(env.ctx, o)
 }
 
-// listenTarget reads the [HOST] PORT of an echo server, or -p and -s.
-func listenTarget(c *cli.Context, network string) (transport.Target, error) {
+// listenAddress reads the [HOST] PORT of an echo server, or -p and -s,
+// into e.
+func listenAddress(c *cli.Context, e *transport.Endpoint, network string) error {
 	t, err := transport.SplitTarget(c.Args().Slice(), c.String("port"), true)
 	if err != nil {
-		return t, err
+		return err
 	}
-	if _, err := transport.ParsePort(t.Port, network, true); err != nil {
-		return t, err
+	if e.Port, err = transport.ParsePort(t.Port, network, true); err != nil {
+		return err
 	}
 	source, err := transport.ParseHost(c.String("source"))
 	if err != nil {
-		return t, err
+		return err
 	}
-	t.Host, err = listenHost(t.Host, source)
-	return t, err
+	e.Host, err = listenHost(t.Host, source)
+	return err
 }

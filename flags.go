@@ -290,13 +290,15 @@ func familyFlag(c *cli.Context) (int, error) {
 	return 0, nil
 }
 
-// familyAndSource reads -4/-6 and -s.
-func familyAndSource(c *cli.Context) (family int, source string, err error) {
-	if family, err = familyFlag(c); err != nil {
-		return 0, "", err
+// addressOptions reads -4/-6, -n and -s into an endpoint whose host and
+// port the command's arguments give.
+func addressOptions(c *cli.Context) (e transport.Endpoint, err error) {
+	if e.Family, err = familyFlag(c); err != nil {
+		return e, err
 	}
-	source, err = transport.ParseHost(c.String("source"))
-	return family, source, err
+	e.Numeric = c.Bool("numeric")
+	e.Source, err = transport.ParseHost(c.String("source"))
+	return e, err
 }
 
 // networkFlag reads -u and -U into the network name of package transport.

@@ -34,8 +34,7 @@ func pingCommand(env runEnv) *cli.Command {
 }
 
 func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
-	o := &modes.PingOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u,
-		Numeric: c.Bool("numeric"), Count: c.Int("count"), OnReady: writeReadyFile}
+	o := &modes.PingOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u, Count: c.Int("count"), OnReady: writeReadyFile}
 	network := "tcp"
 	switch {
 	case c.Bool("udp") && c.Bool("echo"):
@@ -49,7 +48,7 @@ func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
 		return usageError("bad -c %d: must be 1 or more (leave -c out to ping until interrupted)", o.Count)
 	}
 	var err error
-	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+	if o.Target, err = addressOptions(c); err != nil {
 		return err
 	}
 	if o.Interval, err = positiveDuration(c, "interval"); err != nil {
@@ -58,7 +57,7 @@ func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
 	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
 		return err
 	}
-	o.Host, o.Port, err = probeTarget(c, network,
+	err = probeTarget(c, &o.Target, network,
 		&transport.InputError{Msg: "missing host to ping", Hint: "e.g. sonde ping example.com 443 or sonde ping 127.0.0.1:8080"})
 	if err != nil {
 		return err

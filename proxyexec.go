@@ -1,7 +1,8 @@
 package main
 
 // The proxy (-x, -X, --proxy-auth) and the program (-e, -c) of a connect
-// or listen: checked before any socket is opened, then put in its options.
+// or listen: read and checked before any socket is opened, then put in its
+// options.
 
 import (
 	"io"
@@ -13,40 +14,40 @@ import (
 	"github.com/sondeproject/sonde/ui"
 )
 
-// checkProxy rejects proxy flags that cannot apply, and bad values, before
-// any socket is opened.
-func checkProxy(c *cli.Context, listen bool) error {
+// proxyFlag reads -x, -X and --proxy-auth (nil without -x), and rejects
+// proxy flags that cannot apply, and bad values, before any socket is
+// opened.
+func proxyFlag(c *cli.Context, listen bool) (*transport.Proxy, error) {
 	if !c.IsSet("proxy") {
 		switch {
 		case c.IsSet("proxy-type"):
-			return usageError("-X needs -x: give the proxy's address too")
+			return nil, usageError("-X needs -x: give the proxy's address too")
 		case c.IsSet("proxy-auth"):
-			return usageError("--proxy-auth needs -x: give the proxy's address too")
+			return nil, usageError("--proxy-auth needs -x: give the proxy's address too")
 		}
-		return nil
+		return nil, nil
 	}
 	const hint = "a proxy carries TCP connections made by sonde; drop -x"
 	switch {
 	case listen:
-		return &transport.InputError{Msg: "-x cannot be combined with -l: proxies carry outgoing connections only", Hint: hint}
+		return nil, &transport.InputError{Msg: "-x cannot be combined with -l: proxies carry outgoing connections only", Hint: hint}
 	case c.Bool("udp"):
-		return &transport.InputError{Msg: "-x cannot be combined with -u: sonde's proxies carry TCP only", Hint: hint}
+		return nil, &transport.InputError{Msg: "-x cannot be combined with -u: sonde's proxies carry TCP only", Hint: hint}
 	case c.Bool("unix"):
-		return &transport.InputError{Msg: "-x cannot be combined with -U", Hint: hint}
+		return nil, &transport.InputError{Msg: "-x cannot be combined with -U", Hint: hint}
 	case c.Bool("zero"):
-		return &transport.InputError{Msg: "-x cannot be combined with -z: scans do not go through proxies", Hint: hint}
+		return nil, &transport.InputError{Msg: "-x cannot be combined with -z: scans do not go through proxies", Hint: hint}
 	}
 	if c.IsSet("proxy-type") {
 		if _, err := transport.ParseProxyType(c.String("proxy-type")); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if c.IsSet("proxy-auth") && c.String("proxy-auth") == "" {
 		_, _, err := transport.ParseProxyAuth("", "")
-		return err
+		return nil, err
 	}
-	_, err := transport.ParseProxy(c.String("proxy"), c.String("proxy-type"), c.String("proxy-auth"))
-	return err
+	return transport.ParseProxy(c.String("proxy"), c.String("proxy-type"), c.String("proxy-auth"))
 }
 
 // execFlag names the exec flag given ("-e" or "-c"), or "".
@@ -96,12 +97,10 @@ func parseExec(c *cli.Context) (*modes.Exec, error) {
 	return nil, nil
 }
 
-// applyProxyExec fills in the proxy and the program of a connect or
-// listen whose flags checkProxy and checkExec have passed. A listener that
-// runs a program for anyone who connects says so, unless --allow limits
-// who can.
-func applyProxyExec(c *cli.Context, o *modes.Options, listen bool, u *ui.UI, stderr io.Writer) error {
-	o.Proxy, o.ProxyType, o.ProxyAuth = c.String("proxy"), c.String("proxy-type"), c.String("proxy-auth")
+// applyExec fills in the program of a connect or listen whose flags
+// checkExec has passed. A listener that runs a program for anyone who
+// connects says so, unless --allow limits who can.
+func applyExec(c *cli.Context, o *modes.Options, listen bool, u *ui.UI, stderr io.Writer) error {
 	x, err := parseExec(c)
 	if err != nil || x == nil {
 		return err

@@ -76,8 +76,8 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 			Hint: "relay takes LISTEN and TARGET, each written HOST:PORT; " + relayExample}
 	}
 	o := &modes.RelayOptions{}
-	var err error
-	if o.Family, err = familyFlag(c); err != nil {
+	family, err := familyFlag(c)
+	if err != nil {
 		return err
 	}
 	if o.MaxConns, err = maxConnsValue(c); err != nil {
@@ -87,16 +87,18 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	if c.Bool("udp") {
 		o.Network = "udp"
 	}
-	if o.Target, err = relayAddress("LISTEN", args[0], true); err != nil {
+	listen, err := relayAddress("LISTEN", args[0], true)
+	if err != nil {
 		return err
 	}
-	if o.Upstream, err = relayAddress("TARGET", args[1], false); err != nil {
+	target, err := relayAddress("TARGET", args[1], false)
+	if err != nil {
 		return err
 	}
-	if _, err := transport.ParsePort(o.Target.Port, o.Network, true); err != nil {
+	if o.Listen.Port, err = transport.ParsePort(listen.Port, o.Network, true); err != nil {
 		return err
 	}
-	if _, err := transport.ParsePort(o.Upstream.Port, o.Network, false); err != nil {
+	if o.Target.Port, err = transport.ParsePort(target.Port, o.Network, false); err != nil {
 		return err
 	}
 	if o.Timeout, err = durationFlag(c, "wait", false); err != nil {
@@ -105,7 +107,9 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	if o.IdleTimeout, err = durationFlag(c, "idle-timeout", false); err != nil {
 		return err
 	}
-	o.Numeric = c.Bool("numeric")
+	o.Listen.Host, o.Target.Host = listen.Host, target.Host
+	o.Listen.Family, o.Target.Family = family, family
+	o.Listen.Numeric, o.Target.Numeric = c.Bool("numeric"), c.Bool("numeric")
 	if o.Access, err = accessList(env.ctx, c); err != nil {
 		return err
 	}
@@ -151,14 +155,14 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 			clientOpts.CertFile, clientOpts.KeyFile = "", ""
 		}
 		var err error
-		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Upstream.Host); err != nil {
+		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Target.Host); err != nil {
 			return err
 		}
 	}
 	if listen {
 		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile}
 		var err error
-		if o.TLSServer, err = listenerTLS(serverOpts, u, o.Target.Host); err != nil {
+		if o.TLSServer, err = listenerTLS(serverOpts, u, o.Listen.Host); err != nil {
 			return err
 		}
 	}

@@ -59,13 +59,12 @@ func zeroScan(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 }
 
 func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error {
-	o := &modes.ScanOptions{Style: style, Network: "tcp", JSON: c.Bool("json"), Stdout: env.stdout,
-		UI: u, Numeric: c.Bool("numeric")}
+	o := &modes.ScanOptions{Style: style, Network: "tcp", JSON: c.Bool("json"), Stdout: env.stdout, UI: u}
 	if c.Bool("udp") {
 		o.Network = "udp"
 	}
 	var err error
-	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+	if o.Target, err = addressOptions(c); err != nil {
 		return err
 	}
 	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
@@ -91,16 +90,16 @@ func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error 
 		if err != nil {
 			return &transport.InputError{Msg: fmt.Sprintf("missing ports: give HOST PORTS, not %q alone", args[0]), Hint: hint}
 		}
-		o.Host, ports = t.Host, t.Port
+		o.Target.Host, ports = t.Host, t.Port
 	case 2:
-		if o.Host, err = transport.ParseHost(args[0]); err != nil {
+		if o.Target.Host, err = transport.ParseHost(args[0]); err != nil {
 			return err
 		}
 		ports = args[1]
 	default:
 		return &transport.InputError{Msg: fmt.Sprintf("too many arguments: %q", strings.Join(args[2:], " ")), Hint: hint}
 	}
-	if o.Host == "" {
+	if o.Target.Host == "" {
 		return &transport.InputError{Msg: "missing host to scan", Hint: hint}
 	}
 	if o.Ports, err = transport.ParsePorts(ports, o.Network); err != nil {

@@ -9,14 +9,14 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// unixTarget reads the one socket path of -U; hint shows the command's
-// own spelling.
-func unixTarget(c *cli.Context, hint string) (transport.Target, error) {
+// unixPath reads the one socket path of -U; hint shows the command's own
+// spelling.
+func unixPath(c *cli.Context, hint string) (string, error) {
 	args := c.Args().Slice()
 	if len(args) != 1 || c.IsSet("port") || c.IsSet("source") {
-		return transport.Target{}, &transport.InputError{Msg: "-U takes one socket path", Hint: hint}
+		return "", &transport.InputError{Msg: "-U takes one socket path", Hint: hint}
 	}
-	return transport.Target{Host: args[0]}, nil
+	return args[0], nil
 }
 
 // listenHost is the address a listener binds: HOST, or -s, which may
@@ -31,17 +31,18 @@ func listenHost(host, source string) (string, error) {
 	return source, nil
 }
 
-// probeTarget reads the HOST PORT of ping and wait. A missing host is an
-// error now, with the command's own wording (missing), rather than a
+// probeTarget reads the HOST PORT of ping and wait into e. A missing host
+// is an error now, with the command's own wording (missing), rather than a
 // failure at every probe.
-func probeTarget(c *cli.Context, network string, missing *transport.InputError) (host string, port int, err error) {
+func probeTarget(c *cli.Context, e *transport.Endpoint, network string, missing *transport.InputError) error {
 	t, err := transport.SplitTarget(c.Args().Slice(), "", false)
 	if err != nil {
-		return "", 0, err
+		return err
 	}
 	if t.Host == "" {
-		return "", 0, missing
+		return missing
 	}
-	port, err = transport.ParsePort(t.Port, network, false)
-	return t.Host, port, err
+	e.Host = t.Host
+	e.Port, err = transport.ParsePort(t.Port, network, false)
+	return err
 }

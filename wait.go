@@ -32,10 +32,9 @@ func waitCommand(env runEnv) *cli.Command {
 }
 
 func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
-	o := &modes.WaitOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u,
-		Numeric: c.Bool("numeric"), Timeout: modes.DefaultWaitTimeout}
+	o := &modes.WaitOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u, Timeout: modes.DefaultWaitTimeout}
 	var err error
-	if o.Family, o.Source, err = familyAndSource(c); err != nil {
+	if o.Target, err = addressOptions(c); err != nil {
 		return err
 	}
 	if c.IsSet("timeout") {
@@ -50,7 +49,7 @@ func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
 		return err
 	}
 	// Without a host it would retry "cannot resolve" until --timeout.
-	o.Host, o.Port, err = probeTarget(c, "tcp",
+	err = probeTarget(c, &o.Target, "tcp",
 		&transport.InputError{Msg: "missing host to wait for", Hint: "e.g. sonde wait db 5432 or sonde wait 127.0.0.1:8080"})
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package modes
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -17,14 +16,9 @@ func Connect(ctx context.Context, o *Options) error {
 	u := o.UI
 	dopts := transport.DialOptions{
 		Network:    o.Network,
-		Family:     o.Family,
-		Numeric:    o.Numeric,
-		Source:     o.Source,
 		SourcePort: o.SourcePort,
 		Timeout:    o.Timeout,
 		Proxy:      o.Proxy,
-		ProxyType:  o.ProxyType,
-		ProxyAuth:  o.ProxyAuth,
 		OnResolve: func(host string, addrs []netip.Addr) {
 			list := make([]string, len(addrs))
 			for i, a := range addrs {
@@ -54,8 +48,8 @@ func Connect(ctx context.Context, o *Options) error {
 	took := time.Since(start)
 	if o.Network == "udp" || o.Network == "unixgram" {
 		u.Verbosef(1, "sending datagrams to %s (%s)", peerName(conn), describeNetwork(o.Network))
-	} else if o.Proxy != "" {
-		u.Verbosef(1, "connected to %s through proxy %s in %s", net.JoinHostPort(o.Target.Host, o.Target.Port), peerName(conn), roundDuration(took))
+	} else if o.Proxy != nil {
+		u.Verbosef(1, "connected to %s through proxy %s in %s", o.Target.HostPort(), peerName(conn), roundDuration(took))
 	} else {
 		u.Verbosef(1, "connected to %s (%s) in %s", peerName(conn), describeNetwork(o.Network), roundDuration(took))
 	}

@@ -30,8 +30,8 @@ func TestUnixDatagramsWhole(t *testing.T) {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "s")
 	var stdout, stderr proctest.Buffer
-	o := &Options{Network: "unixgram", Target: transport.Target{Host: path}, NoStdin: true,
-		Stdout: &stdout, UI: ui.New(&stderr, 0)}
+	o := &Options{Server: Server{Network: "unixgram", Listen: transport.Endpoint{Host: path}, UI: ui.New(&stderr, 0)},
+		NoStdin: true, Stdout: &stdout}
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
 	_, stop := startServer(t, "unix datagram listener", ready, func(ctx context.Context) error { return Listen(ctx, o) })

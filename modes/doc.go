@@ -5,9 +5,11 @@
 //
 // A mode is a function of a context and a plain options struct (Options,
 // EchoOptions, RelayOptions, ScanOptions, PingOptions, WaitOptions) that
-// holds typed values and io streams. Modes never import urfave/cli and
-// never see a flag: package main reads the command line and fills the
-// options, so a mode can be run and tested without one.
+// holds typed values and io streams: addresses are transport.Endpoints
+// (a port is a number, a proxy a *transport.Proxy), and the modes that
+// listen share a Server part. Modes never import urfave/cli and never see
+// a flag or parse a string the user typed: package main reads the command
+// line and fills the options, so a mode can be run and tested without one.
 //
 // Output follows one rule. Data goes to the Stdout of the options (what a
 // peer sent; the JSON lines of scan, ping and wait --json), and nothing

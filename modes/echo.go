@@ -15,8 +15,7 @@ import (
 // EchoOptions configure the echo server, which sends every byte (every
 // datagram) back to where it came from, as RFC 862 describes.
 type EchoOptions struct {
-	Options                   // Network, Target, Family, Numeric, UI, Hex, OnReady
-	MaxConns    int           // clients over this many are closed at once; 0: no limit
+	Server                    // MaxConns: clients over this many are closed at once
 	IdleTimeout time.Duration // a client silent this long is closed; 0: never
 	Delay       time.Duration // wait this long before echoing each chunk or datagram
 }
@@ -34,8 +33,8 @@ type echoTotals struct {
 func Echo(ctx context.Context, o *EchoOptions) error {
 	var totals echoTotals
 	start := time.Now()
-	ready := func(addr net.Addr) error { announce(&o.Options, addr); return nil }
-	return serveOn(ctx, &o.Options, ready,
+	ready := func(addr net.Addr) error { announce(&o.Server, addr); return nil }
+	return serveOn(ctx, &o.Server, ready,
 		func(pc net.PacketConn) error {
 			err := echoDatagrams(ctx, pc, o, &totals)
 			o.UI.Infof("echoed %s in %s from %s in %s", bytesString(totals.bytes.Load()),
@@ -125,7 +124,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	defer conn.Close()
 	start := time.Now()
 	peer := clientName(conn)
-	conn, err := serverTLS(ctx, conn, &o.Options)
+	conn, err := serverTLS(ctx, conn, &o.Server, 0)
 	if err != nil {
 		o.UI.Verbosef(1, "client %d %s: %s", id, peer, transport.Explain(err).Msg)
 		return

@@ -24,7 +24,7 @@ func startEcho(t *testing.T, network string, tweak func(*EchoOptions)) (net.Addr
 	var stderr syncBuffer
 	o := &EchoOptions{}
 	o.Network = network
-	o.Target = transport.Target{Host: "127.0.0.1", Port: "0"}
+	o.Listen = transport.Endpoint{Host: "127.0.0.1"}
 	o.UI = ui.New(&stderr, 1)
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }

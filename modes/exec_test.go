@@ -31,8 +31,8 @@ const execGuard = 20 * time.Second
 func startExecListener(t *testing.T, ctx context.Context, x *Exec, keep bool) (net.Addr, func() error, *syncBuffer) {
 	t.Helper()
 	var stderr syncBuffer
-	o := &Options{Network: "tcp", Target: transport.Target{Host: "127.0.0.1", Port: "0"},
-		Keep: keep, Exec: x, UI: ui.New(writerOnly{&stderr}, 1)}
+	o := &Options{Server: Server{Network: "tcp", Listen: transport.Endpoint{Host: "127.0.0.1"}, UI: ui.New(writerOnly{&stderr}, 1)},
+		Keep: keep, Exec: x}
 	x.Stderr = writerOnly{&stderr}
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
@@ -257,7 +257,8 @@ func TestExecConnect(t *testing.T) {
 	var stderr syncBuffer
 	x := shell(`tr a-z A-Z; echo "$SONDE_PROTO $SONDE_REMOTE_ADDR $SONDE_REMOTE_PORT"`)
 	x.Stderr = writerOnly{&stderr}
-	o := &Options{Network: "tcp", Target: transport.Target{Host: host, Port: port}, Exec: x, UI: ui.New(writerOnly{&stderr}, 0)}
+	o := &Options{Server: Server{Network: "tcp", UI: ui.New(writerOnly{&stderr}, 0)},
+		Target: transport.Endpoint{Host: host, Port: ln.Addr().(*net.TCPAddr).Port}, Exec: x}
 	if err := Connect(context.Background(), o); err != nil {
 		t.Fatalf("connect: %v\n%s", err, stderr.String())
 	}

@@ -78,7 +78,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tc, err := serverTLS(ctx, conn, o)
+			tc, err := serverTLS(ctx, conn, &o.Server, o.Timeout)
 			if err != nil {
 				o.UI.Warnf("client %d: %s", id, transport.Explain(err).Msg)
 				return

@@ -13,8 +13,8 @@ import (
 // then pipe stdin/stdout through it. With -k it serves clients concurrently
 // until interrupted (see serveKeep).
 func Listen(ctx context.Context, o *Options) error {
-	ready := func(addr net.Addr) error { announce(o, addr); return nil }
-	return serveOn(ctx, o, ready,
+	ready := func(addr net.Addr) error { announce(&o.Server, addr); return nil }
+	return serveOn(ctx, &o.Server, ready,
 		func(pc net.PacketConn) error { return runDatagramListen(ctx, pc, o) },
 		func(ln net.Listener) error { return listenStream(ctx, ln, o) })
 }
@@ -68,7 +68,7 @@ func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, erro
 			continue // a refused client does not count: still listening
 		}
 		o.UI.Verbosef(1, "accepted %s", clientName(conn))
-		tc, err := serverTLS(ctx, conn, o)
+		tc, err := serverTLS(ctx, conn, &o.Server, o.Timeout)
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				return nil, cause

@@ -10,15 +10,34 @@ import (
 	"github.com/sondeproject/sonde/ui"
 )
 
-// Options are the settings of connect and listen; echo and relay embed
-// them for what they share (the address, the family, TLS, --hex, the UI).
+// Server is what the modes that listen (listen, echo, relay) share: the
+// socket, which clients it serves, and how it reports.
+type Server struct {
+	Network string             // "tcp", "udp", "unix" or "unixgram" (relay: "tcp" or "udp")
+	Listen  transport.Endpoint // the address to listen on; a Unix socket's path is its Host
+	// Access, if set, decides which clients a listener serves (--allow,
+	// --deny); the others are closed at once (datagrams: dropped).
+	Access   *transport.AccessList
+	MaxConns int // --max-conns: clients served at once; 0 for no limit
+	// TLSServer, if set, wraps every accepted client (--tls; relay:
+	// --tls-listen).
+	TLSServer *tls.Config
+
+	// Hex, if set, receives a dump of all traffic (--hex, --hex-file).
+	Hex *transport.HexLog
+	UI  *ui.UI
+	// OnReady, if set, is called once the socket is ready: with the bound
+	// address when listening, with the local address once connected.
+	OnReady func(net.Addr)
+}
+
+// Options are the settings of connect and listen. Listen serves on the
+// Server part; connect dials Target, and reads Network, Hex, UI and
+// OnReady of the Server part.
 type Options struct {
-	Network    string // "tcp", "udp", "unix" or "unixgram"
-	Target     transport.Target
-	Family     int    // -4 / -6
-	Numeric    bool   // -n
-	Source     string // -s (connect: local address; listen: address to listen on)
-	SourcePort int    // -p on connect
+	Server
+	Target     transport.Endpoint // connect: the host to connect to, and -s
+	SourcePort int                // -p on connect
 
 	Timeout  time.Duration // -w: connect timeout and idle timeout; 0 for none
 	Quit     time.Duration // -q: after stdin EOF, quit after this long
@@ -33,36 +52,23 @@ type Options struct {
 	// nothing typed later could reach it, so the session ends at once.
 	Interactive bool
 	Replies     int  // --replies: UDP, stop after this many datagrams
-	Keep        bool // -k
-	MaxConns    int  // --max-conns with -k; 0 for no limit
-	// Access, if set, decides which clients a listener serves (--allow,
-	// --deny); the others are closed at once (datagrams: dropped).
-	Access *transport.AccessList
+	Keep        bool // -k (MaxConns applies with it)
 
 	Stdin  io.Reader
 	Stdout io.Writer
-	UI     *ui.UI
 
-	// TLSClient, if set, wraps a connect in TLS; TLSServer wraps every
-	// accepted client (--tls and its family).
+	// TLSClient, if set, wraps a connect in TLS (--tls and its family).
 	TLSClient *tls.Config
-	TLSServer *tls.Config
 
-	// Proxy, ProxyType and ProxyAuth are -x, -X and --proxy-auth: connect
-	// goes through that proxy (see transport.DialOptions).
-	Proxy, ProxyType, ProxyAuth string
+	// Proxy, if set, is -x, -X and --proxy-auth: connect goes through
+	// that proxy (see transport.DialOptions).
+	Proxy *transport.Proxy
 	// Exec, if set, is the program of -e or -c: its stdin and stdout take
 	// the place of sonde's, a fresh process for each session (exec.go).
 	Exec *Exec
 
-	// Hex, if set, receives a dump of all traffic (--hex, --hex-file).
-	Hex *transport.HexLog
 	// Progress shows bytes and rates each way (--progress); ProgressInPlace
 	// redraws one line (stderr is a terminal) instead of printing lines.
 	Progress        bool
 	ProgressInPlace bool
-
-	// OnReady, if set, is called once the socket is ready: with the bound
-	// address when listening, with the local address once connected.
-	OnReady func(net.Addr)
 }

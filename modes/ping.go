@@ -44,11 +44,7 @@ func (m PingMode) String() string {
 // PingOptions configure sonde ping, which times a probe (a handshake, a
 // datagram or an echoed frame) at a steady pace and sums the times up.
 type PingOptions struct {
-	Host     string // a name or an address, as the user gave it
-	Port     int
-	Family   int    // 0, 4 or 6
-	Numeric  bool   // -n
-	Source   string // -s: local address, "" for any
+	Target   transport.Endpoint
 	Mode     PingMode
 	Count    int           // -c: probes to send; 0 until interrupted
 	Interval time.Duration // -i: between probe starts; 0 for DefaultPingInterval
@@ -94,11 +90,11 @@ func Ping(ctx context.Context, o *PingOptions) error {
 	u := o.UI
 	interval := cmp.Or(o.Interval, DefaultPingInterval)
 	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
-	addr, src, err := resolveOnce(ctx, o.Host, o.Source, o.Family, o.Numeric, u)
+	addr, src, err := resolveOnce(ctx, o.Target, u)
 	if err != nil {
 		return err
 	}
-	target := netip.AddrPortFrom(addr, uint16(o.Port))
+	target := netip.AddrPortFrom(addr, uint16(o.Target.Port))
 	replies := make(chan pingReply, 64)
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -116,7 +112,7 @@ func Ping(ctx context.Context, o *PingOptions) error {
 	}
 	what := map[PingMode]string{PingTCP: "TCP handshake", PingUDP: "UDP echo", PingEcho: "TCP echo over one connection"}[o.Mode]
 	if !o.JSON {
-		u.Infof("ping %s port %d: %s every %s", hostAndAddr(o.Host, addr), o.Port, what, interval)
+		u.Infof("ping %s port %d: %s every %s", hostAndAddr(o.Target.Host, addr), o.Target.Port, what, interval)
 	}
 
 	if o.OnReady != nil {

@@ -22,13 +22,12 @@ import (
 type echoPinger struct{ frameConn }
 
 func newEchoPinger(ctx context.Context, target netip.AddrPort, src netip.Addr, timeout time.Duration, replies chan<- pingReply, u *ui.UI) (*echoPinger, error) {
-	dopts := transport.DialOptions{Network: "tcp", Numeric: true, Timeout: timeout}
+	t := transport.Endpoint{Host: target.Addr().String(), Port: int(target.Port()), Numeric: true}
 	if src.IsValid() {
-		dopts.Source = src.String()
+		t.Source = src.String()
 	}
-	t := transport.Target{Host: target.Addr().String(), Port: strconv.Itoa(int(target.Port()))}
 	start := time.Now()
-	conn, err := transport.Dial(ctx, t, dopts)
+	conn, err := transport.Dial(ctx, t, transport.DialOptions{Network: "tcp", Timeout: timeout})
 	if err != nil {
 		return nil, err
 	}

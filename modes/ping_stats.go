@@ -66,7 +66,7 @@ func (s *pingSession) summary(addr netip.Addr) error {
 		p50, p90, p99 = percentile(st.rtts, 50), percentile(st.rtts, 90), percentile(st.rtts, 99)
 	}
 	if o.JSON {
-		sum := pingSummaryJSON{Type: "summary", Host: o.Host, Addr: addr.String(), Port: o.Port, Mode: o.Mode.String(),
+		sum := pingSummaryJSON{Type: "summary", Host: o.Target.Host, Addr: addr.String(), Port: o.Target.Port, Mode: o.Mode.String(),
 			Sent: st.sent, OK: st.ok, LossPct: math.Round(loss*1000) / 1000, Duplicates: st.dup, Reordered: st.reordered,
 			Late: st.late, ElapsedMs: ms(elapsed), Interrupted: s.interrupted}
 		if st.ok > 0 {
@@ -76,7 +76,7 @@ func (s *pingSession) summary(addr netip.Addr) error {
 		return writeJSONLine(o.Stdout, sum)
 	}
 	u := s.u
-	u.Infof("--- %s port %d ping statistics ---", o.Host, o.Port)
+	u.Infof("--- %s port %d ping statistics ---", o.Target.Host, o.Target.Port)
 	line := fmt.Sprintf("%d probes sent, %d ok, %s loss", st.sent, st.ok, formatPct(loss))
 	switch o.Mode {
 	case PingUDP:

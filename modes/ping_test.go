@@ -16,12 +16,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
 )
 
 // pingTo pings addr and returns what it wrote.
 func pingTo(ctx context.Context, addr netip.AddrPort, tweak func(*PingOptions), stdout, stderr *lineHook) error {
-	o := &PingOptions{Host: addr.Addr().String(), Port: int(addr.Port()), Interval: time.Millisecond,
+	o := &PingOptions{Target: transport.Endpoint{Host: addr.Addr().String(), Port: int(addr.Port())}, Interval: time.Millisecond,
 		Stdout: stdout, UI: ui.New(stderr, 0)}
 	if tweak != nil {
 		tweak(o)

@@ -18,18 +18,19 @@ import (
 // each attempt and ping for each probe, unless told otherwise.
 const DefaultProbeTimeout = time.Second
 
-// resolveOnce resolves host (and the source address, if any) once, for
-// modes that time what follows: the first address is used, of the
-// source's family when a source is given; others are mentioned with -v.
-func resolveOnce(ctx context.Context, host, source string, family int, numeric bool, u *ui.UI) (addr, src netip.Addr, err error) {
-	if source != "" {
-		srcs, err := transport.Resolve(ctx, source, family, numeric)
+// resolveOnce resolves the host of t (and its source address, if any)
+// once, for modes that time what follows: the first address is used, of
+// the source's family when a source is given; others are mentioned with -v.
+func resolveOnce(ctx context.Context, t transport.Endpoint, u *ui.UI) (addr, src netip.Addr, err error) {
+	if t.Source != "" {
+		srcs, err := transport.Resolve(ctx, t.Source, t.Family, t.Numeric)
 		if err != nil {
 			return addr, src, err
 		}
 		src = srcs[0]
 	}
-	addrs, err := transport.Resolve(ctx, host, family, numeric)
+	host := t.Host
+	addrs, err := transport.Resolve(ctx, host, t.Family, t.Numeric)
 	if err != nil {
 		return addr, src, err
 	}
@@ -41,7 +42,7 @@ func resolveOnce(ctx context.Context, host, source string, family int, numeric b
 	}
 	if !addr.IsValid() {
 		return addr, src, &transport.InputError{
-			Msg:  fmt.Sprintf("source address %s cannot reach %s: different address families", source, host),
+			Msg:  fmt.Sprintf("source address %s cannot reach %s: different address families", t.Source, host),
 			Hint: "give -s an address of the same family as the host"}
 	}
 	if len(addrs) > 1 {

@@ -2,11 +2,11 @@ package modes
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,15 +15,15 @@ import (
 )
 
 // RelayOptions configure relay mode: clients of the listening address
-// (Options.Target) are forwarded to Upstream.
-//
-// Of the embedded Options, relay reads Network ("tcp" or "udp"), Target,
-// Family and Numeric (both sides), Timeout (-w: connecting to Upstream),
-// MaxConns, Access, UI, Hex, OnReady, TLSServer (the clients' side) and
-// TLSClient (Upstream's side).
+// (Server.Listen) are forwarded to Target. Server.TLSServer is the
+// clients' side (--tls-listen), TLSClient Target's (--tls).
 type RelayOptions struct {
-	Options
-	Upstream transport.Target
+	Server
+	Target    transport.Endpoint
+	TLSClient *tls.Config
+	// Timeout bounds connecting to Target (-w) and each TLS handshake
+	// (the clients': 10s when 0).
+	Timeout time.Duration
 	// IdleTimeout closes a connection (UDP: a session) through which no
 	// byte has moved either way for this long. 0: never for TCP,
 	// DefaultUDPRelayIdle for UDP, whose sessions must end some time.
@@ -41,7 +41,7 @@ type relayTotals struct {
 	dgToTarget, dgToClient atomic.Int64 // datagrams
 }
 
-// Relay listens on o.Target and forwards every client to o.Upstream until
+// Relay listens on o.Listen and forwards every client to o.Target until
 // interrupted, then reports totals and returns the interruption.
 //
 // TCP: each client gets its own connection to the target; bytes are
@@ -59,15 +59,12 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 	if o.Network != "tcp" && o.Network != "udp" {
 		return &transport.InputError{Msg: "relay forwards TCP or UDP, not " + describeNetwork(o.Network)}
 	}
-	port, err := transport.ParsePort(o.Upstream.Port, o.Network, false)
-	if err != nil {
-		return err
-	}
-	r := &relay{o: o, ctx: ctx, port: port, upstream: net.JoinHostPort(o.Upstream.Host, strconv.Itoa(port)), idle: o.IdleTimeout}
+	r := &relay{o: o, ctx: ctx, upstream: o.Target.HostPort(), idle: o.IdleTimeout}
 	// Resolve the target now: a mistake (-n with a name, -4 with an IPv6
 	// address) is reported before anything listens. A TCP relay resolves
 	// again for each client; a UDP relay keeps these addresses.
-	r.addrs, err = transport.Resolve(ctx, o.Upstream.Host, o.Family, o.Numeric)
+	var err error
+	r.addrs, err = transport.Resolve(ctx, o.Target.Host, o.Target.Family, o.Target.Numeric)
 	if err != nil {
 		var in *transport.InputError
 		if o.Network == "udp" || errors.As(err, &in) || context.Cause(ctx) != nil {
@@ -79,7 +76,7 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 	if o.Network == "udp" && r.idle <= 0 {
 		r.idle = DefaultUDPRelayIdle
 	}
-	return serveOn(ctx, &o.Options, r.ready,
+	return serveOn(ctx, &o.Server, r.ready,
 		func(pc net.PacketConn) error {
 			err := r.serveDatagrams(pc)
 			r.reportDatagrams(start)
@@ -96,7 +93,6 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 type relay struct {
 	o        *RelayOptions
 	ctx      context.Context
-	port     int           // of the target
 	upstream string        // the target as the user named it, for messages
 	addrs    []netip.Addr  // the target's addresses, resolved at start
 	idle     time.Duration // --idle-timeout, with UDP's default; 0: none
@@ -118,13 +114,13 @@ type relay struct {
 func (r *relay) ready(addr net.Addr) error {
 	bound := addrPortOf(addr)
 	for _, a := range r.addrs {
-		if int(bound.Port()) == r.port && (a == bound.Addr().Unmap() || bound.Addr().IsUnspecified() && a.IsLoopback()) {
+		if int(bound.Port()) == r.o.Target.Port && (a == bound.Addr().Unmap() || bound.Addr().IsUnspecified() && a.IsLoopback()) {
 			return &transport.InputError{Msg: fmt.Sprintf("relay target %s is the relay's own address %s", r.upstream, addr),
 				Hint: "give the relay another port (or port 0), or the target another address"}
 		}
 	}
 	level := 1
-	if r.o.Target.Port == "0" {
+	if r.o.Listen.Port == 0 {
 		level = 0
 	}
 	r.o.UI.Verbosef(level, "listening on %s (%s), relaying to %s", addr, r.o.Network, r.upstream)
@@ -137,7 +133,7 @@ func (r *relay) ready(addr net.Addr) error {
 // dialOptions are how the relay reaches its target.
 func (r *relay) dialOptions(network string, id int64) transport.DialOptions {
 	return transport.DialOptions{
-		Network: network, Family: r.o.Family, Numeric: r.o.Numeric, Timeout: r.o.Timeout,
+		Network: network, Timeout: r.o.Timeout,
 		OnAttempt: func(addr string, err error) {
 			r.o.UI.Verbosef(2, "conn %d: cannot connect to %s: %s", id, addr, transport.Explain(err).Msg)
 		},

@@ -155,7 +155,7 @@ func (c *relayConn) run() {
 		}
 		return
 	}
-	rawTarget, err := transport.Dial(r.ctx, o.Upstream, r.dialOptions("tcp", c.id))
+	rawTarget, err := transport.Dial(r.ctx, o.Target, r.dialOptions("tcp", c.id))
 	if err != nil {
 		c.unreachable(name, err)
 		return

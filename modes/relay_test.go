@@ -40,13 +40,17 @@ type testRelay struct {
 func startRelay(t *testing.T, network, target string, tweak func(*RelayOptions)) *testRelay {
 	t.Helper()
 	tr := &testRelay{stderr: &proctest.Buffer{}}
-	up, err := transport.SplitHostPort(target)
+	host, port, err := net.SplitHostPort(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &RelayOptions{Upstream: up}
+	o := &RelayOptions{}
 	o.Network = network
-	o.Target = transport.Target{Host: "127.0.0.1", Port: "0"}
+	o.Listen = transport.Endpoint{Host: "127.0.0.1"}
+	if o.Target.Port, err = strconv.Atoi(port); err != nil {
+		t.Fatal(err)
+	}
+	o.Target.Host = host
 	o.UI = ui.New(tr.stderr, 1)
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
@@ -575,9 +579,9 @@ func TestRelayToItselfIsRefused(t *testing.T) {
 	}
 	addr := ln.Addr().(*net.TCPAddr)
 	ln.Close()
-	o := &RelayOptions{Upstream: transport.Target{Host: "127.0.0.1", Port: strconv.Itoa(addr.Port)}}
+	o := &RelayOptions{Target: transport.Endpoint{Host: "127.0.0.1", Port: addr.Port}}
 	o.Network = "tcp"
-	o.Target = transport.Target{Host: "127.0.0.1", Port: strconv.Itoa(addr.Port)}
+	o.Listen = transport.Endpoint{Host: "127.0.0.1", Port: addr.Port}
 	o.UI = ui.New(io.Discard, 0)
 	err = Relay(context.Background(), o)
 	var in *transport.InputError

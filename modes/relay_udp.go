@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -142,7 +141,8 @@ func (r *relay) openSession(pc net.PacketConn, id int64, from net.Addr) (*relayS
 			break
 		}
 	}
-	t := transport.Target{Host: addr.String(), Port: strconv.Itoa(r.port)}
+	t := r.o.Target
+	t.Host = addr.String()
 	up, err := transport.Dial(r.ctx, t, r.dialOptions("udp", id))
 	if err != nil {
 		return nil, err

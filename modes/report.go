@@ -124,10 +124,11 @@ func formatPct(p float64) string {
 }
 
 // announce reports the bound address: always when port 0 let the system
-// choose it (the user cannot know it otherwise), else with -v.
-func announce(o *Options, addr net.Addr) {
+// choose it (the user cannot know it otherwise), else with -v. A Unix
+// socket has no port: its path is what the user gave.
+func announce(o *Server, addr net.Addr) {
 	level := 1
-	if o.Target.Port == "0" {
+	if o.Listen.Port == 0 && (o.Network == "tcp" || o.Network == "udp") {
 		level = 0
 	}
 	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeNetwork(o.Network))

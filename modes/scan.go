@@ -39,15 +39,12 @@ const (
 // ScanOptions configure sonde scan and sonde -z, which probe ports and
 // tell which are open; -z reports only through its exit status.
 type ScanOptions struct {
-	Host        string        // a name or an address, as the user gave it
-	Ports       []int         // sorted, without duplicates (transport.ParsePorts)
-	Network     string        // "tcp" or "udp"
-	Family      int           // 0, 4 or 6 (-4/-6)
-	Numeric     bool          // -n
-	Source      string        // -s: local address, "" for any
-	Timeout     time.Duration // -w: per port; 0 for DefaultProbeTimeout
-	Interval    time.Duration // -i: pause between the starts of two probes
-	Concurrency int           // --concurrency; 0 for DefaultScanConcurrency
+	Target      transport.Endpoint // its Port is not read: Ports are the ports
+	Ports       []int              // sorted, without duplicates (transport.ParsePorts)
+	Network     string             // "tcp" or "udp"
+	Timeout     time.Duration      // -w: per port; 0 for DefaultProbeTimeout
+	Interval    time.Duration      // -i: pause between the starts of two probes
+	Concurrency int                // --concurrency; 0 for DefaultScanConcurrency
 	Style       ScanStyle
 	JSON        bool // --json: one object per port and a summary on Stdout
 
@@ -81,20 +78,20 @@ type scanSummaryJSON struct {
 	Interrupted  bool    `json:"interrupted"`
 }
 
-// Scan probes every port of o.Ports on the first address of o.Host, many
+// Scan probes every port of o.Ports on the first address of o.Target.Host, many
 // at once, and reports each port in port order as soon as it and every
 // port before it are known. It returns nil when a port is open, an
 // *ExitStatus 1 when none is, and the interruption when interrupted.
 func Scan(ctx context.Context, o *ScanOptions) error {
 	u := o.UI
 	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
-	addr, src, err := resolveOnce(ctx, o.Host, o.Source, o.Family, o.Numeric, u)
+	addr, src, err := resolveOnce(ctx, o.Target, u)
 	if err != nil {
 		return err
 	}
 	workers := scanWorkers(o.Concurrency, len(o.Ports), u)
 	if o.Style == ScanReport {
-		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddr(o.Host, addr),
+		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddr(o.Target.Host, addr),
 			len(o.Ports), o.Network, workers, timeout)
 	}
 	r := scanReport{o: o, addr: addr, start: time.Now()}
@@ -211,7 +208,7 @@ func (r *scanReport) port(port int, res transport.ProbeResult) error {
 	service := transport.ServiceName(port, o.Network)
 	switch {
 	case o.JSON:
-		return writeJSONLine(o.Stdout, scanPortJSON{Host: o.Host, Port: port, Proto: o.Network,
+		return writeJSONLine(o.Stdout, scanPortJSON{Host: o.Target.Host, Port: port, Proto: o.Network,
 			State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
 	case o.Style == ScanNetcat:
 		if u.Verbosity() < 1 {
@@ -247,7 +244,7 @@ func (r *scanReport) summary(interrupted bool) error {
 	o := r.o
 	elapsed := time.Since(r.start)
 	if o.JSON {
-		return writeJSONLine(o.Stdout, scanSummaryJSON{Type: "summary", Host: o.Host, Addr: r.addr.String(),
+		return writeJSONLine(o.Stdout, scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addr: r.addr.String(),
 			Proto: o.Network, Ports: r.scanned, Open: r.counts[transport.Open], Closed: r.counts[transport.Closed],
 			Filtered: r.counts[transport.Filtered], OpenFiltered: r.counts[transport.OpenFiltered],
 			ElapsedMs: ms(elapsed), Interrupted: interrupted})
@@ -267,7 +264,7 @@ func (r *scanReport) summary(interrupted bool) error {
 	if interrupted {
 		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
 	}
-	o.UI.Infof("%s: %s; %d %s ports%s scanned in %s", hostAndAddr(o.Host, r.addr), strings.Join(counts, ", "),
+	o.UI.Infof("%s: %s; %d %s ports%s scanned in %s", hostAndAddr(o.Target.Host, r.addr), strings.Join(counts, ", "),
 		r.scanned, o.Network, of, roundDuration(elapsed))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sondeproject/sonde/internal/netnstest"
 	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
 )
 
@@ -65,7 +66,7 @@ func TestScanInterrupted(t *testing.T) {
 			cancel(stop) // the first port is reported; the second is still waiting
 		}
 	}}
-	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", Timeout: time.Minute, Ports: []int{int(open.Port()), int(filtered.Port())},
+	o := &ScanOptions{Target: transport.Endpoint{Host: "127.0.0.1"}, Network: "tcp", Timeout: time.Minute, Ports: []int{int(open.Port()), int(filtered.Port())},
 		UI: ui.New(errs, 0)}
 	done := make(chan error, 1)
 	go func() { done <- Scan(ctx, o) }()
@@ -102,7 +103,7 @@ func TestScanFullRange(t *testing.T) {
 	const self = 40010
 	netnstest.SetLocalPortRange(t, self, self)
 	var stderr strings.Builder
-	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", UI: ui.New(&stderr, 2)}
+	o := &ScanOptions{Target: transport.Endpoint{Host: "127.0.0.1"}, Network: "tcp", UI: ui.New(&stderr, 2)}
 	for p := 1; p <= 65535; p++ {
 		o.Ports = append(o.Ports, p)
 	}

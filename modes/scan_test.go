@@ -57,7 +57,7 @@ func (h *lineHook) String() string {
 func scanTo(t *testing.T, ctx context.Context, verbosity int, tweak func(*ScanOptions), ports ...netip.AddrPort) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errs lineHook
-	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", Timeout: 200 * time.Millisecond,
+	o := &ScanOptions{Target: transport.Endpoint{Host: "127.0.0.1"}, Network: "tcp", Timeout: 200 * time.Millisecond,
 		Stdout: &out, UI: ui.New(&errs, verbosity)}
 	for _, p := range ports {
 		o.Ports = append(o.Ports, int(p.Port()))
@@ -249,7 +249,7 @@ func checkFields(t *testing.T, m map[string]any, fields map[string]string) {
 // the scan quietly, as it ends cat.
 func TestScanStdoutClosed(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", JSON: true, Stdout: closedPipe{},
+	o := &ScanOptions{Target: transport.Endpoint{Host: "127.0.0.1"}, Network: "tcp", JSON: true, Stdout: closedPipe{},
 		UI: ui.New(&lineHook{}, 0), Ports: []int{int(porttest.ClosedPort(t).Port())}}
 	if err := Scan(context.Background(), o); err != nil {
 		t.Errorf("scan --json into a closed pipe: %v, want nil", err)
@@ -261,7 +261,7 @@ type closedPipe struct{}
 func (closedPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
 
 func TestScanSourceOfOtherFamily(t *testing.T) {
-	_, _, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.Source = "::1" }, porttest.ClosedPort(t))
+	_, _, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.Target.Source = "::1" }, porttest.ClosedPort(t))
 	var in *transport.InputError
 	if !errors.As(err, &in) || !strings.Contains(in.Msg, "different address families") {
 		t.Errorf("scan 127.0.0.1 from ::1: %v, want a usage error about address families", err)

@@ -22,25 +22,25 @@ func runSession(ctx context.Context, conn net.Conn, o *Options, hex *transport.H
 }
 
 // serveOn opens the listening socket of a server mode (listen, echo,
-// relay) on o.Target: a PacketConn for the datagram networks, a Listener
+// relay) on o.Listen: a PacketConn for the datagram networks, a Listener
 // for the others. ready is told the bound address before anything is
 // served, and may refuse it; the socket is closed once serving returns.
-func serveOn(ctx context.Context, o *Options, ready func(net.Addr) error,
+func serveOn(ctx context.Context, o *Server, ready func(net.Addr) error,
 	datagrams func(net.PacketConn) error, streams func(net.Listener) error) error {
-	lopts := transport.ListenOptions{Network: o.Network, Family: o.Family, Numeric: o.Numeric}
+	lopts := transport.ListenOptions{Network: o.Network}
 	var (
 		sock  io.Closer
 		addr  net.Addr
 		serve func() error
 	)
 	if o.Network == "udp" || o.Network == "unixgram" {
-		pc, err := transport.ListenPacket(ctx, o.Target, lopts)
+		pc, err := transport.ListenPacket(ctx, o.Listen, lopts)
 		if err != nil {
 			return err
 		}
 		sock, addr, serve = pc, pc.LocalAddr(), func() error { return datagrams(pc) }
 	} else {
-		ln, err := transport.Listen(ctx, o.Target, lopts)
+		ln, err := transport.Listen(ctx, o.Listen, lopts)
 		if err != nil {
 			return err
 		}

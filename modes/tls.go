@@ -30,13 +30,12 @@ func clientTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error)
 }
 
 // serverTLS runs the server handshake on an accepted client when --tls is
-// on. A client that does not finish it within -w (10s by default) is
+// on. A client that does not finish it within timeout (-w; 10s when 0) is
 // dropped.
-func serverTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error) {
+func serverTLS(ctx context.Context, conn net.Conn, o *Server, timeout time.Duration) (net.Conn, error) {
 	if o.TLSServer == nil {
 		return conn, nil
 	}
-	timeout := o.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}

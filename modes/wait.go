@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/netip"
 	"strconv"
 	"time"
@@ -29,11 +28,7 @@ const maxWaitInterval = time.Second
 // WaitOptions configure sonde wait, which tries to connect until the port
 // accepts or the time is up.
 type WaitOptions struct {
-	Host    string // a name or an address, as the user gave it
-	Port    int
-	Family  int    // 0, 4 or 6
-	Numeric bool   // -n
-	Source  string // -s: local address, "" for any
+	Target transport.Endpoint
 
 	// Timeout bounds the whole wait (--timeout); 0 waits until interrupted.
 	Timeout time.Duration
@@ -85,7 +80,7 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 	if o.Timeout > 0 {
 		deadline = start.Add(o.Timeout)
 	}
-	target := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
+	target := o.Target.HostPort()
 
 	var lastWhy, lastHint string
 	summary := func(state string, attempts int) error {
@@ -96,7 +91,7 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 			}
 			return nil
 		}
-		return writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Host, Port: o.Port,
+		return writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Target.Host, Port: o.Target.Port,
 			State: state, Attempts: attempts, ElapsedMs: ms(time.Since(start))})
 	}
 	for attempt := 1; ; attempt++ {
@@ -114,7 +109,7 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 		}
 		elapsed := time.Since(start)
 		if o.JSON {
-			if err := writeJSONLine(o.Stdout, waitAttemptJSON{Host: o.Host, Port: o.Port, State: state,
+			if err := writeJSONLine(o.Stdout, waitAttemptJSON{Host: o.Target.Host, Port: o.Target.Port, State: state,
 				Attempts: attempt, ElapsedMs: ms(elapsed)}); err != nil {
 				return quietIfClosed(err)
 			}
@@ -166,7 +161,7 @@ func waitPause(interval, capInterval time.Duration, n int) time.Duration {
 // one accepts. It returns the state of the last address tried, why it is
 // not open and what to try; err is for failures that retrying cannot mend.
 func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (state, why, hint string, err error) {
-	addrs, err := transport.Resolve(ctx, o.Host, o.Family, o.Numeric)
+	addrs, err := transport.Resolve(ctx, o.Target.Host, o.Target.Family, o.Target.Numeric)
 	if err != nil {
 		var re *transport.ResolveError
 		if errors.As(err, &re) {
@@ -176,8 +171,8 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 		return "", "", "", err
 	}
 	var src netip.Addr
-	if o.Source != "" {
-		srcs, err := transport.Resolve(ctx, o.Source, o.Family, o.Numeric)
+	if o.Target.Source != "" {
+		srcs, err := transport.Resolve(ctx, o.Target.Source, o.Target.Family, o.Target.Numeric)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -188,7 +183,7 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 		if src.IsValid() && src.Is4() != a.Is4() {
 			continue
 		}
-		res, err := transport.ProbeTCP(ctx, netip.AddrPortFrom(a, uint16(o.Port)), transport.ProbeOptions{Source: src, Timeout: timeout})
+		res, err := transport.ProbeTCP(ctx, netip.AddrPortFrom(a, uint16(o.Target.Port)), transport.ProbeOptions{Source: src, Timeout: timeout})
 		if err != nil {
 			return "", "", "", err
 		}
@@ -202,12 +197,12 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 	}
 	if why == "" {
 		return "", "", "", &transport.InputError{
-			Msg:  "source address " + o.Source + " cannot reach " + o.Host + ": different address families",
+			Msg:  "source address " + o.Target.Source + " cannot reach " + o.Target.Host + ": different address families",
 			Hint: "give -s an address of the same family as the host"}
 	}
 	switch state {
 	case string(transport.Closed):
-		hint = "nothing listens on port " + strconv.Itoa(o.Port) + " yet; is the service running, and on this port?"
+		hint = "nothing listens on port " + strconv.Itoa(o.Target.Port) + " yet; is the service running, and on this port?"
 	case string(transport.Filtered):
 		hint = "the host may be down, or a firewall may be silently dropping packets"
 	}

@@ -12,12 +12,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
 )
 
 // waitFor runs Wait against 127.0.0.1:port with fast retries.
 func waitFor(ctx context.Context, port int, stdout, stderr *lineHook, verbosity int, tweak func(*WaitOptions)) error {
-	o := &WaitOptions{Host: "127.0.0.1", Port: port, Timeout: time.Minute, Interval: 5 * time.Millisecond,
+	o := &WaitOptions{Target: transport.Endpoint{Host: "127.0.0.1", Port: port}, Timeout: time.Minute, Interval: 5 * time.Millisecond,
 		Stdout: stdout, UI: ui.New(stderr, verbosity)}
 	if tweak != nil {
 		tweak(o)

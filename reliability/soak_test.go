@@ -290,17 +290,17 @@ func procStatus(t *testing.T, pid, field string) string {
 }
 
 // inProcess runs a server (serve: Echo, Listen, Relay with their options
-// filled in) in the test process and returns its address and a stop
+// built on s) in the test process and returns its address and a stop
 // function that interrupts it and checks it returned the interruption.
-func inProcess(t *testing.T, serve func(ctx context.Context, o *modes.Options) error) (string, func()) {
+func inProcess(t *testing.T, serve func(ctx context.Context, s modes.Server) error) (string, func()) {
 	t.Helper()
 	var stderr proctest.Buffer
-	o := &modes.Options{Network: "tcp", Target: transport.Target{Host: "127.0.0.1", Port: "0"}, UI: ui.New(&stderr, 0)}
+	s := modes.Server{Network: "tcp", Listen: transport.Endpoint{Host: "127.0.0.1"}, UI: ui.New(&stderr, 0)}
 	ready := make(chan net.Addr, 1)
-	o.OnReady = func(a net.Addr) { ready <- a }
+	s.OnReady = func(a net.Addr) { ready <- a }
 	ctx, cancel := context.WithCancelCause(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, o) }()
+	go func() { done <- serve(ctx, s) }()
 	var addr net.Addr
 	select {
 	case addr = <-ready:
@@ -322,7 +322,7 @@ func inProcess(t *testing.T, serve func(ctx context.Context, o *modes.Options) e
 // goroutines back to the server's own count while it still runs (per
 // client goroutines all ended), descriptors back to the baseline, and no
 // goroutine left once it stopped (goleak).
-func soakInProcess(t *testing.T, kind soakKind, serve func(ctx context.Context, o *modes.Options) error) soakResult {
+func soakInProcess(t *testing.T, kind soakKind, serve func(ctx context.Context, s modes.Server) error) soakResult {
 	t.Helper()
 	fdBase := openFDs(t, "self")
 	others := goleak.IgnoreCurrent() // the test's own processes' goroutines
@@ -347,8 +347,8 @@ func TestSoakEcho(t *testing.T) {
 	}
 	t.Run("process", func(t *testing.T) { soakProcess(t, echoes, "echo", "127.0.0.1", "0") })
 	t.Run("in-process", func(t *testing.T) {
-		soakInProcess(t, echoes, func(ctx context.Context, o *modes.Options) error {
-			return modes.Echo(ctx, &modes.EchoOptions{Options: *o})
+		soakInProcess(t, echoes, func(ctx context.Context, s modes.Server) error {
+			return modes.Echo(ctx, &modes.EchoOptions{Server: s})
 		})
 	})
 }
@@ -363,9 +363,8 @@ func TestSoakKeep(t *testing.T) {
 	t.Run("process", func(t *testing.T) { soakProcess(t, toStdout, "-d", "-l", "-k", "127.0.0.1", "0") })
 	t.Run("in-process", func(t *testing.T) {
 		var out proctest.Buffer
-		res := soakInProcess(t, toStdout, func(ctx context.Context, o *modes.Options) error {
-			o.Keep, o.NoStdin, o.Stdout = true, true, &out
-			return modes.Listen(ctx, o)
+		res := soakInProcess(t, toStdout, func(ctx context.Context, s modes.Server) error {
+			return modes.Listen(ctx, &modes.Options{Server: s, Keep: true, NoStdin: true, Stdout: &out})
 		})
 		checkLines(t, out.String(), res)
 	})
@@ -382,8 +381,8 @@ func TestSoakRelay(t *testing.T) {
 	upstream := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	t.Run("process", func(t *testing.T) { soakProcess(t, echoes, "relay", "127.0.0.1:0", upstream) })
 	t.Run("in-process", func(t *testing.T) {
-		soakInProcess(t, echoes, func(ctx context.Context, o *modes.Options) error {
-			return modes.Relay(ctx, &modes.RelayOptions{Options: *o, Upstream: transport.Target{Host: "127.0.0.1", Port: strconv.Itoa(port)}})
+		soakInProcess(t, echoes, func(ctx context.Context, s modes.Server) error {
+			return modes.Relay(ctx, &modes.RelayOptions{Server: s, Target: transport.Endpoint{Host: "127.0.0.1", Port: port}})
 		})
 	})
 }

@@ -5,17 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"strconv"
 	"time"
 )
 
-// DialOptions are the connect-side settings: network, address family,
-// source address and port, timeout and proxy.
+// DialOptions are the connect-side settings beyond the Endpoint: network,
+// source port, timeout and proxy.
 type DialOptions struct {
 	Network    string        // "tcp", "udp", "unix" or "unixgram"
-	Family     int           // 0 for any, 4 or 6 (-4/-6)
-	Numeric    bool          // -n: never ask DNS
-	Source     string        // -s: local address to bind, "" for any
 	SourcePort int           // -p: local port to bind, 0 for any
 	Timeout    time.Duration // -w: per address tried, 0 for none
 
@@ -24,12 +20,9 @@ type DialOptions struct {
 	// OnAttempt, if set, is told about every address that failed.
 	OnAttempt func(addr string, err error)
 
-	// Proxy, if set, is -x ADDR[:PORT]: the connection goes through that
-	// proxy, of ProxyType (-X: "5", "4" or "connect"; "" for SOCKS5), with
-	// ProxyAuth (--proxy-auth USER:PASS; "" for none). See proxy.go.
-	Proxy     string
-	ProxyType string
-	ProxyAuth string
+	// Proxy, if set, is -x, -X and --proxy-auth as ParseProxy read them:
+	// the connection goes through that proxy. See proxy.go.
+	Proxy *Proxy
 }
 
 var errNoAddrOfFamily = errors.New("no address of the requested family")
@@ -80,44 +73,40 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 	return out, nil
 }
 
-// Dial connects to t. A name with several addresses is tried address by
-// address; if all fail, the *DialError lists each one and why.
-func Dial(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
-	if o.Proxy != "" {
-		return dialProxy(ctx, t, o)
+// Dial connects to e (a Unix socket's path is e.Host). A name with
+// several addresses is tried address by address; if all fail, the
+// *DialError lists each one and why.
+func Dial(ctx context.Context, e Endpoint, o DialOptions) (net.Conn, error) {
+	if o.Proxy != nil {
+		return dialProxy(ctx, e, o)
 	}
 	if isUnix(o.Network) {
-		return dialUnix(ctx, t.Host, o)
+		return dialUnix(ctx, e.Host, o)
 	}
-	if t.Host == "" {
+	if e.Host == "" {
 		return nil, badInput("e.g. sonde 127.0.0.1 8080", "missing host to connect to")
 	}
-	port, err := ParsePort(t.Port, o.Network, false)
-	if err != nil {
-		return nil, err
-	}
 	var src netip.Addr
-	if o.Source != "" {
-		srcs, err := Resolve(ctx, o.Source, o.Family, o.Numeric)
+	if e.Source != "" {
+		srcs, err := Resolve(ctx, e.Source, e.Family, e.Numeric)
 		if err != nil {
 			return nil, err
 		}
 		src = srcs[0]
 	}
-	addrs, err := Resolve(ctx, t.Host, o.Family, o.Numeric)
+	addrs, err := Resolve(ctx, e.Host, e.Family, e.Numeric)
 	if err != nil {
 		return nil, err
 	}
-	if _, notLiteral := netip.ParseAddr(t.Host); notLiteral != nil && o.OnResolve != nil {
-		o.OnResolve(t.Host, addrs)
+	if _, notLiteral := netip.ParseAddr(e.Host); notLiteral != nil && o.OnResolve != nil {
+		o.OnResolve(e.Host, addrs)
 	}
-	target := net.JoinHostPort(t.Host, strconv.Itoa(port))
-	derr := &DialError{Network: o.Network, Target: target, Timeout: o.Timeout}
+	derr := &DialError{Network: o.Network, Target: e.HostPort(), Timeout: o.Timeout}
 	for _, a := range addrs {
 		if src.IsValid() && src.Is4() != a.Is4() {
 			continue // a source address of one family cannot reach the other
 		}
-		addr := netip.AddrPortFrom(a, uint16(port)).String()
+		addr := netip.AddrPortFrom(a, uint16(e.Port)).String()
 		conn, err := dialOne(ctx, o, addr, src)
 		if err == nil {
 			return conn, nil
@@ -132,7 +121,7 @@ func Dial(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
 	}
 	if len(derr.Attempts) == 0 {
 		return nil, badInput("give -s an address of the same family as the host",
-			"source address %s cannot reach %s: different address families", o.Source, t.Host)
+			"source address %s cannot reach %s: different address families", e.Source, e.Host)
 	}
 	return nil, derr
 }

@@ -54,13 +54,11 @@ func TestDialTCP(t *testing.T) {
 	}
 	defer ln.Close()
 	served := echoOnce(ln)
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	port := ln.Addr().(*net.TCPAddr).Port
 
 	var resolved, attempts int
-	c, err := Dial(context.Background(), Target{Host: "127.0.0.1", Port: port}, DialOptions{
+	c, err := Dial(context.Background(), Endpoint{Host: "127.0.0.1", Port: port, Numeric: true, Source: "127.0.0.1"}, DialOptions{
 		Network:   "tcp",
-		Numeric:   true,
-		Source:    "127.0.0.1",
 		Timeout:   guard,
 		OnResolve: func(string, []netip.Addr) { resolved++ },
 		OnAttempt: func(string, error) { attempts++ },
@@ -90,8 +88,8 @@ func TestDialUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	port := strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
-	c, err := Dial(context.Background(), Target{Host: "127.0.0.1", Port: port}, DialOptions{Network: "udp"})
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	c, err := Dial(context.Background(), Endpoint{Host: "127.0.0.1", Port: port}, DialOptions{Network: "udp"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +113,7 @@ func TestDialUnix(t *testing.T) {
 	}
 	defer ln.Close()
 	served := echoOnce(ln)
-	c, err := Dial(context.Background(), Target{Host: path}, DialOptions{Network: "unix"})
+	c, err := Dial(context.Background(), Endpoint{Host: path}, DialOptions{Network: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +126,7 @@ func TestDialUnix(t *testing.T) {
 
 func TestDialUnixMissing(t *testing.T) {
 	path := socketPath(t) // its directory exists, the socket does not
-	_, err := Dial(context.Background(), Target{Host: path}, DialOptions{Network: "unix"})
+	_, err := Dial(context.Background(), Endpoint{Host: path}, DialOptions{Network: "unix"})
 	var de *DialError
 	if !errors.As(err, &de) {
 		t.Fatalf("dial a missing socket: got %v (%T), want a *DialError", err, err)
@@ -147,7 +145,7 @@ func TestDialOnAttempt(t *testing.T) {
 		err  error
 	}
 	var got []attempt
-	_, err := Dial(context.Background(), Target{Host: host, Port: strconv.Itoa(port)}, DialOptions{
+	_, err := Dial(context.Background(), Endpoint{Host: host, Port: port}, DialOptions{
 		Network:   "tcp",
 		OnAttempt: func(a string, err error) { got = append(got, attempt{a, err}) },
 	})
@@ -173,7 +171,7 @@ func TestDialNameEveryAddress(t *testing.T) {
 	_, port := closedPort(t, "tcp")
 	var resolved []netip.Addr
 	var tried []string
-	_, err := Dial(context.Background(), Target{Host: "localhost", Port: strconv.Itoa(port)}, DialOptions{
+	_, err := Dial(context.Background(), Endpoint{Host: "localhost", Port: port}, DialOptions{
 		Network:   "tcp",
 		OnResolve: func(host string, addrs []netip.Addr) { resolved = addrs },
 		OnAttempt: func(addr string, err error) { tried = append(tried, addr) },
@@ -252,18 +250,16 @@ func TestExplainDialTimeout(t *testing.T) {
 func TestDialInputErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		target  Target
+		target  Endpoint
 		opts    DialOptions
 		wantErr string
 	}{
-		{"empty host", Target{Port: "80"}, DialOptions{Network: "tcp"}, "missing host to connect to"},
-		{"bad port", Target{Host: "127.0.0.1", Port: "70000"}, DialOptions{Network: "tcp"}, `bad port "70000"`},
-		{"port 0", Target{Host: "127.0.0.1", Port: "0"}, DialOptions{Network: "tcp"}, "only for listening"},
-		{"name with -n", Target{Host: "example.com", Port: "80"}, DialOptions{Network: "tcp", Numeric: true}, "-n forbids DNS lookups"},
-		{"family mismatch", Target{Host: "127.0.0.1", Port: "80"}, DialOptions{Network: "tcp", Family: 6}, "is not an IPv6 address"},
-		{"source family", Target{Host: "127.0.0.1", Port: "80"}, DialOptions{Network: "tcp", Source: "::1"}, "different address families"},
-		{"source name with -n", Target{Host: "127.0.0.1", Port: "80"}, DialOptions{Network: "tcp", Source: "localhost", Numeric: true}, "-n forbids DNS lookups"},
-		{"unix without path", Target{}, DialOptions{Network: "unix"}, "missing socket path"},
+		{"empty host", Endpoint{Port: 80}, DialOptions{Network: "tcp"}, "missing host to connect to"},
+		{"name with -n", Endpoint{Host: "example.com", Port: 80, Numeric: true}, DialOptions{Network: "tcp"}, "-n forbids DNS lookups"},
+		{"family mismatch", Endpoint{Host: "127.0.0.1", Port: 80, Family: 6}, DialOptions{Network: "tcp"}, "is not an IPv6 address"},
+		{"source family", Endpoint{Host: "127.0.0.1", Port: 80, Source: "::1"}, DialOptions{Network: "tcp"}, "different address families"},
+		{"source name with -n", Endpoint{Host: "127.0.0.1", Port: 80, Source: "localhost", Numeric: true}, DialOptions{Network: "tcp"}, "-n forbids DNS lookups"},
+		{"unix without path", Endpoint{}, DialOptions{Network: "unix"}, "missing socket path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -284,7 +280,7 @@ func TestDialCanceled(t *testing.T) {
 	stop := errors.New("interrupted")
 	cancel(stop)
 	_, port := closedPort(t, "tcp")
-	_, err := Dial(ctx, Target{Host: "127.0.0.1", Port: strconv.Itoa(port)}, DialOptions{Network: "tcp"})
+	_, err := Dial(ctx, Endpoint{Host: "127.0.0.1", Port: port}, DialOptions{Network: "tcp"})
 	if !errors.Is(err, stop) {
 		t.Errorf("dial with a canceled context: %v, want the cancel cause", err)
 	}

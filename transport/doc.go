@@ -1,7 +1,9 @@
 // Package transport holds what sonde knows about sockets, below the modes:
 //
 //   - addresses and the parsing of what the user typed: targets, ports and
-//     port ranges, durations, access lists (--allow/--deny);
+//     port ranges, durations, proxies, access lists (--allow/--deny). Package
+//     main calls these parsers once; the rest of transport takes what they
+//     return (an Endpoint, a *Proxy) and never parses again;
 //   - dialing (with -4/-6, -s/-p, -w) and listening, TCP, UDP and Unix;
 //   - TLS client and server configuration and verification;
 //   - SOCKS4, SOCKS5 and HTTP CONNECT proxies;

@@ -75,7 +75,7 @@ func closedPort(t *testing.T, network string) (host string, port int) {
 func TestExplainConnectionRefused(t *testing.T) {
 	host, port := closedPort(t, "tcp")
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	_, err := Dial(context.Background(), Target{Host: host, Port: strconv.Itoa(port)}, DialOptions{Network: "tcp"})
+	_, err := Dial(context.Background(), Endpoint{Host: host, Port: port}, DialOptions{Network: "tcp"})
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("dial %s: got %v, want connection refused", addr, err)
 	}
@@ -96,7 +96,7 @@ func TestExplainListenInUse(t *testing.T) {
 	addr := held.Addr().String()
 	port := held.Addr().(*net.TCPAddr).Port
 
-	ln, err := Listen(context.Background(), Target{Host: "127.0.0.1", Port: strconv.Itoa(port)}, ListenOptions{Network: "tcp"})
+	ln, err := Listen(context.Background(), Endpoint{Host: "127.0.0.1", Port: port}, ListenOptions{Network: "tcp"})
 	if err == nil {
 		ln.Close()
 		t.Fatalf("second listener on %s: no error", addr)
@@ -210,7 +210,7 @@ func TestExplainListenHints(t *testing.T) {
 // 192.0.2.1 (TEST-NET-1) is on no interface: bind fails locally, no packet
 // leaves the machine.
 func TestExplainListenAddressNotAvailable(t *testing.T) {
-	ln, err := Listen(context.Background(), Target{Host: "192.0.2.1", Port: "0"}, ListenOptions{Network: "tcp", Numeric: true})
+	ln, err := Listen(context.Background(), Endpoint{Host: "192.0.2.1", Port: 0, Numeric: true}, ListenOptions{Network: "tcp"})
 	if err == nil {
 		ln.Close()
 		t.Skip("192.0.2.1 is configured on this machine")
@@ -444,14 +444,14 @@ func TestListenUnixInUseAndStale(t *testing.T) {
 	path := socketPath(t)
 	opts := ListenOptions{Network: "unix"}
 
-	first, err := Listen(ctx, Target{Host: path}, opts)
+	first, err := Listen(ctx, Endpoint{Host: path}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close()
 
 	// A live listener holds the path.
-	second, err := Listen(ctx, Target{Host: path}, opts)
+	second, err := Listen(ctx, Endpoint{Host: path}, opts)
 	if err == nil {
 		second.Close()
 		t.Fatal("second listener on a live socket: no error")
@@ -478,7 +478,7 @@ func TestListenUnixInUseAndStale(t *testing.T) {
 	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSocket == 0 {
 		t.Fatalf("stale socket file: %v, %v", fi, err)
 	}
-	third, err := Listen(ctx, Target{Host: path}, opts)
+	third, err := Listen(ctx, Endpoint{Host: path}, opts)
 	if err != nil {
 		t.Fatalf("listen over a stale socket file: %v", err)
 	}
@@ -511,7 +511,7 @@ func TestListenUnixOverRegularFile(t *testing.T) {
 	if err := os.WriteFile(path, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := Listen(context.Background(), Target{Host: path}, ListenOptions{Network: "unix"})
+	ln, err := Listen(context.Background(), Endpoint{Host: path}, ListenOptions{Network: "unix"})
 	if err == nil {
 		ln.Close()
 		t.Fatal("listen over a regular file: no error")
@@ -530,11 +530,11 @@ func TestListenPacketUnixStale(t *testing.T) {
 	ctx := context.Background()
 	path := socketPath(t)
 	opts := ListenOptions{Network: "unixgram"}
-	first, err := ListenPacket(ctx, Target{Host: path}, opts)
+	first, err := ListenPacket(ctx, Endpoint{Host: path}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pc, err := ListenPacket(ctx, Target{Host: path}, opts); err == nil {
+	if pc, err := ListenPacket(ctx, Endpoint{Host: path}, opts); err == nil {
 		pc.Close()
 		first.Close()
 		t.Fatal("second datagram listener on a live socket: no error")
@@ -543,7 +543,7 @@ func TestListenPacketUnixStale(t *testing.T) {
 	}
 	// Close the socket but keep the file, as a killed process would.
 	first.(*unlinkOnClose).UnixConn.Close()
-	second, err := ListenPacket(ctx, Target{Host: path}, opts)
+	second, err := ListenPacket(ctx, Endpoint{Host: path}, opts)
 	if err != nil {
 		t.Fatalf("datagram listen over a stale socket file: %v", err)
 	}
@@ -554,6 +554,6 @@ func TestListenPacketUnixStale(t *testing.T) {
 }
 
 func TestListenUnixMissingPath(t *testing.T) {
-	_, err := Listen(context.Background(), Target{}, ListenOptions{Network: "unix"})
+	_, err := Listen(context.Background(), Endpoint{}, ListenOptions{Network: "unix"})
 	checkInputError(t, err)
 }

@@ -12,38 +12,36 @@ import (
 	"syscall"
 )
 
-// ListenOptions are the listen-side settings: network, address family
-// and whether names may be resolved.
+// ListenOptions are the listen-side settings beyond the Endpoint.
 type ListenOptions struct {
 	Network string // "tcp", "udp", "unix" or "unixgram"
-	Family  int    // 0 for any, 4 or 6
-	Numeric bool
 }
 
-// Listen opens a stream listener (TCP or Unix). An empty host listens on
+// Listen opens a stream listener (TCP or Unix) on e (a Unix socket's path
+// is e.Host; port 0 picks a free port). An empty host listens on
 // every address; a name listens on its first IPv4 address (IPv6 with -6),
 // as netcat does. A stale Unix socket file left by a dead listener is
 // replaced; a live one is reported as in use.
-func Listen(ctx context.Context, t Target, o ListenOptions) (net.Listener, error) {
+func Listen(ctx context.Context, e Endpoint, o ListenOptions) (net.Listener, error) {
 	if isUnix(o.Network) {
-		return listenUnix(t.Host, o.Network, "unix", net.Listen)
+		return listenUnix(e.Host, o.Network, "unix", net.Listen)
 	}
-	return listenInet(ctx, t, o, net.Listen)
+	return listenInet(ctx, e, o, net.Listen)
 }
 
 // ListenPacket opens a datagram socket (UDP or Unix datagram) to receive on.
-func ListenPacket(ctx context.Context, t Target, o ListenOptions) (net.PacketConn, error) {
+func ListenPacket(ctx context.Context, e Endpoint, o ListenOptions) (net.PacketConn, error) {
 	if isUnix(o.Network) {
-		pc, err := listenUnix(t.Host, o.Network, "unixgram", net.ListenPacket)
+		pc, err := listenUnix(e.Host, o.Network, "unixgram", net.ListenPacket)
 		if err != nil {
 			return nil, err
 		}
-		if strings.HasPrefix(t.Host, "@") {
+		if strings.HasPrefix(e.Host, "@") {
 			return pc, nil
 		}
-		return &unlinkOnClose{UnixConn: pc.(*net.UnixConn), path: t.Host}, nil
+		return &unlinkOnClose{UnixConn: pc.(*net.UnixConn), path: e.Host}, nil
 	}
-	return listenInet(ctx, t, o, net.ListenPacket)
+	return listenInet(ctx, e, o, net.ListenPacket)
 }
 
 // listenUnix opens a Unix socket (socketType "unix" or "unixgram") on
@@ -57,36 +55,32 @@ func listenUnix[S any](path, network, socketType string, open func(network, addr
 	return s, err
 }
 
-// listenInet opens a TCP or UDP socket with open on the address t and o
-// name, and words a failure as a *ListenError.
-func listenInet[S any](ctx context.Context, t Target, o ListenOptions, open func(network, address string) (S, error)) (S, error) {
+// listenInet opens a TCP or UDP socket with open on the address e names,
+// and words a failure as a *ListenError.
+func listenInet[S any](ctx context.Context, e Endpoint, o ListenOptions, open func(network, address string) (S, error)) (S, error) {
 	var zero S
-	network, addr, port, err := listenAddr(ctx, t, o)
+	network, addr, err := listenAddr(ctx, e, o)
 	if err != nil {
 		return zero, err
 	}
 	s, err := open(network, addr)
 	if err != nil {
-		return zero, newListenError(o.Network, addr, port, err)
+		return zero, newListenError(o.Network, addr, e.Port, err)
 	}
 	return s, nil
 }
 
-func listenAddr(ctx context.Context, t Target, o ListenOptions) (network, addr string, port int, err error) {
-	port, err = ParsePort(t.Port, o.Network, true)
-	if err != nil {
-		return "", "", 0, err
-	}
+func listenAddr(ctx context.Context, e Endpoint, o ListenOptions) (network, addr string, err error) {
 	network = o.Network
-	if o.Family != 0 {
-		network += strconv.Itoa(o.Family)
+	if e.Family != 0 {
+		network += strconv.Itoa(e.Family)
 	}
-	if t.Host == "" {
-		return network, net.JoinHostPort("", strconv.Itoa(port)), port, nil
+	if e.Host == "" {
+		return network, e.HostPort(), nil
 	}
-	addrs, err := Resolve(ctx, t.Host, o.Family, o.Numeric)
+	addrs, err := Resolve(ctx, e.Host, e.Family, e.Numeric)
 	if err != nil {
-		return "", "", 0, err
+		return "", "", err
 	}
 	pick := addrs[0]
 	for _, a := range addrs {
@@ -95,7 +89,7 @@ func listenAddr(ctx context.Context, t Target, o ListenOptions) (network, addr s
 			break
 		}
 	}
-	return network, netip.AddrPortFrom(pick, uint16(port)).String(), port, nil
+	return network, netip.AddrPortFrom(pick, uint16(e.Port)).String(), nil
 }
 
 func newListenError(network, addr string, port int, err error) *ListenError {

@@ -17,22 +17,15 @@ import (
 // honours -4/-6, -n, -s, -p and -w like any connect; then -w (or
 // DefaultProxyTimeout) bounds the whole proxy handshake, which includes
 // the proxy's own connect to t.
-func dialProxy(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
-	p, err := ParseProxy(o.Proxy, o.ProxyType, o.ProxyAuth)
-	if err != nil {
-		return nil, err
-	}
+func dialProxy(ctx context.Context, t Endpoint, o DialOptions) (net.Conn, error) {
+	p := o.Proxy
 	if o.Network != "tcp" {
 		return nil, badInput("drop -x, or drop -u / -U", "a proxy carries TCP connections only")
 	}
 	if t.Host == "" {
 		return nil, badInput("e.g. sonde -x 127.0.0.1:1080 example.com 80", "missing host to connect to")
 	}
-	port, err := ParsePort(t.Port, "tcp", false)
-	if err != nil {
-		return nil, err
-	}
-	host := t.Host
+	host, port := t.Host, t.Port
 	if ip, err := netip.ParseAddr(host); err == nil {
 		ip = ip.Unmap()
 		if p.Type == ProxySOCKS4 && !ip.Is4() {
@@ -44,8 +37,10 @@ func dialProxy(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
 	target := net.JoinHostPort(host, strconv.Itoa(port))
 
 	direct := o
-	direct.Proxy, direct.ProxyType, direct.ProxyAuth = "", "", ""
-	conn, err := Dial(ctx, Target{Host: p.Host, Port: strconv.Itoa(p.Port)}, direct)
+	direct.Proxy = nil
+	proxy := t // -4/-6, -n and -s apply to reaching the proxy
+	proxy.Host, proxy.Port = p.Host, p.Port
+	conn, err := Dial(ctx, proxy, direct)
 	if err != nil {
 		var in *InputError
 		if errors.As(err, &in) || context.Cause(ctx) != nil {

@@ -163,14 +163,25 @@ func noLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
+// proxyOf is -x addr, -X typ and --proxy-auth auth, parsed as the command
+// line parses them.
+func proxyOf(t *testing.T, addr, typ, auth string) *Proxy {
+	t.Helper()
+	p, err := ParseProxy(addr, typ, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // dialThroughProxy starts a proxy of cfg and dials host:port through it,
 // with auth as --proxy-auth; no goroutine may outlive the test.
 func dialThroughProxy(t *testing.T, cfg proxytest.Config, auth, host string, port int) (*proxytest.Server, net.Conn, error) {
 	t.Helper()
 	noLeaks(t)
 	px := startProxy(t, cfg)
-	o := DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: cfg.Type, ProxyAuth: auth, Numeric: true, Timeout: guard}
-	c, err := Dial(context.Background(), Target{Host: host, Port: strconv.Itoa(port)}, o)
+	o := DialOptions{Network: "tcp", Proxy: proxyOf(t, px.Addr(), cfg.Type, auth), Timeout: guard}
+	c, err := Dial(context.Background(), Endpoint{Host: host, Port: port, Numeric: true}, o)
 	return px, c, err
 }
 
@@ -230,8 +241,8 @@ func TestDialThroughProxy(t *testing.T) {
 func TestDialConnectKeepsDataAfterHeaders(t *testing.T) {
 	_, port := echoServer(t)
 	px := startProxy(t, proxytest.Config{Type: "connect", AfterHeaders: []byte("early bytes\n")})
-	c, err := Dial(context.Background(), Target{Host: "127.0.0.1", Port: strconv.Itoa(port)},
-		DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: "connect"})
+	c, err := Dial(context.Background(), Endpoint{Host: "127.0.0.1", Port: port},
+		DialOptions{Network: "tcp", Proxy: proxyOf(t, px.Addr(), "connect", "")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,8 +321,8 @@ func TestDialProxyRefusals(t *testing.T) {
 // as any failed connect, saying it is the proxy.
 func TestDialProxyUnreachable(t *testing.T) {
 	host, port := closedPort(t, "tcp")
-	_, err := Dial(context.Background(), Target{Host: "example.com", Port: "80"},
-		DialOptions{Network: "tcp", Proxy: net.JoinHostPort(host, strconv.Itoa(port))})
+	_, err := Dial(context.Background(), Endpoint{Host: "example.com", Port: 80},
+		DialOptions{Network: "tcp", Proxy: proxyOf(t, net.JoinHostPort(host, strconv.Itoa(port)), "", "")})
 	x := explain(t, err)
 	want := "cannot connect to proxy " + net.JoinHostPort(host, strconv.Itoa(port)) + ": connection refused"
 	if x.Msg != want {
@@ -342,8 +353,8 @@ func TestDialProxyWrongProtocol(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Dial(context.Background(), Target{Host: "127.0.0.1", Port: "9"},
-				DialOptions{Network: "tcp", Proxy: tt.proxy, ProxyType: tt.typ, Timeout: guard})
+			_, err := Dial(context.Background(), Endpoint{Host: "127.0.0.1", Port: 9},
+				DialOptions{Network: "tcp", Proxy: proxyOf(t, tt.proxy, tt.typ, ""), Timeout: guard})
 			x := explain(t, err)
 			wantContains(t, "message", x.Msg, "through proxy "+tt.proxy, tt.msg)
 			wantContains(t, "hint", x.Hint, tt.hint)
@@ -358,16 +369,16 @@ func TestDialProxyTimeout(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			noLeaks(t)
 			px := startProxy(t, proxytest.Config{Type: typ, Silent: true})
-			_, err := Dial(context.Background(), Target{Host: "127.0.0.1", Port: "9"},
-				DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: typ, Timeout: 200 * time.Millisecond})
+			_, err := Dial(context.Background(), Endpoint{Host: "127.0.0.1", Port: 9},
+				DialOptions{Network: "tcp", Proxy: proxyOf(t, px.Addr(), typ, ""), Timeout: 200 * time.Millisecond})
 			x := explain(t, err)
 			wantContains(t, "message", x.Msg, "through proxy "+px.Addr()+": the proxy did not answer within 200ms")
 
 			ctx, cancel := context.WithCancelCause(context.Background())
 			stop := errors.New("interrupted")
 			time.AfterFunc(50*time.Millisecond, func() { cancel(stop) })
-			_, err = Dial(ctx, Target{Host: "127.0.0.1", Port: "9"},
-				DialOptions{Network: "tcp", Proxy: px.Addr(), ProxyType: typ})
+			_, err = Dial(ctx, Endpoint{Host: "127.0.0.1", Port: 9},
+				DialOptions{Network: "tcp", Proxy: proxyOf(t, px.Addr(), typ, "")})
 			if err != stop {
 				t.Errorf("cancelled handshake returned %v, want the cancel cause", err)
 			}
@@ -379,25 +390,25 @@ func TestDialProxyTimeout(t *testing.T) {
 // error, found before any connection.
 func TestDialProxyInputErrors(t *testing.T) {
 	tests := []struct {
-		target Target
-		o      DialOptions
-		want   string
+		target           Endpoint
+		network          string
+		proxy, proxyType string
+		want             string
 	}{
-		{Target{Host: "::1", Port: "80"}, DialOptions{Network: "tcp", Proxy: "127.0.0.1:9", ProxyType: "4"}, "SOCKS4 cannot carry the IPv6 address ::1"},
-		{Target{Host: "127.0.0.1", Port: "80"}, DialOptions{Network: "udp", Proxy: "127.0.0.1:9"}, "a proxy carries TCP connections only"},
-		{Target{Host: "127.0.0.1", Port: "80"}, DialOptions{Network: "tcp", Proxy: "127.0.0.1:9", ProxyType: "6"}, `bad proxy type "6"`},
-		{Target{Host: "127.0.0.1", Port: "0"}, DialOptions{Network: "tcp", Proxy: "127.0.0.1:9"}, `bad port "0"`},
-		{Target{Host: "127.0.0.1", Port: "80"}, DialOptions{Network: "tcp", Proxy: "proxy.example", Numeric: true}, `-n forbids DNS lookups, and "proxy.example"`},
+		{Endpoint{Host: "::1", Port: 80}, "tcp", "127.0.0.1:9", "4", "SOCKS4 cannot carry the IPv6 address ::1"},
+		{Endpoint{Host: "127.0.0.1", Port: 80}, "udp", "127.0.0.1:9", "", "a proxy carries TCP connections only"},
+		{Endpoint{Host: "127.0.0.1", Port: 80, Numeric: true}, "tcp", "proxy.example", "", `-n forbids DNS lookups, and "proxy.example"`},
 	}
 	for _, tt := range tests {
-		_, err := Dial(context.Background(), tt.target, tt.o)
+		o := DialOptions{Network: tt.network, Proxy: proxyOf(t, tt.proxy, tt.proxyType, "")}
+		_, err := Dial(context.Background(), tt.target, o)
 		if err == nil {
-			t.Errorf("Dial(%+v, %+v): no error", tt.target, tt.o)
+			t.Errorf("Dial(%+v, %+v): no error", tt.target, o)
 			continue
 		}
 		checkInputError(t, err)
 		if !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("Dial(%+v, %+v): %q, want %q", tt.target, tt.o, err, tt.want)
+			t.Errorf("Dial(%+v, %+v): %q, want %q", tt.target, o, err, tt.want)
 		}
 	}
 }
