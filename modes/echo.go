@@ -16,7 +16,7 @@ import (
 // datagram) back to where it came from, as RFC 862 describes.
 type EchoOptions struct {
 	Options                   // Network, Target, Family, Numeric, UI, Hex, OnReady
-	MaxConns    int           // clients over this many are closed at once; 0: no limit
+	MaxConns    int           // clients over this many are refused at once (reset); 0: no limit
 	IdleTimeout time.Duration // a client silent this long is closed; 0: never
 	Delay       time.Duration // wait this long before echoing each chunk or datagram
 }
@@ -85,22 +85,15 @@ func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *e
 			}
 			return err
 		}
-		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
-			totals.refused.Add(1)
-			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
-			conn.Close()
-			continue
-		}
 		mu.Lock()
-		full := o.MaxConns > 0 && len(active) >= o.MaxConns
-		if !full {
+		why := refusal(o.Access, conn.RemoteAddr(), o.MaxConns, len(active), "client", "connected")
+		if why == "" {
 			active[conn] = struct{}{}
 		}
 		mu.Unlock()
-		if full {
+		if why != "" {
 			totals.refused.Add(1)
-			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
-			conn.Close()
+			turnAway(o.UI, conn, why)
 			continue
 		}
 		ids++

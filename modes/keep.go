@@ -57,16 +57,9 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 			}
 			return err
 		}
-		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
-			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
+		if why := refusal(o.Access, conn.RemoteAddr(), o.MaxConns, h.count(), "client", "connected"); why != "" {
 			refused.Add(1)
-			conn.Close()
-			continue
-		}
-		if o.MaxConns > 0 && h.count() >= o.MaxConns {
-			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
-			refused.Add(1)
-			conn.Close()
+			turnAway(o.UI, conn, why)
 			continue
 		}
 		id := served.Add(1)

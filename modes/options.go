@@ -36,7 +36,7 @@ type Options struct {
 	Keep        bool // -k
 	MaxConns    int  // --max-conns with -k; 0 for no limit
 	// Access, if set, decides which clients a listener serves (--allow,
-	// --deny); the others are closed at once (datagrams: dropped).
+	// --deny); the others are reset at once (datagrams: dropped).
 	Access *transport.AccessList
 
 	Stdin  io.Reader
