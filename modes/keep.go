@@ -30,7 +30,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var served, refused, sent, received atomic.Int64
-	var serving atomic.Int32 // clients accepted and not yet gone, for --max-conns
+	var serving atomic.Int32      // clients accepted and not yet gone, for --max-conns
 	defer func(start time.Time) { // after wg.Wait: every client counted
 		o.UI.Verbosef(1, "served %s (%d refused): sent %s, received %s in %s", plural(served.Load(), "client"), refused.Load(),
 			bytesString(sent.Load()), bytesString(received.Load()), time.Since(start).Round(time.Millisecond))
