@@ -2,7 +2,6 @@ package modes
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"sync"
@@ -67,21 +66,12 @@ func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *e
 	defer stop()
 	defer wg.Wait()
 	var ids int64
+	clients := newAcceptor(ln, o.UI)
 	for {
-		conn, err := ln.Accept()
+		conn, err := clients.accept(ctx)
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				return cause
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			if isTooManyFiles(err) {
-				// Out of descriptors: shed load for a moment rather than spin.
-				o.UI.Warnf("accept: %v; pausing 50ms", err)
-				time.Sleep(50 * time.Millisecond)
-				continue
 			}
 			return err
 		}

@@ -43,8 +43,9 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 	if !o.NoStdin && o.Exec == nil { // with -e / -c, each client's program takes stdin's place
 		go h.broadcast(ctx) // may stay blocked reading stdin; it owns nothing to clean
 	}
+	clients := newAcceptor(ln, o.UI)
 	for {
-		conn, err := ln.Accept()
+		conn, err := clients.accept(ctx)
 		if err != nil {
 			h.closeAll()
 			// The caller's context first: it is cancelled before the
@@ -58,10 +59,6 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 					return nil
 				}
 				return cause
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
 			}
 			return err
 		}

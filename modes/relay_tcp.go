@@ -30,20 +30,12 @@ func (r *relay) serveStreams(ln net.Listener) error {
 		r.wg.Wait()
 	}()
 	var ids int64
+	clients := newAcceptor(ln, r.o.UI)
 	for {
-		conn, err := ln.Accept()
+		conn, err := clients.accept(r.ctx)
 		if err != nil {
 			if cause := context.Cause(r.ctx); cause != nil {
 				return cause
-			}
-			if isTimeoutErr(err) {
-				continue
-			}
-			if isTooManyFiles(err) {
-				// Out of descriptors: shed load for a moment rather than spin.
-				r.o.UI.Warnf("accept: %v; pausing 50ms", err)
-				time.Sleep(50 * time.Millisecond)
-				continue
 			}
 			return err
 		}
