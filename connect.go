@@ -4,6 +4,7 @@ package main
 // its two explicit spellings, sonde connect and sonde listen.
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -31,7 +32,7 @@ func flagList() []cli.Flag {
 			waitFlag("connect timeout, and idle timeout of an established session (e.g. 5, 500ms)"),
 		},
 		stdinEOFFlags(),
-		[]cli.Flag{maxConnsFlag("with -lk: refuse clients beyond this many at once")},
+		[]cli.Flag{maxConnsFlag(fmt.Sprintf("with -lk: refuse clients beyond this many at once (0: no limit; with -e/-c: %d unless set)", modes.ExecMaxConns))},
 		accessFlags(),
 		sessionDataFlags(),
 		[]cli.Flag{verboseFlag("report progress on stderr (-vv: more detail)")},
@@ -80,6 +81,9 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	o.Hex, o.Proxy = hex, proxy
 	if err := applyExec(c, o, listen, u, env.stderr); err != nil {
 		return err
+	}
+	if o.Keep && o.Exec != nil && !c.IsSet("max-conns") {
+		o.MaxConns = modes.ExecMaxConns // a process per client: bounded unless asked otherwise
 	}
 	udp := c.Bool("udp")
 	if listen {

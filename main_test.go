@@ -61,6 +61,8 @@ func TestScripts(t *testing.T) {
 			"sha256":    cmdSHA256,
 			"fakeproxy": cmdFakeProxy,
 			"grepvar":   cmdGrepVar,
+			"waitfile":  cmdWaitFile,
+			"holdconns": cmdHoldConns,
 		},
 	})
 }
@@ -159,4 +161,52 @@ func cmdGrepVar(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no match for %s (with a group) in %s:\n%s", args[1], args[0], b)
 	}
 	ts.Setenv(args[2], string(m[1]))
+}
+
+// waitfile FILE REGEXP: wait (at most 60 s) until FILE matches REGEXP
+// (lines are matched with ^ and $), e.g. a line a background sonde wrote
+// to its SONDE_STDERR file.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfile FILE REGEXP")
+	}
+	waitFile(ts, args[0], args[1])
+}
+
+func waitFile(ts *testscript.TestScript, file, pattern string) {
+	re, err := regexp.Compile("(?m)" + pattern)
+	ts.Check(err)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(ts.MkAbs(file))
+		if re.Match(b) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s never matched %s:\n%s", file, pattern, b)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// holdconns ADDR N FILE REGEXP: open N TCP connections to ADDR and hold
+// them until FILE matches REGEXP (as waitfile), then close them all.
+func cmdHoldConns(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: holdconns ADDR N FILE REGEXP")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := net.DialTimeout("tcp", args[0], 10*time.Second)
+		ts.Check(err)
+		conns = append(conns, c)
+	}
+	waitFile(ts, args[2], args[3])
 }

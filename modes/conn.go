@@ -5,9 +5,13 @@ package modes
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"syscall"
+
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
 )
 
 // isSocketErrno tells whether err can only have come from the socket side
@@ -28,6 +32,38 @@ func closeWrite(c net.Conn) {
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
 	}
+}
+
+// resetOnClose makes the next Close of a TCP connection send a reset
+// (SO_LINGER 0) instead of an orderly FIN, so that the peer cannot take
+// the end for a complete answer. Other connections are left as they are:
+// a Unix stream socket has no reset, its peer reads end of file.
+func resetOnClose(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+}
+
+// refusal says why a server turns a client away, or "" to serve it: the
+// access list (--allow, --deny) first, then --max-conns, against the
+// clients served now (serving of them, e.g. "relayed").
+func refusal(access *transport.AccessList, addr net.Addr, maxConns, serving int, what, verb string) string {
+	if ok, why := access.Permits(addr); !ok {
+		return why
+	}
+	if maxConns > 0 && serving >= maxConns {
+		return fmt.Sprintf("%s %s (--max-conns)", plural(int64(maxConns), what), verb)
+	}
+	return ""
+}
+
+// turnAway closes a client a server refused, with a reset, so that the
+// client's own tools fail (nc, ncat and curl exit non-zero) instead of
+// seeing a clean close, and logs it with -v.
+func turnAway(u *ui.UI, conn net.Conn, why string) {
+	u.Verbosef(1, "refused %s: %s", clientName(conn), why)
+	resetOnClose(conn)
+	conn.Close()
 }
 
 // peerName names the other end of a connection for messages.

@@ -2,7 +2,6 @@ package modes
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"sync"
@@ -15,7 +14,7 @@ import (
 // EchoOptions configure the echo server, which sends every byte (every
 // datagram) back to where it came from, as RFC 862 describes.
 type EchoOptions struct {
-	Server                    // MaxConns: clients over this many are closed at once
+	Server                    // MaxConns: clients over this many are refused at once (reset)
 	IdleTimeout time.Duration // a client silent this long is closed; 0: never
 	Delay       time.Duration // wait this long before echoing each chunk or datagram
 }
@@ -66,40 +65,24 @@ func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *e
 	defer stop()
 	defer wg.Wait()
 	var ids int64
+	clients := newAcceptor(ln, o.UI)
 	for {
-		conn, err := ln.Accept()
+		conn, err := clients.accept(ctx)
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				return cause
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			if isTooManyFiles(err) {
-				// Out of descriptors: shed load for a moment rather than spin.
-				o.UI.Warnf("accept: %v; pausing 50ms", err)
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
 			return err
 		}
-		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
-			totals.refused.Add(1)
-			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
-			conn.Close()
-			continue
-		}
 		mu.Lock()
-		full := o.MaxConns > 0 && len(active) >= o.MaxConns
-		if !full {
+		why := refusal(o.Access, conn.RemoteAddr(), o.MaxConns, len(active), "client", "connected")
+		if why == "" {
 			active[conn] = struct{}{}
 		}
 		mu.Unlock()
-		if full {
+		if why != "" {
 			totals.refused.Add(1)
-			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
-			conn.Close()
+			turnAway(o.UI, conn, why)
 			continue
 		}
 		ids++

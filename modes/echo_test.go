@@ -133,15 +133,13 @@ func TestEchoMaxConnsRefusesAtOnce(t *testing.T) {
 	if _, err := io.ReadFull(first, make([]byte, 1)); err != nil {
 		t.Fatal(err)
 	}
-	second, err := net.Dial("tcp", addr.String())
-	if err != nil {
+	expectReset(t, addr) // the second client
+	// The first one is still served.
+	if _, err := first.Write([]byte("c")); err != nil {
 		t.Fatal(err)
 	}
-	defer second.Close()
-	second.SetDeadline(time.Now().Add(10 * time.Second))
-	second.Write([]byte("b"))
-	if n, err := second.Read(make([]byte, 1)); n != 0 || err == nil {
-		t.Fatalf("second client got %d bytes, %v; want it closed at once", n, err)
+	if _, err := io.ReadFull(first, make([]byte, 1)); err != nil {
+		t.Fatalf("first client after the refusal: %v", err)
 	}
 	first.Close()
 	_ = stderr

@@ -13,6 +13,10 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
+// ExecMaxConns is --max-conns for -lk with -e or -c when none is given,
+// as ncat's default: every client costs a process.
+const ExecMaxConns = 100
+
 // serveKeep is listen -k: clients are accepted concurrently until sonde is
 // interrupted. What each client sends reaches stdout in whole chunks, never
 // interleaved mid-chunk; what stdin gives is sent to every connected
@@ -26,17 +30,22 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var served, refused, sent, received atomic.Int64
+	var serving atomic.Int32      // clients accepted and not yet gone, for --max-conns
 	defer func(start time.Time) { // after wg.Wait: every client counted
 		o.UI.Verbosef(1, "served %s (%d refused): sent %s, received %s in %s", plural(served.Load(), "client"), refused.Load(),
 			bytesString(sent.Load()), bytesString(received.Load()), time.Since(start).Round(time.Millisecond))
 	}(time.Now())
+	if o.MaxConns > 0 {
+		o.UI.Verbosef(1, "serving at most %s at once (--max-conns)", plural(int64(o.MaxConns), "client"))
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if !o.NoStdin && o.Exec == nil { // with -e / -c, each client's program takes stdin's place
 		go h.broadcast(ctx) // may stay blocked reading stdin; it owns nothing to clean
 	}
+	clients := newAcceptor(ln, o.UI)
 	for {
-		conn, err := ln.Accept()
+		conn, err := clients.accept(ctx)
 		if err != nil {
 			h.closeAll()
 			// The caller's context first: it is cancelled before the
@@ -51,24 +60,18 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 				}
 				return cause
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
 			return err
 		}
-		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
-			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
+		// A client counts against --max-conns from here, not from the end
+		// of its TLS handshake or the start of its program: a burst of
+		// clients cannot get past the limit while the first ones are
+		// still being set up. Only this loop adds to serving.
+		if why := refusal(o.Access, conn.RemoteAddr(), o.MaxConns, int(serving.Load()), "client", "connected"); why != "" {
 			refused.Add(1)
-			conn.Close()
+			turnAway(o.UI, conn, why)
 			continue
 		}
-		if o.MaxConns > 0 && h.count() >= o.MaxConns {
-			o.UI.Verbosef(1, "refused %s: %s connected (--max-conns)", clientName(conn), plural(int64(o.MaxConns), "client"))
-			refused.Add(1)
-			conn.Close()
-			continue
-		}
+		serving.Add(1)
 		id := served.Add(1)
 		c := &keepClient{id: id, conn: conn, started: time.Now()}
 		if o.Hex != nil {
@@ -78,6 +81,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer serving.Add(-1)
 			tc, err := serverTLS(ctx, conn, &o.Server, o.Timeout)
 			if err != nil {
 				o.UI.Warnf("client %d: %s", id, transport.Explain(err).Msg)

@@ -63,8 +63,7 @@ func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, erro
 			return nil, err
 		}
 		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
-			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
-			conn.Close()
+			turnAway(o.UI, conn, why)
 			continue // a refused client does not count: still listening
 		}
 		o.UI.Verbosef(1, "accepted %s", clientName(conn))

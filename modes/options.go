@@ -16,7 +16,7 @@ type Server struct {
 	Network string             // "tcp", "udp", "unix" or "unixgram" (relay: "tcp" or "udp")
 	Listen  transport.Endpoint // the address to listen on; a Unix socket's path is its Host
 	// Access, if set, decides which clients a listener serves (--allow,
-	// --deny); the others are closed at once (datagrams: dropped).
+	// --deny); the others are reset at once (datagrams: dropped).
 	Access   *transport.AccessList
 	MaxConns int // --max-conns: clients served at once; 0 for no limit
 	// TLSServer, if set, wraps every accepted client (--tls; relay:

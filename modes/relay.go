@@ -154,20 +154,6 @@ func (r *relay) dialFailed(id int64, client string, err error) {
 	}
 }
 
-// refuse tells whether the access list or --max-conns turns this client
-// away, and logs it with -v. count is how many are being served now.
-func (r *relay) refuse(addr net.Addr, count int, what string) bool {
-	if ok, why := r.o.Access.Permits(addr); !ok {
-		r.o.UI.Verbosef(1, "refused %s: %s", addrName(addr), why)
-		return true
-	}
-	if r.o.MaxConns > 0 && count >= r.o.MaxConns {
-		r.o.UI.Verbosef(1, "refused %s: %s relayed (--max-conns)", addrName(addr), plural(int64(r.o.MaxConns), what))
-		return true
-	}
-	return false
-}
-
 // stopAll closes every connection and session and lets no new one open.
 func (r *relay) stopAll() {
 	r.mu.Lock()

@@ -30,35 +30,34 @@ func (r *relay) serveStreams(ln net.Listener) error {
 		r.wg.Wait()
 	}()
 	var ids int64
+	clients := newAcceptor(ln, r.o.UI)
 	for {
-		conn, err := ln.Accept()
+		conn, err := clients.accept(r.ctx)
 		if err != nil {
 			if cause := context.Cause(r.ctx); cause != nil {
 				return cause
-			}
-			if isTimeoutErr(err) {
-				continue
-			}
-			if isTooManyFiles(err) {
-				// Out of descriptors: shed load for a moment rather than spin.
-				r.o.UI.Warnf("accept: %v; pausing 50ms", err)
-				time.Sleep(50 * time.Millisecond)
-				continue
 			}
 			return err
 		}
 		r.mu.Lock()
 		var c *relayConn
-		refused := r.stopped || r.refuse(conn.RemoteAddr(), len(r.conns), "connection")
-		if !refused {
+		stopped, why := r.stopped, ""
+		if !stopped {
+			why = refusal(r.o.Access, conn.RemoteAddr(), r.o.MaxConns, len(r.conns), "connection", "relayed")
+		}
+		if !stopped && why == "" {
 			ids++
 			c = &relayConn{r: r, id: ids, rawClient: conn, started: time.Now()}
 			r.conns[c] = struct{}{}
 		}
 		r.mu.Unlock()
-		if refused {
+		if c == nil {
 			r.totals.refused.Add(1)
-			conn.Close()
+			if stopped {
+				conn.Close()
+			} else {
+				turnAway(r.o.UI, conn, why)
+			}
 			continue
 		}
 		r.totals.conns.Add(1)
@@ -135,11 +134,8 @@ func (c *relayConn) close() {
 func (c *relayConn) abort() {
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
-	for _, conn := range []net.Conn{c.rawClient, c.rawTarget} {
-		if tc, ok := conn.(*net.TCPConn); ok {
-			tc.SetLinger(0)
-		}
-	}
+	resetOnClose(c.rawClient)
+	resetOnClose(c.rawTarget) // nil until connected: nothing to do
 	c.close()
 }
 
@@ -202,9 +198,7 @@ func (c *relayConn) unreachable(name string, err error) {
 		return
 	}
 	c.r.dialFailed(c.id, name, err)
-	if tc, ok := c.rawClient.(*net.TCPConn); ok {
-		tc.SetLinger(0)
-	}
+	resetOnClose(c.rawClient)
 }
 
 // handshake runs TLS on conn when cfg is set: the server side with the

@@ -3,10 +3,15 @@ package modes
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
 )
 
 // startServer runs serve, a mode that serves until interrupted (echo,
@@ -45,4 +50,25 @@ func startServer(t *testing.T, name string, ready <-chan net.Addr, serve func(ct
 	}
 	t.Cleanup(stop)
 	return addr, stop
+}
+
+// startListener runs listen mode (o.Keep for -k) on 127.0.0.1:0 at -v and
+// returns its address and what it wrote on stderr; it is stopped, and
+// checked to have stopped, at cleanup.
+func startListener(t *testing.T, o *Options) (net.Addr, *syncBuffer) {
+	t.Helper()
+	var stderr syncBuffer
+	o.Network = "tcp"
+	o.Listen = transport.Endpoint{Host: "127.0.0.1"}
+	o.UI = ui.New(writerOnly{&stderr}, 1)
+	if o.Stdin == nil {
+		o.Stdin = strings.NewReader("")
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	ready := make(chan net.Addr, 1)
+	o.OnReady = func(a net.Addr) { ready <- a }
+	addr, _ := startServer(t, "listener", ready, func(ctx context.Context) error { return Listen(ctx, o) })
+	return addr, &stderr
 }
