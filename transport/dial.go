@@ -21,6 +21,9 @@ type DialOptions struct {
 
 	// OnResolve, if set, is told the addresses a name resolved to.
 	OnResolve func(host string, addrs []netip.Addr)
+	// OnDial, if set, is told each address as sonde starts connecting to
+	// it, so that a connect that hangs shows where.
+	OnDial func(addr string)
 	// OnAttempt, if set, is told about every address that failed.
 	OnAttempt func(addr string, err error)
 
@@ -98,13 +101,13 @@ func Dial(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
 	}
 	var src netip.Addr
 	if o.Source != "" {
-		srcs, err := Resolve(ctx, o.Source, o.Family, o.Numeric)
+		srcs, err := resolveWithin(ctx, o.Source, o)
 		if err != nil {
 			return nil, err
 		}
 		src = srcs[0]
 	}
-	addrs, err := Resolve(ctx, t.Host, o.Family, o.Numeric)
+	addrs, err := resolveWithin(ctx, t.Host, o)
 	if err != nil {
 		return nil, err
 	}
@@ -118,12 +121,18 @@ func Dial(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
 			continue // a source address of one family cannot reach the other
 		}
 		addr := netip.AddrPortFrom(a, uint16(port)).String()
+		if o.OnDial != nil {
+			o.OnDial(addr)
+		}
 		conn, err := dialOne(ctx, o, addr, src)
 		if err == nil {
 			return conn, nil
 		}
 		if cause := context.Cause(ctx); cause != nil {
 			return nil, cause
+		}
+		if se := sourceFailure(o.Network, err); se != nil {
+			err = se
 		}
 		if o.OnAttempt != nil {
 			o.OnAttempt(addr, err)
@@ -134,7 +143,39 @@ func Dial(ctx context.Context, t Target, o DialOptions) (net.Conn, error) {
 		return nil, badInput("give -s an address of the same family as the host",
 			"source address %s cannot reach %s: different address families", o.Source, t.Host)
 	}
-	return nil, derr
+	// When the source could not be bound for any address, nothing was
+	// sent: say so once, not once per address.
+	var first *SourceError
+	for _, a := range derr.Attempts {
+		se, ok := a.Err.(*SourceError)
+		if !ok {
+			return nil, derr
+		}
+		if first == nil {
+			first = se
+		}
+	}
+	return nil, first
+}
+
+// errResolveTimedOut ends a lookup that took longer than -w.
+var errResolveTimedOut = errors.New("name resolution timed out")
+
+// resolveWithin resolves host for Dial, bounded by -w: a resolver that
+// never answers would otherwise hold sonde for its own timeouts (5 s per
+// try, two tries), whatever -w says.
+func resolveWithin(ctx context.Context, host string, o DialOptions) ([]netip.Addr, error) {
+	if o.Timeout <= 0 {
+		return Resolve(ctx, host, o.Family, o.Numeric)
+	}
+	rctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, errResolveTimedOut)
+	defer cancel()
+	addrs, err := Resolve(rctx, host, o.Family, o.Numeric)
+	if errors.Is(err, errResolveTimedOut) {
+		return nil, &ResolveError{Host: host, Family: o.Family, Timeout: o.Timeout,
+			Err: &net.DNSError{Err: err.Error(), Name: host, IsTimeout: true}}
+	}
+	return addrs, err
 }
 
 func dialOne(ctx context.Context, o DialOptions, addr string, src netip.Addr) (net.Conn, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -59,9 +60,10 @@ func (e *ListenError) Unwrap() error { return e.Err }
 
 // ResolveError reports a name that could not be turned into addresses.
 type ResolveError struct {
-	Host   string
-	Family int // 0, 4 or 6: what -4/-6 asked for
-	Err    error
+	Host    string
+	Family  int // 0, 4 or 6: what -4/-6 asked for
+	Err     error
+	Timeout time.Duration // -w, when it cut the lookup short
 }
 
 func (e *ResolveError) Error() string {
@@ -111,6 +113,7 @@ func Explain(err error) Explanation {
 		le  *ListenError
 		re  *ResolveError
 		se  *StreamError
+		src *SourceError
 		ie  *IdleError
 		te  *TLSError
 		pe  *ProxyError
@@ -127,6 +130,9 @@ func Explain(err error) Explanation {
 		return explainResolve(re)
 	case errors.As(err, &de):
 		return explainDial(de)
+	case errors.As(err, &src): // after the DialError that may list it among other failures
+		why, hint := sourceReason(src)
+		return Explanation{Msg: why, Hint: hint}
 	case errors.As(err, &le):
 		return explainListen(le)
 	case errors.As(err, &se):
@@ -148,6 +154,9 @@ func explainResolve(e *ResolveError) Explanation {
 	case errors.As(e.Err, &dns) && dns.IsNotFound:
 		x.Msg = fmt.Sprintf("cannot resolve %s: no such host", e.Host)
 		x.Hint = "check the spelling; the resolver answered that the name does not exist"
+	case errors.As(e.Err, &dns) && dns.IsTimeout && e.Timeout > 0:
+		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver did not answer within %s (-w)", e.Host, e.Timeout)
+		x.Hint = "check the DNS servers in /etc/resolv.conf, give a numeric address, or a longer -w"
 	case errors.As(e.Err, &dns) && dns.IsTimeout:
 		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver did not answer in time", e.Host)
 		x.Hint = "check the DNS servers in /etc/resolv.conf, or give a numeric address"
@@ -173,6 +182,11 @@ func explainDial(e *DialError) Explanation {
 		why, hint := reason(a.Err, e.Timeout)
 		if isUnix(e.Network) && errors.Is(a.Err, syscall.ECONNREFUSED) {
 			why, hint = "nothing listens on that socket", "the file is a stale socket left by a dead listener, or not a socket at all"
+		}
+		if isUnix(e.Network) {
+			if fwhy, fhint, ok := socketFileReason(e.Target, a.Err, false); ok {
+				why, hint = fwhy, fhint
+			}
 		}
 		where := e.Target
 		if a.Addr != "" && a.Addr != e.Target {
@@ -203,6 +217,12 @@ func explainListen(e *ListenError) Explanation {
 	}
 	e = &ListenError{Network: e.Network, Addr: addr, Port: e.Port, Err: e.Err, Holder: e.Holder}
 	x := Explanation{Msg: fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), Hint: hint}
+	if isUnix(e.Network) {
+		if why, hint, ok := socketFileReason(e.Addr, e.Err, true); ok {
+			x.Msg, x.Hint = fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), hint
+			return x
+		}
+	}
 	switch {
 	case errors.Is(e.Err, errNotSocketFile):
 		x.Msg = fmt.Sprintf("cannot listen on %s: %v", e.Addr, errNotSocketFile)
@@ -264,7 +284,7 @@ var errnoReasons = []struct {
 	{[]error{syscall.EHOSTUNREACH}, "no route to host", "check routing, VPN and firewall rules between here and the host"},
 	{[]error{syscall.ENETUNREACH}, "network unreachable", "this machine has no route to that network; check routing and VPN"},
 	{[]error{syscall.ECONNRESET}, "connection reset by peer", "the peer aborted the connection"},
-	{[]error{syscall.EADDRNOTAVAIL}, "address not available", "the source address belongs to no interface of this machine, or no local port is free"},
+	{[]error{syscall.EADDRNOTAVAIL}, "address not available", "no local port is free to connect from: too many connections are open or in TIME_WAIT"},
 	{[]error{syscall.EACCES, syscall.EPERM}, "permission denied", "a local firewall rule or the file permissions forbid it"},
 	{[]error{fs.ErrNotExist, syscall.ENOENT}, "no such socket file", "check the path; the listener may not be running"},
 	{[]error{syscall.ENOTSOCK}, "not a socket", "that path is an ordinary file, not a Unix socket"},
@@ -285,12 +305,29 @@ func reason(err error, timeout time.Duration) (why, hint string) {
 		}
 		return why, "the host may be down, or a firewall may be silently dropping packets"
 	}
+	var src *SourceError
+	if errors.As(err, &src) {
+		return sourceReason(src)
+	}
+	if toIPv6(err) && (errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENETUNREACH)) {
+		return "this machine has no IPv6 connectivity (no IPv6 address or route to it)", "connect over IPv4: add -4, or give an IPv4 address"
+	}
 	for _, r := range errnoReasons {
 		if slices.ContainsFunc(r.errs, func(target error) bool { return errors.Is(err, target) }) {
 			return r.why, r.hint
 		}
 	}
 	return rootCause(err).Error(), ""
+}
+
+// toIPv6 tells whether err is a failed connect to an IPv6 address.
+func toIPv6(err error) bool {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Addr == nil {
+		return false
+	}
+	ap, perr := netip.ParseAddrPort(op.Addr.String())
+	return perr == nil && ap.Addr().Is6() && !ap.Addr().Is4In6()
 }
 
 func isTimeout(err error) bool {
