@@ -32,6 +32,15 @@ func Connect(ctx context.Context, o *Options) error {
 			}
 			u.Verbosef(1, "resolved %s to %s", host, strings.Join(list, ", "))
 		},
+		// Said before the connect, so that one that hangs (a SYN dropped
+		// by a firewall) shows where at once.
+		OnDial: func(addr string) {
+			if o.Proxy != "" {
+				u.Verbosef(1, "connecting to proxy %s (tcp)…", addr)
+			} else if o.Network == "tcp" {
+				u.Verbosef(1, "connecting to %s (tcp)…", addr)
+			}
+		},
 	}
 	// Failed addresses are worth a -v line only when a later one works:
 	// if all fail, the error lists them anyway.
@@ -80,6 +89,5 @@ func Connect(ctx context.Context, o *Options) error {
 		}
 		st.sent, st.received, err = runSession(ctx, conn, o, hex)
 	}
-	u.Verbosef(1, "%s", st.summary())
-	return err
+	return endSession(o, &st, err)
 }

@@ -45,8 +45,7 @@ func listenStream(ctx context.Context, ln net.Listener, o *Options) error {
 	}
 	st := stats{started: time.Now()}
 	st.sent, st.received, err = runSession(ctx, conn, o, hex)
-	o.UI.Verbosef(1, "%s", st.summary())
-	return err
+	return endSession(o, &st, err)
 }
 
 // acceptOne waits for the one client a plain listener serves. A client

@@ -67,6 +67,7 @@ func (s *streamSession) run() error {
 		quitC      <-chan time.Time
 		peerClosed bool
 		stdinDone  = o.NoStdin
+		halfClosed bool // sonde shut its write side down
 		sendErr    error
 	)
 	finish := func(err error) error {
@@ -80,12 +81,17 @@ func (s *streamSession) run() error {
 		case err := <-recvDone:
 			recvDone = nil
 			if err != nil {
+				s.conn.Close()
+				s.settleSent(err, sendDone)
 				return finish(s.explainRecv(err, sendErr))
 			}
 			if sendErr != nil {
 				return finish(s.explainSend(sendErr))
 			}
 			peerClosed = true
+			if halfClosed {
+				s.warnProxyHangUp()
+			}
 			if stdinDone || o.Interactive {
 				return finish(nil)
 			}
@@ -108,6 +114,7 @@ func (s *streamSession) run() error {
 			}
 			if !o.NoShutdown {
 				closeWrite(s.conn)
+				halfClosed = true
 			}
 			if peerClosed {
 				return finish(nil)
@@ -127,6 +134,32 @@ func (s *streamSession) run() error {
 	}
 }
 
+// settleSent lets a sender still running see the connection closed, so
+// that what it sent is counted in the report of a broken connection:
+// io.Copy, which moves the bytes unobserved, counts them only when it
+// returns. The wait is bounded, for a sender blocked reading a terminal.
+func (s *streamSession) settleSent(recvErr error, sendDone <-chan error) {
+	var out *stdoutError
+	if sendDone == nil || s.observed() || errors.As(recvErr, &out) {
+		return
+	}
+	select {
+	case <-sendDone:
+	case <-time.After(time.Second):
+	}
+}
+
+// warnProxyHangUp explains a tunnel that closed after sonde's half-close
+// without a byte from the target: many proxies (squid, ncat) take a
+// half-close for a hang-up and close both ways before any answer.
+func (s *streamSession) warnProxyHangUp() {
+	if s.o.Proxy == "" || s.received.Load() > 0 {
+		return
+	}
+	s.o.UI.Warnf("the tunnel through proxy %s closed after sonde's half-close, with nothing received: the proxy may take a half-close for a hang-up", peerName(s.conn))
+	s.o.UI.Hintf("keep the write side open with --no-shutdown, and end with -q DUR, e.g. --no-shutdown -q 5")
+}
+
 func (s *streamSession) explainRecv(err, sendErr error) error {
 	var out *stdoutError
 	if errors.As(err, &out) {
@@ -141,14 +174,14 @@ func (s *streamSession) explainRecv(err, sendErr error) error {
 	if sendErr != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = sendErr
 	}
-	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Sent: s.sent.Load(), Err: err}
 }
 
 func (s *streamSession) explainSend(err error) error {
 	if cause := context.Cause(s.ctx); cause != nil {
 		return cause
 	}
-	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Sent: s.sent.Load(), Err: err}
 }
 
 // receive copies the connection to stdout (or discards it with --send-only).

@@ -77,6 +77,7 @@ type StreamError struct {
 	Peer     string
 	Network  string
 	Received int64 // bytes received before the failure
+	Sent     int64 // bytes sent before the failure
 	Err      error
 }
 
@@ -259,6 +260,9 @@ func ssCommand(network string, port int) string {
 
 func explainStream(e *StreamError) Explanation {
 	switch {
+	case errors.Is(e.Err, syscall.ECONNRESET) && e.Sent > 0:
+		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after sending %s (%s received)", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
+			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
 	case errors.Is(e.Err, syscall.ECONNRESET):
 		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after %d bytes received", e.Peer, e.Received),
 			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
@@ -267,12 +271,29 @@ func explainStream(e *StreamError) Explanation {
 			Hint: "check the port, or whether the service runs over TCP"}
 	case errors.Is(e.Err, syscall.ECONNREFUSED):
 		return Explanation{Msg: fmt.Sprintf("nothing is listening on %s (connection refused)", e.Peer)}
+	case errors.Is(e.Err, syscall.EPIPE) && e.Sent > 0:
+		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after sending %s (%s received)", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
+			Hint: "the peer stopped reading and closed the connection"}
 	case errors.Is(e.Err, syscall.EPIPE):
 		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after %d bytes received", e.Peer, e.Received),
 			Hint: "the peer stopped reading and closed the connection"}
 	}
 	why, hint := reason(e.Err, 0)
 	return Explanation{Msg: fmt.Sprintf("connection to %s failed after %d bytes received: %s", e.Peer, e.Received, why), Hint: hint}
+}
+
+// FormatBytes says a byte count exactly, and in KiB, MiB or GiB too once
+// it is large enough for that to help: "3984588 bytes (3.8 MiB)".
+func FormatBytes(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%d bytes (%.1f KiB)", n, float64(n)/1024)
+	case n < 1<<30:
+		return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes (%.2f GiB)", n, float64(n)/(1<<30))
 }
 
 // errnoReasons word the errors reason knows by their errno (or fs error),
