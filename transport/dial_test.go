@@ -289,3 +289,35 @@ func TestDialCanceled(t *testing.T) {
 		t.Errorf("dial with a canceled context: %v, want the cancel cause", err)
 	}
 }
+
+// -w bounds name resolution too: a resolver that never answers is given
+// up on after -w, not after its own retries (5 s each, twice), and the
+// message says -w cut it short.
+func TestDialResolveBoundedByTimeout(t *testing.T) {
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // holds the port, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	saved := net.DefaultResolver
+	defer func() { net.DefaultResolver = saved }()
+	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", silent.LocalAddr().String())
+	}}
+
+	stop := errors.New("guard expired")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), guard, stop)
+	defer cancel()
+	const name = "never-answered.sonde-test.example"
+	_, err = Dial(ctx, Target{Host: name, Port: "80"}, DialOptions{Network: "tcp", Timeout: 100 * time.Millisecond})
+	var re *ResolveError
+	if !errors.As(err, &re) {
+		t.Fatalf("dial with a silent resolver: got %v (%T), want a *ResolveError", err, err)
+	}
+	x := explain(t, err)
+	if want := "cannot resolve " + name + ": the resolver did not answer within 100ms (-w)"; x.Msg != want {
+		t.Errorf("Msg = %q, want %q", x.Msg, want)
+	}
+	wantContains(t, "hint", x.Hint, "/etc/resolv.conf", "-w")
+}

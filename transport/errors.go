@@ -261,7 +261,7 @@ func ssCommand(network string, port int) string {
 func explainStream(e *StreamError) Explanation {
 	switch {
 	case errors.Is(e.Err, syscall.ECONNRESET) && e.Sent > 0:
-		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after sending %s (%s received)", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
+		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after sending %s; %s received", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
 			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
 	case errors.Is(e.Err, syscall.ECONNRESET):
 		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after %d bytes received", e.Peer, e.Received),
@@ -272,7 +272,7 @@ func explainStream(e *StreamError) Explanation {
 	case errors.Is(e.Err, syscall.ECONNREFUSED):
 		return Explanation{Msg: fmt.Sprintf("nothing is listening on %s (connection refused)", e.Peer)}
 	case errors.Is(e.Err, syscall.EPIPE) && e.Sent > 0:
-		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after sending %s (%s received)", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
+		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after sending %s; %s received", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
 			Hint: "the peer stopped reading and closed the connection"}
 	case errors.Is(e.Err, syscall.EPIPE):
 		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after %d bytes received", e.Peer, e.Received),
