@@ -15,6 +15,9 @@ import (
 // it and what it sends to stdout until the session ends.
 func Connect(ctx context.Context, o *Options) error {
 	u := o.UI
+	if err := checkStdin(o); err != nil {
+		return err
+	}
 	dopts := transport.DialOptions{
 		Network:    o.Network,
 		Family:     o.Family,

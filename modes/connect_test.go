@@ -71,3 +71,44 @@ func TestConnectTLSHandshakeBounded(t *testing.T) {
 		t.Errorf("-v output:\n%s\nwant a line naming %s before it connects", log, addr)
 	}
 }
+
+// With -d there is no stdin to end, so -q counts from the connection, as
+// in nc: a peer that never closes does not hold sonde -d -q for ever.
+func TestConnectNoStdinQuit(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	go func() {
+		if c, err := tcp.Accept(); err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c) // silent until sonde closes
+		}
+	}()
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0") // silent
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+
+	for network, addr := range map[string]net.Addr{"tcp": tcp.Addr(), "udp": udp.LocalAddr()} {
+		host, port, _ := net.SplitHostPort(addr.String())
+		o := &Options{
+			Network: network,
+			Target:  transport.Target{Host: host, Port: port},
+			NoStdin: true,
+			QuitSet: true,
+			Quit:    50 * time.Millisecond,
+			Stdout:  io.Discard,
+			UI:      ui.New(io.Discard, 0),
+		}
+		guard := errors.New("guard expired: -q never ended the session")
+		ctx, cancel := context.WithTimeoutCause(context.Background(), 30*time.Second, guard)
+		err := Connect(ctx, o)
+		cancel()
+		if err != nil {
+			t.Errorf("%s: sonde -d -q 50ms: %v, want a clean end", network, err)
+		}
+	}
+}

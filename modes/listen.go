@@ -13,6 +13,9 @@ import (
 // then pipe stdin/stdout through it. With -k it serves clients concurrently
 // until interrupted (see serveKeep).
 func Listen(ctx context.Context, o *Options) error {
+	if err := checkStdin(o); err != nil {
+		return err
+	}
 	ready := func(addr net.Addr) error { announce(o, addr); return nil }
 	return serveOn(ctx, o, ready,
 		func(pc net.PacketConn) error { return runDatagramListen(ctx, pc, o) },

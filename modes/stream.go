@@ -74,6 +74,9 @@ func (s *streamSession) run() error {
 		s.conn.Close()
 		return err
 	}
+	if o.NoStdin && o.QuitSet && o.Quit >= 0 {
+		quitC = time.After(o.Quit) // -d: stdin ends before it starts, so -q counts from now, as in nc
+	}
 	idle := s.active.idleTimer(o.Timeout)
 	defer idle.stop()
 	for {

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -46,6 +47,9 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 			return nil, badInput("drop -4/-6, or give an address of the matching family",
 				"%s is not an IPv%d address (-%d was given)", host, family, family)
 		}
+		if err := checkZone(ip); err != nil {
+			return nil, err
+		}
 		return []netip.Addr{ip}, nil
 	}
 	if numeric {
@@ -81,6 +85,30 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 		return nil, &ResolveError{Host: host, Family: family, Err: errNoAddrOfFamily}
 	}
 	return out, nil
+}
+
+// checkZone refuses a link-local IPv6 address without a zone (the
+// interface to use: every interface has the same link-local network, and
+// the kernel answers only "invalid argument"), and a zone that names no
+// interface of this machine.
+func checkZone(ip netip.Addr) error {
+	const hint = "list this machine's interfaces with `ip link` (ipconfig on Windows)"
+	if !ip.Is6() || !ip.IsLinkLocalUnicast() && !ip.IsLinkLocalMulticast() {
+		return nil
+	}
+	zone := ip.Zone()
+	if zone == "" {
+		return badInput(fmt.Sprintf("add the interface after a %%, e.g. %s%%eth0; %s", ip, hint),
+			"%s is a link-local IPv6 address: it needs a zone, the interface to use", ip)
+	}
+	if n, err := strconv.Atoi(zone); err == nil {
+		if _, err := net.InterfaceByIndex(n); err == nil {
+			return nil
+		}
+	} else if _, err := net.InterfaceByName(zone); err == nil {
+		return nil
+	}
+	return badInput(hint, "bad zone in %s: this machine has no interface %q", ip, zone)
 }
 
 // Dial connects to t. A name with several addresses is tried address by
@@ -200,7 +228,7 @@ func dialUnix(ctx context.Context, path string, o DialOptions) (net.Conn, error)
 	if path == "" {
 		return nil, badInput("e.g. sonde -U /tmp/app.sock", "missing socket path")
 	}
-	if err := checkAbstract(path); err != nil {
+	if err := checkSocketPath(path); err != nil {
 		return nil, err
 	}
 	d := net.Dialer{}

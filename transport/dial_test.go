@@ -321,3 +321,42 @@ func TestDialResolveBoundedByTimeout(t *testing.T) {
 	}
 	wantContains(t, "hint", x.Hint, "/etc/resolv.conf", "-w")
 }
+
+// A link-local IPv6 address needs a zone that names an interface of this
+// machine; without one the kernel answers only "invalid argument".
+func TestResolveLinkLocalZone(t *testing.T) {
+	lo := loopbackInterface(t)
+	for _, tc := range []struct{ host, msg string }{
+		{"fe80::1", "fe80::1 is a link-local IPv6 address: it needs a zone, the interface to use"},
+		{"ff02::1", "ff02::1 is a link-local IPv6 address: it needs a zone, the interface to use"},
+		{"fe80::1%no-such-if0", `bad zone in fe80::1%no-such-if0: this machine has no interface "no-such-if0"`},
+		{"fe80::1%" + lo, ""},
+		{"2001:db8::1", ""},
+	} {
+		_, err := Resolve(context.Background(), tc.host, 0, false)
+		if tc.msg == "" {
+			if err != nil {
+				t.Errorf("Resolve(%q): %v, want no error", tc.host, err)
+			}
+			continue
+		}
+		var in *InputError
+		if !errors.As(err, &in) || in.Msg != tc.msg || !strings.Contains(in.Hint, "ip link") {
+			t.Errorf("Resolve(%q) = %v, want the input error %q with a hint to list interfaces", tc.host, err, tc.msg)
+		}
+	}
+}
+
+func loopbackInterface(t *testing.T) string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifi := range ifaces {
+		if ifi.Flags&net.FlagLoopback != 0 {
+			return ifi.Name
+		}
+	}
+	t.Fatal("no loopback interface")
+	return ""
+}

@@ -259,7 +259,14 @@ func ssCommand(network string, port int) string {
 }
 
 func explainStream(e *StreamError) Explanation {
+	var op *net.OpError
 	switch {
+	case errors.As(e.Err, &op) && op.Op == "remote error":
+		// TLS 1.3 finishes the client's handshake before the server has
+		// checked the client's certificate: its verdict comes as an alert
+		// on the first read.
+		return Explanation{Msg: fmt.Sprintf("TLS: %s ended the session with the alert %q", e.Peer, op.Err.Error()),
+			Hint: alertHint(op.Err.Error())}
 	case errors.Is(e.Err, syscall.ECONNRESET) && e.Sent > 0:
 		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after sending %s; %s received", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
 			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}

@@ -13,6 +13,21 @@ import (
 	"strings"
 )
 
+// checkSocketPath refuses a path no Unix socket address can hold (the
+// kernel answers only "invalid argument"), and an abstract name where
+// there are none.
+func checkSocketPath(path string) error {
+	limit := maxSocketPath
+	if strings.HasPrefix(path, "@") {
+		limit++ // no terminating NUL
+	}
+	if len(path) > limit {
+		return badInput("use a shorter path: a relative one, or one in a short directory such as /tmp",
+			"socket path of %d bytes: a Unix socket address holds at most %d (sun_path)", len(path), limit)
+	}
+	return checkAbstract(path)
+}
+
 // socketFileReason words err when it is a missing directory or a denied
 // permission on the way to the socket file at path; ok is false for any
 // other error, and for abstract sockets, which have no file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,5 +73,19 @@ func TestSocketPathPermissionDenied(t *testing.T) {
 	}
 	if strings.Contains(x.Msg+x.Hint, "firewall") {
 		t.Errorf("listen: %q / %q blames a firewall", x.Msg, x.Hint)
+	}
+}
+
+// A socket path longer than sun_path holds is refused as bad input, for a
+// client and a listener, before the kernel says only "invalid argument".
+func TestSocketPathTooLong(t *testing.T) {
+	path := filepath.Join(filepath.Dir(socketPath(t)), strings.Repeat("s", maxSocketPath))
+	_, derr := Dial(context.Background(), Target{Host: path}, DialOptions{Network: "unix"})
+	_, lerr := Listen(context.Background(), Target{Host: path}, ListenOptions{Network: "unix"})
+	for _, err := range []error{derr, lerr} {
+		x := explain(t, err)
+		if !x.Usage || !strings.HasPrefix(x.Msg, "socket path of "+strconv.Itoa(len(path))+" bytes: a Unix socket address holds at most ") {
+			t.Errorf("%q: %+v, want a usage error giving the length", path, x)
+		}
 	}
 }

@@ -413,16 +413,7 @@ func explainTLS(e *TLSError) Explanation {
 			alert = op.Err.Error()
 		}
 		x.Msg = fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert %q", e.Peer, alert)
-		switch strings.TrimPrefix(alert, "tls: ") {
-		case "certificate required":
-			x.Hint = "the server wants a client certificate: give one with --cert and --key"
-		case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate":
-			x.Hint = "the peer rejected a certificate: the server wants a client certificate (--cert/--key) signed by a CA it trusts"
-		case "no application protocol":
-			x.Hint = "the peer speaks none of the protocols offered with --alpn"
-		default:
-			x.Hint = "the two ends share no protocol version, cipher suite or ALPN protocol, or the peer wants a client certificate (--cert/--key)"
-		}
+		x.Hint = alertHint(alert)
 	case (errors.Is(e.Err, context.DeadlineExceeded) || errors.Is(e.Err, os.ErrDeadlineExceeded)) && e.Server:
 		x.Msg = fmt.Sprintf("TLS handshake with client %s timed out%s: it connected but never finished the handshake (not a TLS client?)", e.Peer, after(e.Timeout))
 		x.Hint = "a plain-text client waits for the server to speak first; -w sets how long a client may take"
@@ -441,6 +432,19 @@ func explainTLS(e *TLSError) Explanation {
 		x.Hint = hint
 	}
 	return x
+}
+
+// alertHint suggests what to do about a TLS alert the peer sent.
+func alertHint(alert string) string {
+	switch strings.TrimPrefix(alert, "tls: ") {
+	case "certificate required":
+		return "the server wants a client certificate: add --cert and --key"
+	case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate":
+		return "the peer rejected a certificate: the server wants a client certificate (--cert/--key) signed by a CA it trusts"
+	case "no application protocol":
+		return "the peer speaks none of the protocols offered with --alpn"
+	}
+	return "the two ends share no protocol version, cipher suite or ALPN protocol, or the peer wants a client certificate (--cert/--key)"
 }
 
 // after words a timeout in force for a message: " after 15s", or nothing.

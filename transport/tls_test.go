@@ -361,7 +361,7 @@ func TestExplainTLSAlerts(t *testing.T) {
 		msg   string
 		hint  string
 	}{
-		{116, "certificate required", "give one with --cert and --key"},
+		{116, "certificate required", "add --cert and --key"},
 		{42, "bad certificate", "wants a client certificate (--cert/--key) signed by a CA it trusts"},
 		{48, "unknown certificate authority", "signed by a CA it trusts"},
 		{120, "no application protocol", "--alpn"},
