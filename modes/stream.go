@@ -85,8 +85,8 @@ func (s *streamSession) run() error {
 			recvDone = nil
 			if err != nil {
 				s.conn.Close()
-				s.settleSent(err, sendDone)
-				return finish(s.explainRecv(err, sendErr))
+				sending := s.settleSent(err, sendDone) || sendErr != nil
+				return finish(s.explainRecv(err, sendErr, sending))
 			}
 			if sendErr != nil {
 				return finish(s.explainSend(sendErr))
@@ -137,18 +137,21 @@ func (s *streamSession) run() error {
 	}
 }
 
-// settleSent lets a sender still running see the connection closed, so
-// that what it sent is counted in the report of a broken connection:
-// io.Copy, which moves the bytes unobserved, counts them only when it
-// returns. The wait is bounded, for a sender blocked reading a terminal.
-func (s *streamSession) settleSent(recvErr error, sendDone <-chan error) {
+// settleSent waits for a sender still running once the connection is
+// closed, and tells whether it failed: whether the connection broke while
+// sonde was sending. That settles the count too: io.Copy, which moves the
+// bytes unobserved, counts them only when it returns. The wait is bounded,
+// and skipped for a terminal, where the sender waits for a line typed.
+func (s *streamSession) settleSent(recvErr error, sendDone <-chan error) (failed bool) {
 	var out *stdoutError
-	if sendDone == nil || s.observed() || errors.As(recvErr, &out) {
-		return
+	if sendDone == nil || s.o.Interactive || errors.As(recvErr, &out) {
+		return false
 	}
 	select {
-	case <-sendDone:
+	case err := <-sendDone:
+		return err != nil
 	case <-time.After(time.Second):
+		return false
 	}
 }
 
@@ -163,7 +166,10 @@ func (s *streamSession) warnProxyHangUp() {
 	s.o.UI.Hintf("keep the write side open with --no-shutdown, and end with -q DUR, e.g. --no-shutdown -q 5")
 }
 
-func (s *streamSession) explainRecv(err, sendErr error) error {
+// explainRecv words the error that ended receiving. sending tells that
+// sending failed too: only then does the report say how much was sent,
+// since that is what the peer cut short.
+func (s *streamSession) explainRecv(err, sendErr error, sending bool) error {
 	var out *stdoutError
 	if errors.As(err, &out) {
 		if errors.Is(out.err, syscall.EPIPE) {
@@ -177,7 +183,11 @@ func (s *streamSession) explainRecv(err, sendErr error) error {
 	if sendErr != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = sendErr
 	}
-	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Sent: s.sent.Load(), Err: err}
+	se := &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+	if sending {
+		se.Sent = s.sent.Load()
+	}
+	return se
 }
 
 func (s *streamSession) explainSend(err error) error {
