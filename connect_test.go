@@ -25,6 +25,23 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// serveOne runs handle on the first client of ln, closes it, and reports
+// how that went.
+func serveOne(ln net.Listener, handle func(net.Conn) error) <-chan error {
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(30 * time.Second)) // guards a hang only
+		served <- handle(c)
+	}()
+	return served
+}
+
 // A peer that resets the connection while sonde sends to it: the error
 // tells how much was sent, and with -v the totals follow the error that
 // ended the session instead of coming before it.
@@ -34,19 +51,11 @@ func TestConnectResetWhileSending(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		served := make(chan error, 1)
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				served <- err
-				return
-			}
-			c.SetDeadline(time.Now().Add(30 * time.Second)) // guards a hang only
-			_, err = io.ReadFull(c, make([]byte, 64<<10))
+		served := serveOne(ln, func(c net.Conn) error {
+			_, err := io.ReadFull(c, make([]byte, 64<<10))
 			c.(*net.TCPConn).SetLinger(0) // close with data unread and SO_LINGER 0: a reset
-			c.Close()
-			served <- err
-		}()
+			return err
+		})
 		args := []string{"127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)}
 		if verbose {
 			args = append([]string{"-v"}, args...)
@@ -93,17 +102,7 @@ func TestConnectTLSClientCertificateRequired(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	served := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			served <- err
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second)) // guards a hang only
-		served <- c.(*tls.Conn).Handshake()
-	}()
+	served := serveOne(ln, func(c net.Conn) error { return c.(*tls.Conn).Handshake() })
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"--tls", "--ca", pki.CAFile, "127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)},
 		strings.NewReader("hello\n"), &stdout, &stderr)

@@ -78,8 +78,8 @@ func private(t *testing.T, wrapper ...string) bool {
 	}
 	if reason != "" {
 		msg := "PRIVATE NETWORK NAMESPACE UNAVAILABLE: " + reason + "; " + t.Name() +
-			" scans ports it did not open, and never does so on the shared loopback, so it cannot run here " +
-			"(run the tests as root on Linux with unshare(1) and ip(8))"
+			" changes what only a namespace of its own may change (ports it did not open, sysctls, capabilities), so it cannot run here " +
+			"(run the tests as root on Linux with unshare(1), setpriv(1) and ip(8))"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg + " (CI is set: this test must run there)")
 		}
