@@ -53,6 +53,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // report explains err on stderr and returns the exit code it deserves.
 func report(u *ui.UI, err error) int {
+	var summarized *modes.Summarized
+	if errors.As(err, &summarized) {
+		defer u.Infof("%s", summarized.Summary) // after the error it sums up
+	}
 	var status *modes.ExitStatus
 	if errors.As(err, &status) {
 		return status.Code // the mode has said all there is to say

@@ -9,15 +9,16 @@ import (
 	"github.com/sondeproject/sonde/internal/proxytest"
 )
 
-// fakeproxy VAR TYPE [user=U] [pass=P] [reply=N] [silent] [after=TEXT]:
+// fakeproxy VAR TYPE [user=U] [pass=P] [reply=N] [silent] [after=TEXT] [hangup]:
 // start a proxy of TYPE (5, 4 or connect) on loopback for the rest of the
 // script, and set $VAR to its address. user/pass are the credentials it
 // requires, reply the refusal it gives every request (SOCKS reply code or
 // HTTP status), silent makes it accept and never answer, after is sent
-// right behind an HTTP proxy's 200 answer. It forwards to loopback only.
+// right behind an HTTP proxy's 200 answer, hangup closes the tunnel both
+// ways when the client half-closes. It forwards to loopback only.
 func cmdFakeProxy(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: fakeproxy VAR TYPE [user=U] [pass=P] [reply=N] [silent] [after=TEXT]")
+		ts.Fatalf("usage: fakeproxy VAR TYPE [user=U] [pass=P] [reply=N] [silent] [after=TEXT] [hangup]")
 	}
 	cfg := proxytest.Config{Type: args[1]}
 	for _, opt := range args[2:] {
@@ -35,6 +36,8 @@ func cmdFakeProxy(ts *testscript.TestScript, neg bool, args []string) {
 			cfg.Silent = true
 		case "after":
 			cfg.AfterHeaders = []byte(v)
+		case "hangup":
+			cfg.HangUpOnHalfClose = true
 		default:
 			ts.Fatalf("fakeproxy: unknown option %q", opt)
 		}

@@ -14,6 +14,9 @@ import (
 // it and what it sends to stdout until the session ends.
 func Connect(ctx context.Context, o *Options) error {
 	u := o.UI
+	if err := checkStdin(o); err != nil {
+		return err
+	}
 	dopts := transport.DialOptions{
 		Network:    o.Network,
 		SourcePort: o.SourcePort,
@@ -25,6 +28,15 @@ func Connect(ctx context.Context, o *Options) error {
 				list[i] = a.String()
 			}
 			u.Verbosef(1, "resolved %s to %s", host, strings.Join(list, ", "))
+		},
+		// Said before the connect, so that one that hangs (a SYN dropped
+		// by a firewall) shows where at once.
+		OnDial: func(addr string) {
+			if o.Proxy != nil {
+				u.Verbosef(1, "connecting to proxy %s (tcp)…", addr)
+			} else if o.Network == "tcp" {
+				u.Verbosef(1, "connecting to %s (tcp)…", addr)
+			}
 		},
 	}
 	// Failed addresses are worth a -v line only when a later one works:
@@ -74,6 +86,5 @@ func Connect(ctx context.Context, o *Options) error {
 		}
 		st.sent, st.received, err = runSession(ctx, conn, o, hex)
 	}
-	u.Verbosef(1, "%s", st.summary())
-	return err
+	return endSession(o, &st, err)
 }

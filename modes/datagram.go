@@ -174,6 +174,9 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 			timer.Stop()
 		}
 	}()
+	if sendDone == nil && o.QuitSet && o.Quit >= 0 {
+		startLinger(o.Quit) // -d: stdin ends before it starts, so -q counts from now
+	}
 	idle := s.active.idleTimer(o.Timeout)
 	defer idle.stop()
 	for {

@@ -25,6 +25,17 @@ type ExitStatus struct{ Code int }
 
 func (e *ExitStatus) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
+// Summarized is a session's error with its -v summary ("sent N bytes,
+// received M bytes in D"), which main prints after explaining the error:
+// the cause first, then the totals.
+type Summarized struct {
+	Err     error
+	Summary string
+}
+
+func (e *Summarized) Error() string { return e.Err.Error() }
+func (e *Summarized) Unwrap() error { return e.Err }
+
 // errStdoutClosed ends a session quietly: the reader of our stdout went
 // away (sonde ... | head -c 10), which is success, as it is for cat.
 var errStdoutClosed = errors.New("stdout closed")

@@ -13,6 +13,9 @@ import (
 // then pipe stdin/stdout through it. With -k it serves clients concurrently
 // until interrupted (see serveKeep).
 func Listen(ctx context.Context, o *Options) error {
+	if err := checkStdin(o); err != nil {
+		return err
+	}
 	ready := func(addr net.Addr) error { announce(&o.Server, addr); return nil }
 	return serveOn(ctx, &o.Server, ready,
 		func(pc net.PacketConn) error { return runDatagramListen(ctx, pc, o) },
@@ -45,8 +48,7 @@ func listenStream(ctx context.Context, ln net.Listener, o *Options) error {
 	}
 	st := stats{started: time.Now()}
 	st.sent, st.received, err = runSession(ctx, conn, o, hex)
-	o.UI.Verbosef(1, "%s", st.summary())
-	return err
+	return endSession(o, &st, err)
 }
 
 // acceptOne waits for the one client a plain listener serves. A client

@@ -203,23 +203,29 @@ func (c *relayConn) unreachable(name string, err error) {
 
 // handshake runs TLS on conn when cfg is set: the server side with the
 // client, the client side with the target. -vv describes the session. The
-// handshake is bounded by -w, or 10s for the clients' side, so that a
-// client that never speaks cannot hold a connection for ever.
+// handshake is bounded by -w, or 10s for the clients' side and 15s for the
+// target's, so that a peer that never speaks cannot hold a connection for
+// ever.
 func (c *relayConn) handshake(conn net.Conn, cfg *tls.Config, side string) (net.Conn, error) {
 	if cfg == nil {
 		return conn, nil
 	}
 	timeout := c.r.o.Timeout
-	var tc *tls.Conn
+	var (
+		tc  *tls.Conn
+		err error
+	)
 	if side == "client" {
 		tc = tls.Server(conn, cfg)
 		if timeout == 0 {
 			timeout = 10 * time.Second
 		}
+		err = transport.ServerHandshake(c.r.ctx, tc, timeout)
 	} else {
 		tc = tls.Client(conn, cfg)
+		err = transport.Handshake(c.r.ctx, tc, clientHandshakeTimeout(c.r.o.Timeout))
 	}
-	if err := transport.Handshake(c.r.ctx, tc, timeout); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/sondeproject/sonde/transport"
 )
 
 // stats are the byte counts of a session, reported with -v.
@@ -26,6 +28,18 @@ func (s *stats) summary() string {
 		time.Since(s.started).Round(time.Millisecond))
 }
 
+// endSession reports a session's totals with -v and returns its error.
+// A failed session's totals come after the error that ended it, which main
+// prints: they go with the error as a *Summarized. An interruption, which
+// main does not explain, is summed up at once.
+func endSession(o *Options, st *stats, err error) error {
+	if err == nil || isInterrupted(err) || o.UI.Verbosity() < 1 {
+		o.UI.Verbosef(1, "%s", st.summary())
+		return err
+	}
+	return &Summarized{Err: err, Summary: st.summary()}
+}
+
 // plural words a count: "1 datagram", "2 datagrams".
 func plural(n int64, noun string) string {
 	if n == 1 {
@@ -34,19 +48,8 @@ func plural(n int64, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// bytesString says a byte count exactly, and in KiB, MiB or GiB too once
-// it is large enough for that to help.
-func bytesString(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%d bytes (%.1f KiB)", n, float64(n)/1024)
-	case n < 1<<30:
-		return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d bytes (%.2f GiB)", n, float64(n)/(1<<30))
-}
+// bytesString says a byte count as every message does (transport.FormatBytes).
+func bytesString(n int64) string { return transport.FormatBytes(n) }
 
 // describeNetwork names a network as messages say it.
 func describeNetwork(network string) string {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
 
 	"github.com/sondeproject/sonde/transport"
 )
@@ -19,6 +20,21 @@ func runSession(ctx context.Context, conn net.Conn, o *Options, hex *transport.H
 		return runExec(ctx, conn, o, hex)
 	}
 	return runStream(ctx, conn, o, hex)
+}
+
+// checkStdin refuses a stdin sonde cannot read (a directory: `sonde host
+// 80 < /tmp`) before any socket is opened: found mid-session, its error
+// would come after the peer's reaction, and be taken for the network's.
+func checkStdin(o *Options) error {
+	f, ok := o.Stdin.(*os.File)
+	if o.NoStdin || o.Exec != nil || !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return &transport.InputError{Msg: "standard input is a directory: sonde cannot send it",
+			Hint: "redirect a file (< FILE), or give -d to send nothing"}
+	}
+	return nil
 }
 
 // serveOn opens the listening socket of a server mode (listen, echo,

@@ -67,11 +67,15 @@ func (s *streamSession) run() error {
 		quitC      <-chan time.Time
 		peerClosed bool
 		stdinDone  = o.NoStdin
+		halfClosed bool // sonde shut its write side down
 		sendErr    error
 	)
 	finish := func(err error) error {
 		s.conn.Close()
 		return err
+	}
+	if o.NoStdin && o.QuitSet && o.Quit >= 0 {
+		quitC = time.After(o.Quit) // -d: stdin ends before it starts, so -q counts from now, as in nc
 	}
 	idle := s.active.idleTimer(o.Timeout)
 	defer idle.stop()
@@ -80,12 +84,17 @@ func (s *streamSession) run() error {
 		case err := <-recvDone:
 			recvDone = nil
 			if err != nil {
-				return finish(s.explainRecv(err, sendErr))
+				s.conn.Close()
+				sending := s.settleSent(err, sendDone) || sendErr != nil
+				return finish(s.explainRecv(err, sendErr, sending))
 			}
 			if sendErr != nil {
 				return finish(s.explainSend(sendErr))
 			}
 			peerClosed = true
+			if halfClosed {
+				s.warnProxyHangUp()
+			}
 			if stdinDone || o.Interactive {
 				return finish(nil)
 			}
@@ -108,6 +117,7 @@ func (s *streamSession) run() error {
 			}
 			if !o.NoShutdown {
 				closeWrite(s.conn)
+				halfClosed = true
 			}
 			if peerClosed {
 				return finish(nil)
@@ -127,7 +137,39 @@ func (s *streamSession) run() error {
 	}
 }
 
-func (s *streamSession) explainRecv(err, sendErr error) error {
+// settleSent waits for a sender still running once the connection is
+// closed, and tells whether it failed: whether the connection broke while
+// sonde was sending. That settles the count too: io.Copy, which moves the
+// bytes unobserved, counts them only when it returns. The wait is bounded,
+// and skipped for a terminal, where the sender waits for a line typed.
+func (s *streamSession) settleSent(recvErr error, sendDone <-chan error) (failed bool) {
+	var out *stdoutError
+	if sendDone == nil || s.o.Interactive || errors.As(recvErr, &out) {
+		return false
+	}
+	select {
+	case err := <-sendDone:
+		return err != nil
+	case <-time.After(time.Second):
+		return false
+	}
+}
+
+// warnProxyHangUp explains a tunnel that closed after sonde's half-close
+// without a byte from the target: many proxies (squid, ncat) take a
+// half-close for a hang-up and close both ways before any answer.
+func (s *streamSession) warnProxyHangUp() {
+	if s.o.Proxy == nil || s.received.Load() > 0 {
+		return
+	}
+	s.o.UI.Warnf("the tunnel through proxy %s closed after sonde's half-close, with nothing received: the proxy may take a half-close for a hang-up", peerName(s.conn))
+	s.o.UI.Hintf("keep the write side open with --no-shutdown, and end with -q DUR, e.g. --no-shutdown -q 5")
+}
+
+// explainRecv words the error that ended receiving. sending tells that
+// sending failed too: only then does the report say how much was sent,
+// since that is what the peer cut short.
+func (s *streamSession) explainRecv(err, sendErr error, sending bool) error {
 	var out *stdoutError
 	if errors.As(err, &out) {
 		if errors.Is(out.err, syscall.EPIPE) {
@@ -141,14 +183,18 @@ func (s *streamSession) explainRecv(err, sendErr error) error {
 	if sendErr != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = sendErr
 	}
-	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+	se := &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+	if sending {
+		se.Sent = s.sent.Load()
+	}
+	return se
 }
 
 func (s *streamSession) explainSend(err error) error {
 	if cause := context.Cause(s.ctx); cause != nil {
 		return cause
 	}
-	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Err: err}
+	return &transport.StreamError{Peer: peerName(s.conn), Network: s.o.Network, Received: s.received.Load(), Sent: s.sent.Load(), Err: err}
 }
 
 // receive copies the connection to stdout (or discards it with --send-only).

@@ -12,6 +12,22 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
+// testOnlyTLSTimeout, when set, replaces transport.DefaultTLSTimeout, so
+// that a test of a server that never answers does not wait 15 s.
+var testOnlyTLSTimeout time.Duration
+
+// clientHandshakeTimeout bounds a client handshake: -w, or
+// transport.DefaultTLSTimeout.
+func clientHandshakeTimeout(w time.Duration) time.Duration {
+	switch {
+	case w > 0:
+		return w
+	case testOnlyTLSTimeout > 0:
+		return testOnlyTLSTimeout
+	}
+	return transport.DefaultTLSTimeout
+}
+
 // clientTLS runs the client handshake on conn when --tls is on, and
 // reports the session with -v.
 func clientTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error) {
@@ -19,7 +35,7 @@ func clientTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error)
 		return conn, nil
 	}
 	tc := tls.Client(conn, o.TLSClient)
-	if err := transport.Handshake(ctx, tc, o.Timeout); err != nil {
+	if err := transport.Handshake(ctx, tc, clientHandshakeTimeout(o.Timeout)); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -40,7 +56,7 @@ func serverTLS(ctx context.Context, conn net.Conn, o *Server, timeout time.Durat
 		timeout = 10 * time.Second
 	}
 	tc := tls.Server(conn, o.TLSServer)
-	if err := transport.Handshake(ctx, tc, timeout); err != nil {
+	if err := transport.ServerHandshake(ctx, tc, timeout); err != nil {
 		conn.Close()
 		return nil, err
 	}

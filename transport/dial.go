@@ -3,8 +3,10 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +19,9 @@ type DialOptions struct {
 
 	// OnResolve, if set, is told the addresses a name resolved to.
 	OnResolve func(host string, addrs []netip.Addr)
+	// OnDial, if set, is told each address as sonde starts connecting to
+	// it, so that a connect that hangs shows where.
+	OnDial func(addr string)
 	// OnAttempt, if set, is told about every address that failed.
 	OnAttempt func(addr string, err error)
 
@@ -35,6 +40,9 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 		if family == 4 && !ip.Is4() || family == 6 && !ip.Is6() {
 			return nil, badInput("drop -4/-6, or give an address of the matching family",
 				"%s is not an IPv%d address (-%d was given)", host, family, family)
+		}
+		if err := checkZone(ip); err != nil {
+			return nil, err
 		}
 		return []netip.Addr{ip}, nil
 	}
@@ -73,6 +81,30 @@ func Resolve(ctx context.Context, host string, family int, numeric bool) ([]neti
 	return out, nil
 }
 
+// checkZone refuses a link-local IPv6 address without a zone (the
+// interface to use: every interface has the same link-local network, and
+// the kernel answers only "invalid argument"), and a zone that names no
+// interface of this machine.
+func checkZone(ip netip.Addr) error {
+	const hint = "list this machine's interfaces with `ip link` (ipconfig on Windows)"
+	if !ip.Is6() || !ip.IsLinkLocalUnicast() && !ip.IsLinkLocalMulticast() {
+		return nil
+	}
+	zone := ip.Zone()
+	if zone == "" {
+		return badInput(fmt.Sprintf("add the interface after a %%, e.g. %s%%eth0; %s", ip, hint),
+			"%s is a link-local IPv6 address: it needs a zone, the interface to use", ip)
+	}
+	if n, err := strconv.Atoi(zone); err == nil {
+		if _, err := net.InterfaceByIndex(n); err == nil {
+			return nil
+		}
+	} else if _, err := net.InterfaceByName(zone); err == nil {
+		return nil
+	}
+	return badInput(hint, "bad zone in %s: this machine has no interface %q", ip, zone)
+}
+
 // Dial connects to e (a Unix socket's path is e.Host). A name with
 // several addresses is tried address by address; if all fail, the
 // *DialError lists each one and why.
@@ -88,13 +120,13 @@ func Dial(ctx context.Context, e Endpoint, o DialOptions) (net.Conn, error) {
 	}
 	var src netip.Addr
 	if e.Source != "" {
-		srcs, err := Resolve(ctx, e.Source, e.Family, e.Numeric)
+		srcs, err := resolveWithin(ctx, e.Source, e, o.Timeout)
 		if err != nil {
 			return nil, err
 		}
 		src = srcs[0]
 	}
-	addrs, err := Resolve(ctx, e.Host, e.Family, e.Numeric)
+	addrs, err := resolveWithin(ctx, e.Host, e, o.Timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -107,12 +139,18 @@ func Dial(ctx context.Context, e Endpoint, o DialOptions) (net.Conn, error) {
 			continue // a source address of one family cannot reach the other
 		}
 		addr := netip.AddrPortFrom(a, uint16(e.Port)).String()
+		if o.OnDial != nil {
+			o.OnDial(addr)
+		}
 		conn, err := dialOne(ctx, o, addr, src)
 		if err == nil {
 			return conn, nil
 		}
 		if cause := context.Cause(ctx); cause != nil {
 			return nil, cause
+		}
+		if se := sourceFailure(o.Network, err); se != nil {
+			err = se
 		}
 		if o.OnAttempt != nil {
 			o.OnAttempt(addr, err)
@@ -123,7 +161,39 @@ func Dial(ctx context.Context, e Endpoint, o DialOptions) (net.Conn, error) {
 		return nil, badInput("give -s an address of the same family as the host",
 			"source address %s cannot reach %s: different address families", e.Source, e.Host)
 	}
-	return nil, derr
+	// When the source could not be bound for any address, nothing was
+	// sent: say so once, not once per address.
+	var first *SourceError
+	for _, a := range derr.Attempts {
+		se, ok := a.Err.(*SourceError)
+		if !ok {
+			return nil, derr
+		}
+		if first == nil {
+			first = se
+		}
+	}
+	return nil, first
+}
+
+// errResolveTimedOut ends a lookup that took longer than -w.
+var errResolveTimedOut = errors.New("name resolution timed out")
+
+// resolveWithin resolves host for Dial, bounded by -w: a resolver that
+// never answers would otherwise hold sonde for its own timeouts (5 s per
+// try, two tries), whatever -w says.
+func resolveWithin(ctx context.Context, host string, e Endpoint, timeout time.Duration) ([]netip.Addr, error) {
+	if timeout <= 0 {
+		return Resolve(ctx, host, e.Family, e.Numeric)
+	}
+	rctx, cancel := context.WithTimeoutCause(ctx, timeout, errResolveTimedOut)
+	defer cancel()
+	addrs, err := Resolve(rctx, host, e.Family, e.Numeric)
+	if errors.Is(err, errResolveTimedOut) {
+		return nil, &ResolveError{Host: host, Family: e.Family, Timeout: timeout,
+			Err: &net.DNSError{Err: err.Error(), Name: host, IsTimeout: true}}
+	}
+	return addrs, err
 }
 
 func dialOne(ctx context.Context, o DialOptions, addr string, src netip.Addr) (net.Conn, error) {
@@ -148,7 +218,7 @@ func dialUnix(ctx context.Context, path string, o DialOptions) (net.Conn, error)
 	if path == "" {
 		return nil, badInput("e.g. sonde -U /tmp/app.sock", "missing socket path")
 	}
-	if err := checkAbstract(path); err != nil {
+	if err := checkSocketPath(path); err != nil {
 		return nil, err
 	}
 	d := net.Dialer{}

@@ -285,3 +285,74 @@ func TestDialCanceled(t *testing.T) {
 		t.Errorf("dial with a canceled context: %v, want the cancel cause", err)
 	}
 }
+
+// -w bounds name resolution too: a resolver that never answers is given
+// up on after -w, not after its own retries (5 s each, twice), and the
+// message says -w cut it short.
+func TestDialResolveBoundedByTimeout(t *testing.T) {
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // holds the port, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	saved := net.DefaultResolver
+	defer func() { net.DefaultResolver = saved }()
+	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", silent.LocalAddr().String())
+	}}
+
+	stop := errors.New("guard expired")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), guard, stop)
+	defer cancel()
+	const name = "never-answered.sonde-test.example"
+	_, err = Dial(ctx, Endpoint{Host: name, Port: 80}, DialOptions{Network: "tcp", Timeout: 100 * time.Millisecond})
+	var re *ResolveError
+	if !errors.As(err, &re) {
+		t.Fatalf("dial with a silent resolver: got %v (%T), want a *ResolveError", err, err)
+	}
+	x := explain(t, err)
+	if want := "cannot resolve " + name + ": the resolver did not answer within 100ms (-w)"; x.Msg != want {
+		t.Errorf("Msg = %q, want %q", x.Msg, want)
+	}
+	wantContains(t, "hint", x.Hint, "/etc/resolv.conf", "-w")
+}
+
+// A link-local IPv6 address needs a zone that names an interface of this
+// machine; without one the kernel answers only "invalid argument".
+func TestResolveLinkLocalZone(t *testing.T) {
+	lo := loopbackInterface(t)
+	for _, tc := range []struct{ host, msg string }{
+		{"fe80::1", "fe80::1 is a link-local IPv6 address: it needs a zone, the interface to use"},
+		{"ff02::1", "ff02::1 is a link-local IPv6 address: it needs a zone, the interface to use"},
+		{"fe80::1%no-such-if0", `bad zone in fe80::1%no-such-if0: this machine has no interface "no-such-if0"`},
+		{"fe80::1%" + lo, ""},
+		{"2001:db8::1", ""},
+	} {
+		_, err := Resolve(context.Background(), tc.host, 0, false)
+		if tc.msg == "" {
+			if err != nil {
+				t.Errorf("Resolve(%q): %v, want no error", tc.host, err)
+			}
+			continue
+		}
+		var in *InputError
+		if !errors.As(err, &in) || in.Msg != tc.msg || !strings.Contains(in.Hint, "ip link") {
+			t.Errorf("Resolve(%q) = %v, want the input error %q with a hint to list interfaces", tc.host, err, tc.msg)
+		}
+	}
+}
+
+func loopbackInterface(t *testing.T) string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ifi := range ifaces {
+		if ifi.Flags&net.FlagLoopback != 0 {
+			return ifi.Name
+		}
+	}
+	t.Fatal("no loopback interface")
+	return ""
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -59,9 +60,10 @@ func (e *ListenError) Unwrap() error { return e.Err }
 
 // ResolveError reports a name that could not be turned into addresses.
 type ResolveError struct {
-	Host   string
-	Family int // 0, 4 or 6: what -4/-6 asked for
-	Err    error
+	Host    string
+	Family  int // 0, 4 or 6: what -4/-6 asked for
+	Err     error
+	Timeout time.Duration // -w, when it cut the lookup short
 }
 
 func (e *ResolveError) Error() string {
@@ -75,6 +77,7 @@ type StreamError struct {
 	Peer     string
 	Network  string
 	Received int64 // bytes received before the failure
+	Sent     int64 // bytes sent before the failure
 	Err      error
 }
 
@@ -111,6 +114,7 @@ func Explain(err error) Explanation {
 		le  *ListenError
 		re  *ResolveError
 		se  *StreamError
+		src *SourceError
 		ie  *IdleError
 		te  *TLSError
 		pe  *ProxyError
@@ -127,6 +131,9 @@ func Explain(err error) Explanation {
 		return explainResolve(re)
 	case errors.As(err, &de):
 		return explainDial(de)
+	case errors.As(err, &src): // after the DialError that may list it among other failures
+		why, hint := sourceReason(src)
+		return Explanation{Msg: why, Hint: hint}
 	case errors.As(err, &le):
 		return explainListen(le)
 	case errors.As(err, &se):
@@ -148,6 +155,9 @@ func explainResolve(e *ResolveError) Explanation {
 	case errors.As(e.Err, &dns) && dns.IsNotFound:
 		x.Msg = fmt.Sprintf("cannot resolve %s: no such host", e.Host)
 		x.Hint = "check the spelling; the resolver answered that the name does not exist"
+	case errors.As(e.Err, &dns) && dns.IsTimeout && e.Timeout > 0:
+		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver did not answer within %s (-w)", e.Host, e.Timeout)
+		x.Hint = "check the DNS servers in /etc/resolv.conf, give a numeric address, or a longer -w"
 	case errors.As(e.Err, &dns) && dns.IsTimeout:
 		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver did not answer in time", e.Host)
 		x.Hint = "check the DNS servers in /etc/resolv.conf, or give a numeric address"
@@ -173,6 +183,11 @@ func explainDial(e *DialError) Explanation {
 		why, hint := reason(a.Err, e.Timeout)
 		if isUnix(e.Network) && errors.Is(a.Err, syscall.ECONNREFUSED) {
 			why, hint = "nothing listens on that socket", "the file is a stale socket left by a dead listener, or not a socket at all"
+		}
+		if isUnix(e.Network) {
+			if fwhy, fhint, ok := socketFileReason(e.Target, a.Err, false); ok {
+				why, hint = fwhy, fhint
+			}
 		}
 		where := e.Target
 		if a.Addr != "" && a.Addr != e.Target {
@@ -203,6 +218,12 @@ func explainListen(e *ListenError) Explanation {
 	}
 	e = &ListenError{Network: e.Network, Addr: addr, Port: e.Port, Err: e.Err, Holder: e.Holder}
 	x := Explanation{Msg: fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), Hint: hint}
+	if isUnix(e.Network) {
+		if why, hint, ok := socketFileReason(e.Addr, e.Err, true); ok {
+			x.Msg, x.Hint = fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), hint
+			return x
+		}
+	}
 	switch {
 	case errors.Is(e.Err, errNotSocketFile):
 		x.Msg = fmt.Sprintf("cannot listen on %s: %v", e.Addr, errNotSocketFile)
@@ -238,7 +259,17 @@ func ssCommand(network string, port int) string {
 }
 
 func explainStream(e *StreamError) Explanation {
+	var op *net.OpError
 	switch {
+	case errors.As(e.Err, &op) && op.Op == "remote error":
+		// TLS 1.3 finishes the client's handshake before the server has
+		// checked the client's certificate: its verdict comes as an alert
+		// on the first read.
+		return Explanation{Msg: fmt.Sprintf("TLS: %s ended the session with the alert %q", e.Peer, op.Err.Error()),
+			Hint: alertHint(op.Err.Error())}
+	case errors.Is(e.Err, syscall.ECONNRESET) && e.Sent > 0:
+		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after sending %s; %s received", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
+			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
 	case errors.Is(e.Err, syscall.ECONNRESET):
 		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after %d bytes received", e.Peer, e.Received),
 			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
@@ -247,12 +278,29 @@ func explainStream(e *StreamError) Explanation {
 			Hint: "check the port, or whether the service runs over TCP"}
 	case errors.Is(e.Err, syscall.ECONNREFUSED):
 		return Explanation{Msg: fmt.Sprintf("nothing is listening on %s (connection refused)", e.Peer)}
+	case errors.Is(e.Err, syscall.EPIPE) && e.Sent > 0:
+		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after sending %s; %s received", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
+			Hint: "the peer stopped reading and closed the connection"}
 	case errors.Is(e.Err, syscall.EPIPE):
 		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after %d bytes received", e.Peer, e.Received),
 			Hint: "the peer stopped reading and closed the connection"}
 	}
 	why, hint := reason(e.Err, 0)
 	return Explanation{Msg: fmt.Sprintf("connection to %s failed after %d bytes received: %s", e.Peer, e.Received, why), Hint: hint}
+}
+
+// FormatBytes says a byte count exactly, and in KiB, MiB or GiB too once
+// it is large enough for that to help: "3984588 bytes (3.8 MiB)".
+func FormatBytes(n int64) string {
+	switch {
+	case n < 1024:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%d bytes (%.1f KiB)", n, float64(n)/1024)
+	case n < 1<<30:
+		return fmt.Sprintf("%d bytes (%.1f MiB)", n, float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes (%.2f GiB)", n, float64(n)/(1<<30))
 }
 
 // errnoReasons word the errors reason knows by their errno (or fs error),
@@ -264,7 +312,7 @@ var errnoReasons = []struct {
 	{[]error{syscall.EHOSTUNREACH}, "no route to host", "check routing, VPN and firewall rules between here and the host"},
 	{[]error{syscall.ENETUNREACH}, "network unreachable", "this machine has no route to that network; check routing and VPN"},
 	{[]error{syscall.ECONNRESET}, "connection reset by peer", "the peer aborted the connection"},
-	{[]error{syscall.EADDRNOTAVAIL}, "address not available", "the source address belongs to no interface of this machine, or no local port is free"},
+	{[]error{syscall.EADDRNOTAVAIL}, "address not available", "no local port is free to connect from: too many connections are open or in TIME_WAIT"},
 	{[]error{syscall.EACCES, syscall.EPERM}, "permission denied", "a local firewall rule or the file permissions forbid it"},
 	{[]error{fs.ErrNotExist, syscall.ENOENT}, "no such socket file", "check the path; the listener may not be running"},
 	{[]error{syscall.ENOTSOCK}, "not a socket", "that path is an ordinary file, not a Unix socket"},
@@ -285,12 +333,29 @@ func reason(err error, timeout time.Duration) (why, hint string) {
 		}
 		return why, "the host may be down, or a firewall may be silently dropping packets"
 	}
+	var src *SourceError
+	if errors.As(err, &src) {
+		return sourceReason(src)
+	}
+	if toIPv6(err) && (errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENETUNREACH)) {
+		return "this machine has no IPv6 connectivity (no IPv6 address or route to it)", "connect over IPv4: add -4, or give an IPv4 address"
+	}
 	for _, r := range errnoReasons {
 		if slices.ContainsFunc(r.errs, func(target error) bool { return errors.Is(err, target) }) {
 			return r.why, r.hint
 		}
 	}
 	return rootCause(err).Error(), ""
+}
+
+// toIPv6 tells whether err is a failed connect to an IPv6 address.
+func toIPv6(err error) bool {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Addr == nil {
+		return false
+	}
+	ap, perr := netip.ParseAddrPort(op.Addr.String())
+	return perr == nil && ap.Addr().Is6() && !ap.Addr().Is4In6()
 }
 
 func isTimeout(err error) bool {

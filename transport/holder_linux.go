@@ -141,3 +141,29 @@ func findSocketOwner(inodes map[string]bool) *Holder {
 	}
 	return nil
 }
+
+// portInTimeWaitOnly tells whether the only TCP sockets on local port are
+// closed connections in TIME_WAIT, which keep a port from being bound for
+// up to a minute after the connection that used it.
+func portInTimeWaitOnly(network string, port int) bool {
+	if network != "tcp" || port <= 0 {
+		return false
+	}
+	timeWait := false
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		for _, f := range readTable(table) {
+			if len(f) < 4 {
+				continue
+			}
+			_, hexPort, ok := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); !ok || err != nil || int(p) != port {
+				continue
+			}
+			if f[3] != "06" { // TIME_WAIT
+				return false
+			}
+			timeWait = true
+		}
+	}
+	return timeWait
+}

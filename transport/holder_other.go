@@ -11,3 +11,6 @@ func FindUnixHolder(path string) *Holder { return nil }
 
 // unixPathBound cannot tell off Linux: the caller probes with a connect.
 func unixPathBound(path string) (bound, known bool) { return false, false }
+
+// portInTimeWaitOnly cannot tell off Linux.
+func portInTimeWaitOnly(network string, port int) bool { return false }

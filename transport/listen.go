@@ -106,7 +106,7 @@ func bindUnix(path, network string, bind func() error) error {
 	if path == "" {
 		return badInput("e.g. sonde -lU /tmp/app.sock", "missing socket path")
 	}
-	if err := checkAbstract(path); err != nil {
+	if err := checkSocketPath(path); err != nil {
 		return err
 	}
 	err := bind()

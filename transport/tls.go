@@ -35,11 +35,18 @@ type TLSOptions struct {
 	KeyFile  string   // --key
 }
 
+// DefaultTLSTimeout bounds a client's TLS handshake when -w is not given,
+// as DefaultProxyTimeout bounds a proxy's: a server that accepted the
+// connection but does not speak TLS waits in silence for the client to
+// speak first, and would hold sonde for ever.
+const DefaultTLSTimeout = 15 * time.Second
+
 // TLSError reports a failed TLS handshake with the peer it was with.
 type TLSError struct {
 	Peer    string
 	Err     error
 	Timeout time.Duration // the handshake timeout in force, 0 for none
+	Server  bool          // sonde was the server: the peer is a client
 }
 
 func (e *TLSError) Error() string { return fmt.Sprintf("TLS handshake with %s: %v", e.Peer, e.Err) }
@@ -300,6 +307,17 @@ func Handshake(ctx context.Context, c *tls.Conn, timeout time.Duration) error {
 	return nil
 }
 
+// ServerHandshake is Handshake on the server side of c: its error words
+// the peer as the client.
+func ServerHandshake(ctx context.Context, c *tls.Conn, timeout time.Duration) error {
+	err := Handshake(ctx, c, timeout)
+	var te *TLSError
+	if errors.As(err, &te) {
+		te.Server = true
+	}
+	return err
+}
+
 // DescribeTLS words a finished handshake for -v: version, cipher suite,
 // ALPN, and the peer certificate with its expiry.
 func DescribeTLS(cs tls.ConnectionState) []string {
@@ -395,22 +413,13 @@ func explainTLS(e *TLSError) Explanation {
 			alert = op.Err.Error()
 		}
 		x.Msg = fmt.Sprintf("TLS handshake with %s failed: the peer sent the alert %q", e.Peer, alert)
-		switch strings.TrimPrefix(alert, "tls: ") {
-		case "certificate required":
-			x.Hint = "the server wants a client certificate: give one with --cert and --key"
-		case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate":
-			x.Hint = "the peer rejected a certificate: the server wants a client certificate (--cert/--key) signed by a CA it trusts"
-		case "no application protocol":
-			x.Hint = "the peer speaks none of the protocols offered with --alpn"
-		default:
-			x.Hint = "the two ends share no protocol version, cipher suite or ALPN protocol, or the peer wants a client certificate (--cert/--key)"
-		}
+		x.Hint = alertHint(alert)
+	case (errors.Is(e.Err, context.DeadlineExceeded) || errors.Is(e.Err, os.ErrDeadlineExceeded)) && e.Server:
+		x.Msg = fmt.Sprintf("TLS handshake with client %s timed out%s: it connected but never finished the handshake (not a TLS client?)", e.Peer, after(e.Timeout))
+		x.Hint = "a plain-text client waits for the server to speak first; -w sets how long a client may take"
 	case errors.Is(e.Err, context.DeadlineExceeded), errors.Is(e.Err, os.ErrDeadlineExceeded):
-		x.Msg = fmt.Sprintf("TLS handshake with %s timed out", e.Peer)
-		if e.Timeout > 0 {
-			x.Msg = fmt.Sprintf("TLS handshake with %s did not finish within %s", e.Peer, e.Timeout)
-		}
-		x.Hint = "the peer may not speak TLS on this port: a plain-text server waits in silence for its client to speak first"
+		x.Msg = fmt.Sprintf("TLS handshake with %s timed out%s: the server accepted the connection but never answered the handshake (not a TLS port?)", e.Peer, after(e.Timeout))
+		x.Hint = "a plain-text server waits in silence for its client to speak first: check the port, or drop --tls; -w sets how long to wait"
 	case strings.Contains(e.Err.Error(), "EOF"):
 		x.Msg = fmt.Sprintf("TLS handshake with %s failed: the peer closed the connection", e.Peer)
 		x.Hint = "the peer may not speak TLS on this port, or it rejected our hello (SNI, ALPN, version)"
@@ -423,6 +432,27 @@ func explainTLS(e *TLSError) Explanation {
 		x.Hint = hint
 	}
 	return x
+}
+
+// alertHint suggests what to do about a TLS alert the peer sent.
+func alertHint(alert string) string {
+	switch strings.TrimPrefix(alert, "tls: ") {
+	case "certificate required":
+		return "the server wants a client certificate: add --cert and --key"
+	case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate":
+		return "the peer rejected a certificate: the server wants a client certificate (--cert/--key) signed by a CA it trusts"
+	case "no application protocol":
+		return "the peer speaks none of the protocols offered with --alpn"
+	}
+	return "the two ends share no protocol version, cipher suite or ALPN protocol, or the peer wants a client certificate (--cert/--key)"
+}
+
+// after words a timeout in force for a message: " after 15s", or nothing.
+func after(timeout time.Duration) string {
+	if timeout <= 0 {
+		return ""
+	}
+	return " after " + timeout.String()
 }
 
 // fileCause drops the "open FILE" an *fs.PathError repeats: the message

@@ -302,10 +302,35 @@ func TestTLSProtocolFailures(t *testing.T) {
 			t.Fatal("handshake with a silent peer succeeded")
 		}
 		x := explain(t, err)
-		if want := fmt.Sprintf("TLS handshake with %s did not finish within 50ms", addr); x.Msg != want {
+		want := fmt.Sprintf("TLS handshake with %s timed out after 50ms: the server accepted the connection but never answered the handshake (not a TLS port?)", addr)
+		if x.Msg != want {
 			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
 		}
-		wantContains(t, "hint", x.Hint, "may not speak TLS")
+		wantContains(t, "hint", x.Hint, "drop --tls", "-w")
+	})
+
+	t.Run("client-never-speaks", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		client, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		conn, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		err = ServerHandshake(context.Background(), tls.Server(conn, serverConfig(pki.Valid(t))), 50*time.Millisecond)
+		x := explain(t, err)
+		want := fmt.Sprintf("TLS handshake with client %s timed out after 50ms: it connected but never finished the handshake (not a TLS client?)", client.LocalAddr())
+		if x.Msg != want {
+			t.Errorf("message:\n got %q\nwant %q", x.Msg, want)
+		}
 	})
 
 	t.Run("no-common-alpn", func(t *testing.T) {
@@ -336,7 +361,7 @@ func TestExplainTLSAlerts(t *testing.T) {
 		msg   string
 		hint  string
 	}{
-		{116, "certificate required", "give one with --cert and --key"},
+		{116, "certificate required", "add --cert and --key"},
 		{42, "bad certificate", "wants a client certificate (--cert/--key) signed by a CA it trusts"},
 		{48, "unknown certificate authority", "signed by a CA it trusts"},
 		{120, "no application protocol", "--alpn"},

@@ -6,6 +6,11 @@ import (
 	"syscall"
 )
 
+// maxSocketPath is the longest socket file path: sun_path holds 108 bytes
+// with the terminating NUL (an abstract name, which has none, may be one
+// byte longer).
+const maxSocketPath = 107
+
 // checkAbstract accepts "@name" paths: Linux has an abstract namespace.
 func checkAbstract(string) error { return nil }
 

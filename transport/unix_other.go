@@ -11,6 +11,11 @@ import (
 	"time"
 )
 
+// maxSocketPath is the longest socket file path: sun_path holds 104 bytes
+// with the terminating NUL on macOS and the BSDs (108 on Windows, checked
+// here by the stricter bound).
+const maxSocketPath = 103
+
 func checkAbstract(path string) error {
 	if strings.HasPrefix(path, "@") {
 		return badInput("use a file path such as /tmp/app.sock", "abstract Unix sockets (%s) exist only on Linux", path)

@@ -43,6 +43,26 @@ const childTimeout = 5 * time.Minute
 //	}
 func Private(t *testing.T) bool {
 	t.Helper()
+	return private(t)
+}
+
+// PrivateWithout is Private for a test that must run as an ordinary user
+// would, without the given capabilities ("net_bind_service",
+// "dac_override"): setpriv(1) drops them from the child's bounding set, so
+// the child, though root, cannot bind a port below 1024 or open a file its
+// mode forbids. The namespace keeps the machine's sysctls out of it (a
+// container may allow every user to bind low ports).
+func PrivateWithout(t *testing.T, caps ...string) bool {
+	t.Helper()
+	drop := make([]string, len(caps))
+	for i, c := range caps {
+		drop[i] = "-" + c
+	}
+	return private(t, "setpriv", "--bounding-set="+strings.Join(drop, ","), "--")
+}
+
+func private(t *testing.T, wrapper ...string) bool {
+	t.Helper()
 	if strings.Contains(t.Name(), "/") {
 		t.Fatal("netnstest.Private works for top-level tests only")
 	}
@@ -50,10 +70,16 @@ func Private(t *testing.T) bool {
 		enter(t)
 		return true
 	}
-	if reason := unavailable(); reason != "" {
+	reason := unavailable()
+	if len(wrapper) > 0 && reason == "" {
+		if _, err := exec.LookPath(wrapper[0]); err != nil {
+			reason = wrapper[0] + " is not installed (apt-get install -y util-linux)"
+		}
+	}
+	if reason != "" {
 		msg := "PRIVATE NETWORK NAMESPACE UNAVAILABLE: " + reason + "; " + t.Name() +
-			" scans ports it did not open, and never does so on the shared loopback, so it cannot run here " +
-			"(run the tests as root on Linux with unshare(1) and ip(8))"
+			" changes what only a namespace of its own may change (ports it did not open, sysctls, capabilities), so it cannot run here " +
+			"(run the tests as root on Linux with unshare(1), setpriv(1) and ip(8))"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg + " (CI is set: this test must run there)")
 		}
@@ -61,8 +87,9 @@ func Private(t *testing.T) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", "-n", "--", os.Args[0],
+	args := append(append([]string{"-n", "--"}, wrapper...), os.Args[0],
 		"-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1", "-test.v")
+	cmd := exec.CommandContext(ctx, "unshare", args...)
 	parent, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,10 @@ type Config struct {
 	// AfterHeaders is sent by an HTTP proxy in the same write as its 200
 	// answer, as if the target's first bytes arrived with it.
 	AfterHeaders []byte
+	// HangUpOnHalfClose closes the tunnel both ways as soon as the client
+	// half-closes, as squid and ncat's proxy do, instead of passing the
+	// half-close on and waiting for the target.
+	HangUpOnHalfClose bool
 }
 
 // Request is one CONNECT request a proxy received.
@@ -196,7 +200,12 @@ func (s *Server) relay(client net.Conn, r io.Reader, target net.Conn) {
 		close(done)
 	}()
 	io.Copy(target, r)
-	closeWrite(target)
+	if s.cfg.HangUpOnHalfClose {
+		target.Close()
+		client.Close()
+	} else {
+		closeWrite(target)
+	}
 	<-done
 }
 
