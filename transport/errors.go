@@ -203,7 +203,11 @@ func explainListen(e *ListenError) Explanation {
 	}
 	e = &ListenError{Network: e.Network, Addr: addr, Port: e.Port, Err: e.Err, Holder: e.Holder}
 	x := Explanation{Msg: fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), Hint: hint}
+	var foreign *ForeignSocketError
 	switch {
+	case errors.As(e.Err, &foreign):
+		x.Msg = fmt.Sprintf("cannot listen on %s: %v", e.Addr, foreign)
+		x.Hint = "sonde removes only its own user's stale socket files; if that one is stale, its owner or root can remove it, or choose another path"
 	case errors.Is(e.Err, errNotSocketFile):
 		x.Msg = fmt.Sprintf("cannot listen on %s: %v", e.Addr, errNotSocketFile)
 		x.Hint = "sonde removes only stale socket files; move that file away or choose another path"
