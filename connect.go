@@ -67,38 +67,48 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if err != nil {
 		return err
 	}
+	o, err := sessionOptions(env, c, u, listen)
+	if err != nil {
+		return err
+	}
+	o.Source = source
+	if err := applyProxyExec(c, o, listen, u, env.stderr); err != nil {
+		return err
+	}
+	if err := endpointOptions(c, u, o, listen); err != nil {
+		return err
+	}
+	// Last: a usage error must not have emptied the file already.
 	hex, closeHex, err := openHexLog(c, u)
 	if err != nil {
 		return err
 	}
 	defer closeHex()
-	o, err := sessionOptions(env, c, u, listen)
-	if err != nil {
-		return err
+	o.Hex = hex
+	if listen {
+		return modes.Listen(env.ctx, o)
 	}
-	o.Hex, o.Source = hex, source
-	if err := applyProxyExec(c, o, listen, u, env.stderr); err != nil {
-		return err
-	}
+	return modes.Connect(env.ctx, o)
+}
+
+// endpointOptions reads what only one end uses: the listen address and
+// server TLS, or the source port and client TLS.
+func endpointOptions(c *cli.Context, u *ui.UI, o *modes.Options, listen bool) (err error) {
 	udp := c.Bool("udp")
 	if listen {
 		if o.Target.Host, err = listenHost(o.Target.Host, o.Source); err != nil {
 			return err
 		}
-		if o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, udp); err != nil {
-			return err
-		}
-		return modes.Listen(env.ctx, o)
+		o.TLSServer, err = serverTLSConfig(c, u, o.Target.Host, udp)
+		return err
 	}
 	if c.IsSet("port") {
 		if o.SourcePort, err = transport.ParsePort(c.String("port"), o.Network, false); err != nil {
 			return err
 		}
 	}
-	if o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp); err != nil {
-		return err
-	}
-	return modes.Connect(env.ctx, o)
+	o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp)
+	return err
 }
 
 // sessionOptions reads what connect and listen share: the socket, the
