@@ -232,6 +232,23 @@ func TestListenUnixNeverRemovesAnotherUsersSocket(t *testing.T) {
 	}
 }
 
+// listenOn opens a Unix listener of network ("unix" or "unixgram") on
+// path with Listen or ListenPacket.
+func listenOn(t *testing.T, network, path string) io.Closer {
+	t.Helper()
+	var c io.Closer
+	var err error
+	if network == "unix" {
+		c, err = Listen(context.Background(), Target{Host: path}, ListenOptions{Network: network})
+	} else {
+		c, err = ListenPacket(context.Background(), Target{Host: path}, ListenOptions{Network: network})
+	}
+	if err != nil {
+		t.Fatalf("listen on %s (%s): %v", path, network, err)
+	}
+	return c
+}
+
 func TestListenUnixReplacesOnlyStaleSocket(t *testing.T) {
 	for _, network := range []string{"unix", "unixgram"} {
 		t.Run(network, func(t *testing.T) {
@@ -252,17 +269,7 @@ func TestListenUnixReplacesOnlyStaleSocket(t *testing.T) {
 				}
 				pc.Close()
 			}
-			var c io.Closer
-			var err error
-			if network == "unix" {
-				c, err = Listen(context.Background(), Target{Host: path}, ListenOptions{Network: network})
-			} else {
-				c, err = ListenPacket(context.Background(), Target{Host: path}, ListenOptions{Network: network})
-			}
-			if err != nil {
-				t.Fatalf("listen over a stale socket file: %v", err)
-			}
-			defer c.Close()
+			defer listenOn(t, network, path).Close()
 			// (Not by inode: the new file may reuse the old one's.)
 			d, err := net.Dial(network, path)
 			if err != nil {
@@ -279,25 +286,11 @@ func TestListenUnixRemovesOnlyItsOwnSocket(t *testing.T) {
 	for _, network := range []string{"unix", "unixgram"} {
 		t.Run(network, func(t *testing.T) {
 			path := socketPath(t)
-			open := func() io.Closer {
-				t.Helper()
-				var c io.Closer
-				var err error
-				if network == "unix" {
-					c, err = Listen(context.Background(), Target{Host: path}, ListenOptions{Network: network})
-				} else {
-					c, err = ListenPacket(context.Background(), Target{Host: path}, ListenOptions{Network: network})
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
-			first := open()
+			first := listenOn(t, network, path)
 			if err := os.Remove(path); err != nil {
 				t.Fatal(err)
 			}
-			second := open()
+			second := listenOn(t, network, path)
 			defer second.Close()
 			replaced := lstat(t, path)
 			first.Close()
