@@ -69,31 +69,43 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if err != nil {
 		return err
 	}
-	hex, closeHex, err := openHexLog(c, u)
-	if err != nil {
-		return err
-	}
-	defer closeHex()
 	o, err := sessionOptions(env, c, u, listen)
 	if err != nil {
 		return err
 	}
-	o.Hex, o.Proxy = hex, proxy
+	o.Proxy = proxy
 	if err := applyExec(c, o, listen, u, env.stderr); err != nil {
 		return err
 	}
 	if o.Keep && o.Exec != nil && !c.IsSet("max-conns") {
 		o.MaxConns = modes.ExecMaxConns // a process per client: bounded unless asked otherwise
 	}
+	if err := endpointOptions(c, u, o, source, listen); err != nil {
+		return err
+	}
+	// Last: a usage error must not have emptied the file already.
+	hex, closeHex, err := openHexLog(c, u)
+	if err != nil {
+		return err
+	}
+	defer closeHex()
+	o.Hex = hex
+	if listen {
+		return modes.Listen(env.ctx, o)
+	}
+	return modes.Connect(env.ctx, o)
+}
+
+// endpointOptions reads what only one end uses: the listen address and
+// server TLS, or the source address and port and client TLS.
+func endpointOptions(c *cli.Context, u *ui.UI, o *modes.Options, source string, listen bool) (err error) {
 	udp := c.Bool("udp")
 	if listen {
 		if o.Listen.Host, err = listenHost(o.Listen.Host, source); err != nil {
 			return err
 		}
-		if o.TLSServer, err = serverTLSConfig(c, u, o.Listen.Host, udp); err != nil {
-			return err
-		}
-		return modes.Listen(env.ctx, o)
+		o.TLSServer, err = serverTLSConfig(c, u, o.Listen.Host, udp)
+		return err
 	}
 	o.Target.Source = source
 	if c.IsSet("port") {
@@ -101,10 +113,8 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 			return err
 		}
 	}
-	if o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp); err != nil {
-		return err
-	}
-	return modes.Connect(env.ctx, o)
+	o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp)
+	return err
 }
 
 // sessionOptions reads what connect and listen share: the socket, the

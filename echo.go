@@ -72,14 +72,14 @@ func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
 	if err != nil {
 		return err
 	}
-	var closeHex func()
+	if o.TLSServer, err = serverTLSConfig(c, u, o.Listen.Host, c.Bool("udp")); err != nil {
+		return err
+	}
+	var closeHex func() // last: a usage error must not have emptied the file already
 	if o.Hex, closeHex, err = openHexLog(c, u); err != nil {
 		return err
 	}
 	defer closeHex()
-	if o.TLSServer, err = serverTLSConfig(c, u, o.Listen.Host, c.Bool("udp")); err != nil {
-		return err
-	}
 	return modes.Echo(env.ctx, o)
 }
 

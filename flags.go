@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 	"time"
 
@@ -345,7 +344,7 @@ func accessList(ctx context.Context, c *cli.Context) (*transport.AccessList, err
 // by direction when messages are, or to a file of its own, never coloured.
 func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
 	if path := c.String("hex-file"); path != "" {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		f, was, err := transport.OpenPrivateFile(path)
 		if err != nil {
 			// Worded here, as --ca is: Explain would take the ENOENT of a
 			// bad path for a missing Unix socket.
@@ -353,8 +352,18 @@ func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err),
-				Hint: "give a file in a directory that exists and that sonde may write to"}
+			hint := "give a file in a directory that exists and that sonde may write to"
+			var notOwner *transport.NotOwnerError
+			switch {
+			case errors.Is(err, transport.ErrSymlink):
+				hint = "sonde never writes through a symbolic link; give the path of the file itself"
+			case errors.As(err, &notOwner):
+				hint = "sonde writes only its own user's files; choose another path"
+			}
+			return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err), Hint: hint}
+		}
+		if was != 0 {
+			u.Verbosef(1, "--hex-file %s was mode %04o: made 0600 before writing", path, was.Perm())
 		}
 		return transport.NewHexLog(f, transport.HexColors{}), func() { f.Close() }, nil
 	}

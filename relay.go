@@ -115,14 +115,14 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	}
 	o.UI = u
 	o.OnReady = writeReadyFile
-	var closeHex func()
+	if err := relayTLS(c, u, o); err != nil {
+		return err
+	}
+	var closeHex func() // last: a usage error must not have emptied the file already
 	if o.Hex, closeHex, err = openHexLog(c, u); err != nil {
 		return err
 	}
 	defer closeHex()
-	if err := relayTLS(c, u, o); err != nil {
-		return err
-	}
 	return modes.Relay(env.ctx, o)
 }
 

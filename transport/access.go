@@ -38,6 +38,9 @@ func parseRules(ctx context.Context, flag string, values []string, numeric bool)
 			if item == "" {
 				continue
 			}
+			if err := checkNoZone(flag, item); err != nil {
+				return nil, err
+			}
 			if strings.Contains(item, "/") {
 				p, err := netip.ParsePrefix(item)
 				if err != nil {
@@ -68,6 +71,22 @@ func parseRules(ctx context.Context, flag string, values []string, numeric bool)
 		}
 	}
 	return out, nil
+}
+
+// checkNoZone refuses a rule with an IPv6 zone (fe80::1%eth0): rules
+// compare addresses only, so it would match the address on every
+// interface, not on the one it names.
+func checkNoZone(flag, item string) error {
+	at := strings.IndexByte(item, '%')
+	if at < 0 {
+		return nil
+	}
+	end := len(item)
+	if i := strings.IndexAny(item[at:], "/]"); i >= 0 {
+		end = at + i
+	}
+	return badInput(fmt.Sprintf("a rule matches its address on every interface; write it without the zone: %s", item[:at]+item[end:]),
+		"bad %s %q: a rule cannot name an interface (%s)", flag, item, item[at:end])
 }
 
 // Active tells whether any rule was given.

@@ -86,11 +86,17 @@ func TestAccessListBadRules(t *testing.T) {
 		{[]string{"bad name!"}, nil, true, `bad host name "bad name!"`},
 		{[]string{"example.com"}, nil, true, `-n forbids DNS lookups`},
 		{nil, []string{"[fe80::1"}, true, `bad address`},
+		{[]string{"fe80::1%eth0"}, nil, true, `bad --allow "fe80::1%eth0": a rule cannot name an interface (%eth0)`},
+		{nil, []string{"10.0.0.1,[fe80::1%2]"}, true, `bad --deny "[fe80::1%2]": a rule cannot name an interface (%2)`},
+		{[]string{"fe80::%eth0/64"}, nil, true, `bad --allow "fe80::%eth0/64": a rule cannot name an interface (%eth0)`},
 	} {
 		_, err := NewAccessList(context.Background(), tc.allow, tc.deny, tc.numeric)
 		var in *InputError
 		if !errors.As(err, &in) || !strings.Contains(in.Msg, tc.want) {
 			t.Errorf("allow %q deny %q: got %v, want a usage error containing %q", tc.allow, tc.deny, err, tc.want)
+		}
+		if in != nil && strings.Contains(tc.want, "interface") && !strings.Contains(in.Hint, "without the zone: ") {
+			t.Errorf("allow %q deny %q: hint %q, want the rule without its zone", tc.allow, tc.deny, in.Hint)
 		}
 	}
 }

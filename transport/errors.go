@@ -218,13 +218,17 @@ func explainListen(e *ListenError) Explanation {
 	}
 	e = &ListenError{Network: e.Network, Addr: addr, Port: e.Port, Err: e.Err, Holder: e.Holder}
 	x := Explanation{Msg: fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), Hint: hint}
-	if isUnix(e.Network) {
+	var foreign *ForeignSocketError
+	if isUnix(e.Network) && !errors.As(e.Err, &foreign) {
 		if why, hint, ok := socketFileReason(e.Addr, e.Err, true); ok {
 			x.Msg, x.Hint = fmt.Sprintf("cannot listen on %s: %s", e.Addr, why), hint
 			return x
 		}
 	}
 	switch {
+	case errors.As(e.Err, &foreign):
+		x.Msg = fmt.Sprintf("cannot listen on %s: %v", e.Addr, foreign)
+		x.Hint = "sonde removes only its own user's stale socket files; if that one is stale, its owner or root can remove it, or choose another path"
 	case errors.Is(e.Err, errNotSocketFile):
 		x.Msg = fmt.Sprintf("cannot listen on %s: %v", e.Addr, errNotSocketFile)
 		x.Hint = "sonde removes only stale socket files; move that file away or choose another path"

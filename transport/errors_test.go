@@ -473,8 +473,7 @@ func TestListenUnixInUseAndStale(t *testing.T) {
 
 	// A listener that died without removing its file leaves a stale
 	// socket, which the next listener replaces.
-	first.(*net.UnixListener).SetUnlinkOnClose(false)
-	first.Close()
+	first.(*unixListener).UnixListener.Close()
 	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSocket == 0 {
 		t.Fatalf("stale socket file: %v, %v", fi, err)
 	}

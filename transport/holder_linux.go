@@ -38,34 +38,41 @@ func FindPortHolder(network string, port int) *Holder {
 
 // FindUnixHolder names the process bound to a Unix socket path.
 func FindUnixHolder(path string) *Holder {
+	names := boundNames(path)
 	inodes := make(map[string]bool)
 	for _, f := range readUnixTable() {
-		if f[7] == path {
+		if names[f[7]] {
 			inodes[f[6]] = true
 		}
 	}
 	return findSocketOwner(inodes)
 }
 
-// unixPathBound tells whether a socket in this network namespace is bound
-// to path. known is false when /proc cannot settle it: /proc/net/unix
-// lists paths as they were bound, so a relative name with the same base
-// may or may not be ours.
-func unixPathBound(path string) (bound, known bool) {
-	rows := readUnixTable()
-	if rows == nil {
-		return false, false
-	}
-	known = true
-	for _, f := range rows {
-		switch {
-		case f[7] == path:
-			return true, true
-		case !filepath.IsAbs(f[7]) && filepath.Base(f[7]) == filepath.Base(path):
-			known = false
+// unixPathBound tells whether /proc/net/unix proves a socket bound to
+// path (under one of its boundNames). No match proves nothing: the table
+// lists this network namespace's sockets only, by the path as it was bound.
+func unixPathBound(path string) bool {
+	names := boundNames(path)
+	for _, f := range readUnixTable() {
+		if names[f[7]] {
+			return true
 		}
 	}
-	return false, known
+	return false
+}
+
+// boundNames are the names under which /proc/net/unix may list a socket
+// bound to path: as given, made absolute, and with symbolic links in its
+// directory resolved.
+func boundNames(path string) map[string]bool {
+	names := map[string]bool{path: true}
+	if abs, err := filepath.Abs(path); err == nil {
+		names[abs] = true
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			names[filepath.Join(dir, filepath.Base(abs))] = true
+		}
+	}
+	return names
 }
 
 // readUnixTable reads /proc/net/unix as rows of eight fields: Num RefCount

@@ -10,7 +10,7 @@ func FindPortHolder(network string, port int) *Holder { return nil }
 func FindUnixHolder(path string) *Holder { return nil }
 
 // unixPathBound cannot tell off Linux: the caller probes with a connect.
-func unixPathBound(path string) (bound, known bool) { return false, false }
+func unixPathBound(path string) bool { return false }
 
 // portInTimeWaitOnly cannot tell off Linux.
 func portInTimeWaitOnly(network string, port int) bool { return false }

@@ -7,9 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // ListenOptions are the listen-side settings beyond the Endpoint.
@@ -20,11 +23,21 @@ type ListenOptions struct {
 // Listen opens a stream listener (TCP or Unix) on e (a Unix socket's path
 // is e.Host; port 0 picks a free port). An empty host listens on
 // every address; a name listens on its first IPv4 address (IPv6 with -6),
-// as netcat does. A stale Unix socket file left by a dead listener is
-// replaced; a live one is reported as in use.
+// as netcat does. A Unix socket file in the way is replaced only when it
+// is provably stale (see removeStale); the listener removes its own
+// socket file when closed, and only if that file is still its own.
 func Listen(ctx context.Context, e Endpoint, o ListenOptions) (net.Listener, error) {
 	if isUnix(o.Network) {
-		return listenUnix(e.Host, o.Network, "unix", net.Listen)
+		ln, file, err := listenUnix(e.Host, o.Network, "unix", net.Listen)
+		if err != nil {
+			return nil, err
+		}
+		ul := ln.(*net.UnixListener)
+		ul.SetUnlinkOnClose(false) // by path, which may be another's socket by then
+		if file == nil {
+			return ul, nil
+		}
+		return &unixListener{UnixListener: ul, file: file}, nil
 	}
 	return listenInet(ctx, e, o, net.Listen)
 }
@@ -32,27 +45,24 @@ func Listen(ctx context.Context, e Endpoint, o ListenOptions) (net.Listener, err
 // ListenPacket opens a datagram socket (UDP or Unix datagram) to receive on.
 func ListenPacket(ctx context.Context, e Endpoint, o ListenOptions) (net.PacketConn, error) {
 	if isUnix(o.Network) {
-		pc, err := listenUnix(e.Host, o.Network, "unixgram", net.ListenPacket)
-		if err != nil {
-			return nil, err
+		pc, file, err := listenUnix(e.Host, o.Network, "unixgram", net.ListenPacket)
+		if err != nil || file == nil {
+			return pc, err
 		}
-		if strings.HasPrefix(e.Host, "@") {
-			return pc, nil
-		}
-		return &unlinkOnClose{UnixConn: pc.(*net.UnixConn), path: e.Host}, nil
+		return &unlinkOnClose{UnixConn: pc.(*net.UnixConn), file: file}, nil
 	}
 	return listenInet(ctx, e, o, net.ListenPacket)
 }
 
 // listenUnix opens a Unix socket (socketType "unix" or "unixgram") on
-// path with open, replacing a stale socket file (see bindUnix).
-func listenUnix[S any](path, network, socketType string, open func(network, address string) (S, error)) (S, error) {
-	var s S
-	err := bindUnix(path, network, func() (err error) {
+// path with open, replacing a stale socket file (see bindUnix). file is
+// the socket file it bound, nil for an abstract name.
+func listenUnix[S any](path, network, socketType string, open func(network, address string) (S, error)) (s S, file *boundFile, err error) {
+	file, err = bindUnix(path, network, socketType, func() (err error) {
 		s, err = open(socketType, path)
 		return err
 	})
-	return s, err
+	return s, file, err
 }
 
 // listenInet opens a TCP or UDP socket with open on the address e names,
@@ -101,34 +111,32 @@ func newListenError(network, addr string, port int, err error) *ListenError {
 }
 
 // bindUnix runs bind for a Unix socket path and, when the path is taken by
-// a socket file nobody listens on any more, removes it and binds again.
-func bindUnix(path, network string, bind func() error) error {
+// a socket file that is provably stale, removes it and binds again. It
+// returns the socket file it bound (nil for an abstract name).
+func bindUnix(path, network, socketType string, bind func() error) (*boundFile, error) {
 	if path == "" {
-		return badInput("e.g. sonde -lU /tmp/app.sock", "missing socket path")
+		return nil, badInput("e.g. sonde -lU /tmp/app.sock", "missing socket path")
 	}
 	if err := checkSocketPath(path); err != nil {
-		return err
+		return nil, err
 	}
+	abstract := strings.HasPrefix(path, "@")
 	err := bind()
-	if err == nil || !errors.Is(err, syscall.EADDRINUSE) || strings.HasPrefix(path, "@") {
-		return wrapUnixListen(network, path, err)
+	if err != nil && errors.Is(err, syscall.EADDRINUSE) && !abstract {
+		if err = removeStale(path, socketType, err); err == nil {
+			err = bind()
+		}
 	}
-	if fi, serr := os.Lstat(path); serr == nil && fi.Mode()&fs.ModeSocket == 0 {
-		return &ListenError{Network: network, Addr: path, Err: errNotSocketFile}
+	if err != nil {
+		return nil, wrapUnixListen(network, path, err)
 	}
-	if !isStale(path, network) {
-		return wrapUnixListen(network, path, err)
+	if abstract {
+		return nil, nil
 	}
-	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-		return wrapUnixListen(network, path, err)
-	}
-	return wrapUnixListen(network, path, bind())
+	return claimSocketFile(path), nil
 }
 
 func wrapUnixListen(network, path string, err error) error {
-	if err == nil {
-		return nil
-	}
 	le := &ListenError{Network: network, Addr: path, Err: err}
 	if errors.Is(err, syscall.EADDRINUSE) {
 		le.Holder = FindUnixHolder(path)
@@ -136,41 +144,139 @@ func wrapUnixListen(network, path string, err error) error {
 	return le
 }
 
-// isStale tells whether path is a socket file that no process listens on:
-// only then may sonde remove it. Ordinary files are never touched. Where
-// the OS lists bound sockets (Linux), that list decides, because probing
-// with a connect would be accepted by a live listener as its client.
-func isStale(path, network string) bool {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&fs.ModeSocket == 0 {
-		return false
+// probeTimeout bounds the connect that tells a stale socket file from a
+// live one; it guards against a hang, a live listener answers at once.
+const probeTimeout = 2 * time.Second
+
+// removeStale removes the socket file at path when it is provably stale,
+// and otherwise returns why not: inUse (the bind's EADDRINUSE) when a
+// process may listen on it. Ordinary files and other users' sockets are
+// never touched. /proc/net/unix (Linux) can only prove a socket live: it
+// lists the paths of this network namespace's sockets as they were bound,
+// so a relative, symlinked or other-namespace path does not match. Then a
+// connect decides: only a refused one proves the file stale. It is the
+// last resort, since a live listener accepts it as a client (closed at
+// once). The file removed is the one checked (same device, inode, owner),
+// reached through its directory's descriptor.
+func removeStale(path, socketType string, inUse error) error {
+	dir, err := openSocketDir(path)
+	if err != nil {
+		return inUse
 	}
-	if bound, known := unixPathBound(path); known {
-		return !bound
+	defer dir.close()
+	st, err := dir.stat()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // gone meanwhile: bind again
+	case err != nil:
+		return inUse
+	case !st.isSocket():
+		return errNotSocketFile
+	case unixPathBound(path):
+		return inUse
 	}
-	c, err := net.Dial(network, path)
+	if uid, known := st.owner(); known && uid != os.Geteuid() {
+		return &ForeignSocketError{UID: uid}
+	}
+	d := net.Dialer{Timeout: probeTimeout}
+	c, err := d.Dial(socketType, path)
 	if err == nil {
 		c.Close()
-		return false
+		return inUse
 	}
-	return errors.Is(err, syscall.ECONNREFUSED)
+	if !isConnRefused(err) {
+		return inUse
+	}
+	if err := dir.unlinkIfSame(st); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return inUse
+	}
+	return nil
 }
 
 // errNotSocketFile: a Unix listener's path is taken by an ordinary file,
 // which sonde never removes.
 var errNotSocketFile = errors.New("a file that is not a socket is in the way")
 
+// errSwapped: the socket file changed between sonde's check and its removal.
+var errSwapped = errors.New("the socket file was replaced")
+
+// ForeignSocketError: a Unix listener's path is taken by a socket file of
+// another user, which sonde never removes, stale or not.
+type ForeignSocketError struct{ UID int }
+
+func (e *ForeignSocketError) Error() string {
+	return "a socket file of " + userName(e.UID) + " is in the way"
+}
+
+// userName names a user as "nobody (uid 65534)", or "uid 65534" when the
+// account is unknown.
+func userName(uid int) string {
+	id := strconv.Itoa(uid)
+	if u, err := user.LookupId(id); err == nil && u.Username != "" {
+		return "user " + u.Username + " (uid " + id + ")"
+	}
+	return "uid " + id
+}
+
+// boundFile is the socket file a listener bound, held through its
+// directory, so that the listener removes it at exit only while it is
+// still that file: a later listener's socket on the same path is left.
+type boundFile struct {
+	once sync.Once
+	dir  *socketDir
+	st   socketStat
+}
+
+// claimSocketFile records the socket file just bound at path; nil (the
+// file is then left at exit) when it cannot be looked at.
+func claimSocketFile(path string) *boundFile {
+	dir, err := openSocketDir(path)
+	if err != nil {
+		return nil
+	}
+	st, err := dir.stat()
+	if err != nil || !st.isSocket() {
+		dir.close()
+		return nil
+	}
+	return &boundFile{dir: dir, st: st}
+}
+
+func (b *boundFile) remove() {
+	if b == nil {
+		return
+	}
+	b.once.Do(func() {
+		b.dir.unlinkIfSame(b.st)
+		b.dir.close()
+	})
+}
+
+// unixListener is a Unix stream listener that removes its socket file
+// when closed, if the file is still its own.
+type unixListener struct {
+	*net.UnixListener
+	file *boundFile
+}
+
+func (l *unixListener) Close() error {
+	err := l.UnixListener.Close()
+	l.file.remove()
+	return err
+}
+
 // unlinkOnClose is a Unix datagram socket that removes its socket file
-// when closed: a listener's, or the temporary one a client binds where
-// replies need an address to reach it. It embeds the *net.UnixConn itself, not a net.PacketConn,
-// so that its ReadMsgUnix (which tells a truncated datagram) shows.
+// when closed, if the file is still its own: a listener's, or the
+// temporary one a client binds where replies need an address to reach
+// it. It embeds the *net.UnixConn itself, not a net.PacketConn, so that
+// its ReadMsgUnix (which tells a truncated datagram) shows.
 type unlinkOnClose struct {
 	*net.UnixConn
-	path string
+	file *boundFile
 }
 
 func (c *unlinkOnClose) Close() error {
 	err := c.UnixConn.Close()
-	os.Remove(c.path)
+	c.file.remove()
 	return err
 }

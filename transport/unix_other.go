@@ -32,5 +32,5 @@ func dialUnixgram(path string, o DialOptions) (net.Conn, error) {
 		os.Remove(local)
 		return nil, &DialError{Network: o.Network, Target: path, Attempts: []Attempt{{Addr: path, Err: err}}}
 	}
-	return &unlinkOnClose{UnixConn: c, path: local}, nil
+	return &unlinkOnClose{UnixConn: c, file: claimSocketFile(local)}, nil
 }
