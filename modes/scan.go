@@ -28,8 +28,8 @@ const reservedFiles = 64
 type ScanStyle int
 
 const (
-	// ScanReport is sonde scan: each open port (-v: every port), then a
-	// summary line.
+	// ScanReport is sonde scan: a table of the open ports (-v: every
+	// port), then a summary line, on Stdout.
 	ScanReport ScanStyle = iota
 	// ScanNetcat is sonde -z: silent but for the exit status; -v prints
 	// one line per port tried.
@@ -97,7 +97,7 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddr(o.Host, addr),
 			len(o.Ports), o.Network, workers, timeout)
 	}
-	r := scanReport{o: o, addr: addr, start: time.Now()}
+	r := scanReport{o: o, addr: addr, start: time.Now(), table: newScanTable(o)}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	outcomes := probeAll(sctx, o, addr, workers, transport.ProbeOptions{Source: src, Timeout: timeout})
@@ -192,13 +192,63 @@ func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int,
 	return outcomes
 }
 
-// scanReport writes what a scan found, in the style asked for.
+// scanReport writes what a scan found, in the style asked for: the
+// table and summary of sonde scan on stdout, the -v lines of -z as
+// messages, or JSON lines.
 type scanReport struct {
 	o       *ScanOptions
 	addr    netip.Addr
 	start   time.Time
 	counts  map[transport.PortState]int
 	scanned int
+	table   scanTable
+}
+
+// scanTable lays out the report of sonde scan, nmap's way: a header, one
+// row per port, columns aligned. The widths are fixed before the first
+// row, since rows are written as ports become known.
+type scanTable struct {
+	portWidth, stateWidth, serviceWidth int
+	detail                              bool // -vv: a last column of times and reasons
+	started                             bool // the header is written
+}
+
+func newScanTable(o *ScanOptions) scanTable {
+	t := scanTable{portWidth: len("PORT"), stateWidth: len(transport.Filtered), serviceWidth: len("SERVICE"),
+		detail: o.UI.Verbosity() >= 2}
+	if o.Network == "udp" {
+		t.stateWidth = len(transport.OpenFiltered)
+	}
+	if len(o.Ports) > 0 {
+		t.portWidth = max(t.portWidth, len(strconv.Itoa(o.Ports[len(o.Ports)-1])+"/"+o.Network))
+	}
+	if t.detail {
+		for _, p := range o.Ports {
+			t.serviceWidth = max(t.serviceWidth, len(transport.ServiceName(p, o.Network)))
+		}
+	}
+	return t
+}
+
+// row formats one line of the table, the header first if it is not out yet.
+func (t *scanTable) row(port, state, service, detail string) string {
+	var b strings.Builder
+	if !t.started {
+		t.started = true
+		b.WriteString(t.line("PORT", "STATE", "SERVICE", "DETAIL"))
+	}
+	b.WriteString(t.line(port, state, service, detail))
+	return b.String()
+}
+
+func (t *scanTable) line(port, state, service, detail string) string {
+	l := fmt.Sprintf("%-*s  %-*s  ", t.portWidth, port, t.stateWidth, state)
+	if t.detail {
+		l += fmt.Sprintf("%-*s  %s", t.serviceWidth, service, detail)
+	} else {
+		l += service
+	}
+	return strings.TrimRight(l, " ") + "\n"
 }
 
 func (r *scanReport) port(port int, res transport.ProbeResult) error {
@@ -228,15 +278,11 @@ func (r *scanReport) port(port int, res transport.ProbeResult) error {
 			u.Infof("%s: %s: %s", where, res.State, res.Why)
 		}
 	case res.State == transport.Open || u.Verbosity() >= 1:
-		line := fmt.Sprintf("%-11s %-13s %s", strconv.Itoa(port)+"/"+o.Network, res.State, service)
-		if u.Verbosity() >= 2 {
-			detail := res.Why
-			if res.State == transport.Open {
-				detail = formatMs(res.RTT)
-			}
-			line = fmt.Sprintf("%-38s %s", line, detail)
+		detail := res.Why
+		if res.State == transport.Open {
+			detail = formatMs(res.RTT)
 		}
-		u.Infof("%s", strings.TrimRight(line, " "))
+		return writeReport(o.Stdout, []byte(r.table.row(strconv.Itoa(port)+"/"+o.Network, string(res.State), service, detail)))
 	}
 	return nil
 }
@@ -267,9 +313,8 @@ func (r *scanReport) summary(interrupted bool) error {
 	if interrupted {
 		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
 	}
-	o.UI.Infof("%s: %s; %d %s ports%s scanned in %s", hostAndAddr(o.Host, r.addr), strings.Join(counts, ", "),
-		r.scanned, o.Network, of, roundDuration(elapsed))
-	return nil
+	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", hostAndAddr(o.Host, r.addr),
+		strings.Join(counts, ", "), r.scanned, o.Network, of, roundDuration(elapsed)))
 }
 
 // scanWorkers decides how many probes run at once: what was asked (or

@@ -60,13 +60,13 @@ func TestScanInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	stop := &Interrupted{Signal: "interrupt"}
-	errs := &lineHook{onLine: func(l string) {
+	out := &lineHook{onLine: func(l string) {
 		if strings.Contains(l, " open") {
 			cancel(stop) // the first port is reported; the second is still waiting
 		}
 	}}
 	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", Timeout: time.Minute, Ports: []int{int(open.Port()), int(filtered.Port())},
-		UI: ui.New(errs, 0)}
+		Stdout: out, UI: ui.New(&lineHook{}, 0)}
 	done := make(chan error, 1)
 	go func() { done <- Scan(ctx, o) }()
 	select {
@@ -77,8 +77,8 @@ func TestScanInterrupted(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the scan did not stop when interrupted")
 	}
-	if want := "sonde: 127.0.0.1: 1 open, 0 closed, 0 filtered; 1 tcp ports of 2 (interrupted) scanned in "; !strings.Contains(errs.String(), want) {
-		t.Errorf("interrupted scan wrote:\n%s\nwant %q", errs.String(), want)
+	if want := "\n127.0.0.1: 1 open, 0 closed, 0 filtered; 1 tcp ports of 2 (interrupted) scanned in "; !strings.Contains(out.String(), want) {
+		t.Errorf("interrupted scan wrote:\n%s\nwant %q", out.String(), want)
 	}
 }
 
@@ -101,21 +101,21 @@ func TestScanFullRange(t *testing.T) {
 	}
 	const self = 40010
 	netnstest.SetLocalPortRange(t, self, self)
-	var stderr strings.Builder
-	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", UI: ui.New(&stderr, 2)}
+	var stdout, stderr strings.Builder
+	o := &ScanOptions{Host: "127.0.0.1", Network: "tcp", Stdout: &stdout, UI: ui.New(&stderr, 2)}
 	for p := 1; p <= 65535; p++ {
 		o.Ports = append(o.Ports, p)
 	}
 	if err := Scan(context.Background(), o); err != nil {
 		t.Fatalf("full scan: %v\n%s", err, stderr.String())
 	}
-	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) != 65535+2 {
 		t.Fatalf("scan -vv wrote %d lines, want a header, 65535 ports and a summary", len(lines))
 	}
 	got := map[int]string{}
-	openLine := regexp.MustCompile(`^sonde: (\d+)/tcp +open +(\S*) +\d+\.\d{3} ms$`)
-	closedLine := regexp.MustCompile(`^sonde: (\d+)/tcp +closed .*(connection refused|connected to itself)$`)
+	openLine := regexp.MustCompile(`^(\d+)/tcp +open +(\S*) +\d+\.\d{3} ms$`)
+	closedLine := regexp.MustCompile(`^(\d+)/tcp +closed .*(connection refused|connected to itself)$`)
 	for _, l := range lines[1 : len(lines)-1] {
 		if m := openLine.FindStringSubmatch(l); m != nil {
 			var p int
@@ -128,10 +128,10 @@ func TestScanFullRange(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("open ports (with services) = %v, want %v", got, want)
 	}
-	if l := lines[self]; !strings.HasPrefix(l, fmt.Sprintf("sonde: %d/tcp ", self)) || !strings.HasSuffix(l, "connected to itself") {
+	if l := lines[self]; !strings.HasPrefix(l, fmt.Sprintf("%d/tcp ", self)) || !strings.HasSuffix(l, "connected to itself") {
 		t.Errorf("port %d, the only ephemeral port: %q, want closed (the probe connected to itself)", self, l)
 	}
-	if summary := lines[len(lines)-1]; !strings.HasPrefix(summary, "sonde: 127.0.0.1: 5 open, 65530 closed, 0 filtered; 65535 tcp ports scanned in ") {
+	if summary := lines[len(lines)-1]; !strings.HasPrefix(summary, "127.0.0.1: 5 open, 65530 closed, 0 filtered; 65535 tcp ports scanned in ") {
 		t.Errorf("summary %q, want 5 open, 65530 closed, 0 filtered", summary)
 	}
 }

@@ -70,6 +70,8 @@ func scanTo(t *testing.T, ctx context.Context, verbosity int, tweak func(*ScanOp
 	return out.String(), errs.String(), err
 }
 
+// sonde scan reports on stdout: a table of the open ports (-v: every
+// port) under a header, then the summary; stderr has only messages.
 func TestScanReport(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	open, closed := porttest.Listener(t), porttest.ClosedPort(t)
@@ -79,25 +81,36 @@ func TestScanReport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("scan %s: %v, want nil (a port is open)", ports, err)
 	}
-	if stdout != "" {
-		t.Errorf("scan wrote %q to stdout; without --json it must stay empty", stdout)
+	if stderr != "" {
+		t.Errorf("scan wrote %q to stderr; the report goes to stdout, and there was nothing else to say", stderr)
 	}
-	want := regexp.MustCompile(fmt.Sprintf(`^sonde: %d/tcp +open\n`+
-		`sonde: 127\.0\.0\.1: 1 open, 1 closed, 0 filtered; 2 tcp ports scanned in \S+\n$`, open.Port()))
-	if !want.MatchString(stderr) {
-		t.Errorf("scan %s wrote:\n%s\nwant the open port, then the summary: %s", ports, stderr, want)
+	want := regexp.MustCompile(fmt.Sprintf(`^PORT +STATE +SERVICE\n`+
+		`%d/tcp +open( +\S+)?\n`+
+		`127\.0\.0\.1: 1 open, 1 closed, 0 filtered; 2 tcp ports scanned in \S+\n$`, open.Port()))
+	if !want.MatchString(stdout) {
+		t.Errorf("scan %s wrote:\n%s\nwant a header, the open port, then the summary: %s", ports, stdout, want)
+	}
+	if strings.Contains(stdout, "sonde: ") {
+		t.Errorf("the report has the prefix of messages:\n%s", stdout)
 	}
 
-	// -v lists the closed port too, in port order.
-	_, stderr, _ = scanTo(t, context.Background(), 1, nil, open, closed)
-	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "sonde: scanning 127.0.0.1: 2 tcp ports, 2 at a time, 200ms timeout") {
-		t.Fatalf("scan -v wrote:\n%s\nwant a header, two ports and a summary", stderr)
+	// -v lists the closed port too, in port order, in aligned columns;
+	// the line that says what is scanned is a message.
+	stdout, stderr, _ = scanTo(t, context.Background(), 1, nil, open, closed)
+	if !strings.HasPrefix(stderr, "sonde: scanning 127.0.0.1: 2 tcp ports, 2 at a time, 200ms timeout") {
+		t.Errorf("scan -v wrote %q to stderr, want the scanning message", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("scan -v wrote:\n%s\nwant a header, two ports and a summary", stdout)
 	}
 	states := map[uint16]string{open.Port(): "open", closed.Port(): "closed"}
 	for i, p := range []uint16{min(open.Port(), closed.Port()), max(open.Port(), closed.Port())} {
-		if want := regexp.MustCompile(fmt.Sprintf(`^sonde: %d/tcp +%s$`, p, states[p])); !want.MatchString(lines[i+1]) {
+		if want := regexp.MustCompile(fmt.Sprintf(`^%d/tcp +%s\b`, p, states[p])); !want.MatchString(lines[i+1]) {
 			t.Errorf("scan -v line %d = %q, want %s", i+2, lines[i+1], want)
+		}
+		if col := strings.Index(lines[0], "STATE"); !strings.HasPrefix(lines[i+1][col:], states[p]) {
+			t.Errorf("scan -v: the state of line %q is not under the STATE of %q", lines[i+1], lines[0])
 		}
 	}
 }
@@ -105,13 +118,13 @@ func TestScanReport(t *testing.T) {
 func TestScanNothingOpen(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	closed := porttest.ClosedPort(t)
-	_, stderr, err := scanTo(t, context.Background(), 0, nil, closed)
+	stdout, stderr, err := scanTo(t, context.Background(), 0, nil, closed)
 	var status *ExitStatus
 	if !errors.As(err, &status) || status.Code != 1 {
 		t.Errorf("scan of a closed port: %v, want exit status 1", err)
 	}
-	if !strings.HasPrefix(stderr, "sonde: 127.0.0.1: 0 open, 1 closed, 0 filtered; 1 tcp ports scanned in ") {
-		t.Errorf("scan of a closed port wrote:\n%s\nwant only the summary", stderr)
+	if !strings.HasPrefix(stdout, "127.0.0.1: 0 open, 1 closed, 0 filtered; 1 tcp ports scanned in ") || stderr != "" {
+		t.Errorf("scan of a closed port wrote:\n%s\nand on stderr %q\nwant only the summary, on stdout", stdout, stderr)
 	}
 }
 
