@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
 	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -54,6 +56,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			return nil
 		},
+		Condition: rootCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitready": cmdWaitReady,
 			"freeport":  cmdFreePort,
@@ -159,4 +162,27 @@ func cmdGrepVar(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no match for %s (with a group) in %s:\n%s", args[1], args[0], b)
 	}
 	ts.Setenv(args[2], string(m[1]))
+}
+
+// rootCondition is [root]: the script may make namespaces of its own
+// (unshare(1) and mount(8), as root on Linux). Where it may not, a
+// script skips loudly ([!root] skip '...'), but under CI the condition
+// fails the script instead, so CI cannot lose the coverage unnoticed.
+func rootCondition(cond string) (bool, error) {
+	if cond != "root" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	reason := ""
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		reason = "not root on Linux"
+	}
+	for _, prog := range []string{"unshare", "mount", "ip"} {
+		if _, err := exec.LookPath(prog); err != nil && reason == "" {
+			reason = prog + " is not installed"
+		}
+	}
+	if reason != "" && os.Getenv("CI") != "" {
+		return false, fmt.Errorf("a root-only script cannot run: %s (CI is set: it must run there)", reason)
+	}
+	return reason == "", nil
 }

@@ -55,10 +55,13 @@ type ScanOptions struct {
 	UI     *ui.UI
 }
 
-// scanPortJSON is one line of scan --json: one port, its state and
-// service name, and the time the answer took (null without an answer).
+// scanPortJSON is one line of scan --json: one port of one address, its
+// state and service name, and the time the answer took (null without an
+// answer).
 type scanPortJSON struct {
+	Type    string   `json:"type"` // "port"
 	Host    string   `json:"host"`
+	Addr    string   `json:"addr"`
 	Port    int      `json:"port"`
 	Proto   string   `json:"proto"`
 	State   string   `json:"state"`
@@ -68,42 +71,52 @@ type scanPortJSON struct {
 
 // scanSummaryJSON ends scan --json with what the text summary says.
 type scanSummaryJSON struct {
-	Type         string  `json:"type"` // "summary"
-	Host         string  `json:"host"`
-	Addr         string  `json:"addr"`
-	Proto        string  `json:"proto"`
-	Ports        int     `json:"ports"` // ports scanned
-	Open         int     `json:"open"`
-	Closed       int     `json:"closed"`
-	Filtered     int     `json:"filtered"`
-	OpenFiltered int     `json:"open_filtered"`
-	ElapsedMs    float64 `json:"elapsed_ms"`
-	Interrupted  bool    `json:"interrupted"`
+	Type         string   `json:"type"` // "summary"
+	Host         string   `json:"host"`
+	Addr         string   `json:"addr"`  // the first address scanned
+	Addrs        []string `json:"addrs"` // every address scanned
+	Proto        string   `json:"proto"`
+	Ports        int      `json:"ports"` // ports scanned
+	Open         int      `json:"open"`
+	Closed       int      `json:"closed"`
+	Filtered     int      `json:"filtered"`
+	OpenFiltered int      `json:"open_filtered"`
+	ElapsedMs    float64  `json:"elapsed_ms"`
+	Interrupted  bool     `json:"interrupted"`
 }
 
-// Scan probes every port of o.Ports on the first address of o.Host, many
-// at once, and reports each port in port order as soon as it and every
-// port before it are known. It returns nil when a port is open, an
-// *ExitStatus 1 when none is, and the interruption when interrupted.
+// Scan probes every port of o.Ports on every address of o.Host, many at
+// once, and reports each port in port order as soon as it and every port
+// before it are known. A port is open when one of the addresses accepts.
+// It returns nil when a port is open, an *ExitStatus 1 when none is, and
+// the interruption when interrupted.
 func Scan(ctx context.Context, o *ScanOptions) error {
-	u := o.UI
-	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
-	addr, src, err := resolveOnce(ctx, o.Host, o.Source, o.Family, o.Numeric, u)
+	addrs, src, err := resolveAll(ctx, o.Host, o.Source, o.Family, o.Numeric)
 	if err != nil {
 		return err
 	}
-	workers := scanWorkers(o.Concurrency, len(o.Ports), u)
+	return scanAddrs(ctx, o, addrs, src)
+}
+
+// scanAddrs is Scan once o.Host is resolved to addrs (and the source
+// address to src, if any): one probe per port and address.
+func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src netip.Addr) error {
+	u := o.UI
+	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
+	probes := len(o.Ports) * len(addrs)
+	workers := scanWorkers(o.Concurrency, probes, u)
 	if o.Style == ScanReport {
-		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddr(o.Host, addr),
+		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddrs(o.Host, addrs),
 			len(o.Ports), o.Network, workers, timeout)
 	}
-	r := scanReport{o: o, addr: addr, start: time.Now(), table: newScanTable(o)}
+	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o, addrs),
+		counts: make(map[transport.PortState]int)}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	outcomes := probeAll(sctx, o, addr, workers, transport.ProbeOptions{Source: src, Timeout: timeout})
-	results := make([]transport.ProbeResult, len(o.Ports))
-	known := make([]bool, len(o.Ports))
-	next := 0 // the first port not yet reported
+	outcomes := probeAll(sctx, o, addrs, workers, transport.ProbeOptions{Source: src, Timeout: timeout})
+	results := make([]transport.ProbeResult, probes)
+	known := make([]bool, probes)
+	next := 0 // the first probe not yet reported
 	var failed error
 	for oc := range outcomes {
 		if oc.err != nil {
@@ -114,8 +127,8 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 			continue
 		}
 		results[oc.i], known[oc.i] = oc.res, true
-		for ; next < len(o.Ports) && known[next] && failed == nil; next++ {
-			if err := r.port(o.Ports[next], results[next]); err != nil {
+		for ; next < probes && known[next] && failed == nil; next++ {
+			if err := r.probe(next, results[next]); err != nil {
 				failed = err
 				cancel(err)
 			}
@@ -142,7 +155,7 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 	return nil
 }
 
-// portOutcome is what the probe of o.Ports[i] found, or why it could not
+// portOutcome is what probe i (see probeAll) found, or why it could not
 // be made.
 type portOutcome struct {
 	i   int
@@ -150,11 +163,12 @@ type portOutcome struct {
 	err error
 }
 
-// probeAll probes every port of o.Ports on addr with workers goroutines,
-// starting the probes in port order (o.Interval apart, if set), and
-// sends each outcome as it comes. The channel is closed once every
-// worker is done, which happens soon after ctx ends.
-func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int, popts transport.ProbeOptions) <-chan portOutcome {
+// probeAll probes every port of o.Ports on every address of addrs with
+// workers goroutines. Probe i is port o.Ports[i/len(addrs)] of address
+// addrs[i%len(addrs)]: probes start in that order (o.Interval apart, if
+// set), and each outcome is sent as it comes. The channel is closed once
+// every worker is done, which happens soon after ctx ends.
+func probeAll(ctx context.Context, o *ScanOptions, addrs []netip.Addr, workers int, popts transport.ProbeOptions) <-chan portOutcome {
 	probe := transport.ProbeTCP
 	if o.Network == "udp" {
 		probe = transport.ProbeUDP
@@ -167,14 +181,15 @@ func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int,
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(o.Ports[i])), popts)
+				port, addr := o.Ports[i/len(addrs)], addrs[i%len(addrs)]
+				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(port)), popts)
 				outcomes <- portOutcome{i, res, err}
 			}
 		}()
 	}
 	go func() {
 		defer close(jobs)
-		for i := range o.Ports {
+		for i := range len(o.Ports) * len(addrs) {
 			if i > 0 && o.Interval > 0 && !sleepCtx(ctx, o.Interval) {
 				return
 			}
@@ -197,77 +212,99 @@ func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int,
 // messages, or JSON lines.
 type scanReport struct {
 	o       *ScanOptions
-	addr    netip.Addr
+	addrs   []netip.Addr
 	start   time.Time
-	counts  map[transport.PortState]int
-	scanned int
+	counts  map[transport.PortState]int // ports by their state over every address
+	scanned int                         // ports whose every address is reported
+	best    transport.PortState         // the state of the port being reported, so far
 	table   scanTable
 }
 
 // scanTable lays out the report of sonde scan, nmap's way: a header, one
-// row per port, columns aligned. The widths are fixed before the first
-// row, since rows are written as ports become known.
+// row per port (and address, when the name has several), columns
+// aligned. The widths are fixed before the first row, since rows are
+// written as ports become known.
 type scanTable struct {
-	portWidth, stateWidth, serviceWidth int
-	detail                              bool // -vv: a last column of times and reasons
-	started                             bool // the header is written
+	portWidth, stateWidth, serviceWidth, addrWidth int
+	addrs                                          bool // an ADDR column: the name has several addresses
+	detail                                         bool // -vv: a last column of times and reasons
+	started                                        bool // the header is written
 }
 
-func newScanTable(o *ScanOptions) scanTable {
+func newScanTable(o *ScanOptions, addrs []netip.Addr) scanTable {
 	t := scanTable{portWidth: len("PORT"), stateWidth: len(transport.Filtered), serviceWidth: len("SERVICE"),
-		detail: o.UI.Verbosity() >= 2}
+		addrWidth: len("ADDR"), addrs: len(addrs) > 1, detail: o.UI.Verbosity() >= 2}
 	if o.Network == "udp" {
 		t.stateWidth = len(transport.OpenFiltered)
 	}
 	if len(o.Ports) > 0 {
 		t.portWidth = max(t.portWidth, len(strconv.Itoa(o.Ports[len(o.Ports)-1])+"/"+o.Network))
 	}
-	if t.detail {
+	if t.addrs || t.detail {
 		for _, p := range o.Ports {
 			t.serviceWidth = max(t.serviceWidth, len(transport.ServiceName(p, o.Network)))
 		}
+	}
+	for _, a := range addrs {
+		t.addrWidth = max(t.addrWidth, len(a.String()))
 	}
 	return t
 }
 
 // row formats one line of the table, the header first if it is not out yet.
-func (t *scanTable) row(port, state, service, detail string) string {
+func (t *scanTable) row(port, state, service string, addr netip.Addr, detail string) string {
 	var b strings.Builder
 	if !t.started {
 		t.started = true
-		b.WriteString(t.line("PORT", "STATE", "SERVICE", "DETAIL"))
+		b.WriteString(t.line("PORT", "STATE", "SERVICE", "ADDR", "DETAIL"))
 	}
-	b.WriteString(t.line(port, state, service, detail))
+	b.WriteString(t.line(port, state, service, addr.String(), detail))
 	return b.String()
 }
 
-func (t *scanTable) line(port, state, service, detail string) string {
+func (t *scanTable) line(port, state, service, addr, detail string) string {
 	l := fmt.Sprintf("%-*s  %-*s  ", t.portWidth, port, t.stateWidth, state)
+	if !t.addrs && !t.detail {
+		return strings.TrimRight(l+service, " ") + "\n"
+	}
+	l += fmt.Sprintf("%-*s  ", t.serviceWidth, service)
+	if t.addrs {
+		l += fmt.Sprintf("%-*s  ", t.addrWidth, addr)
+	}
 	if t.detail {
-		l += fmt.Sprintf("%-*s  %s", t.serviceWidth, service, detail)
-	} else {
-		l += service
+		l += detail
 	}
 	return strings.TrimRight(l, " ") + "\n"
 }
 
-func (r *scanReport) port(port int, res transport.ProbeResult) error {
+// stateRank orders the states of one port on several addresses: the port
+// counts in the summary with the best of them. Open wins (one address
+// accepts: the service is reachable); silence that may hide an open port
+// comes next; then a refusal, a definite answer; then filtered.
+var stateRank = map[transport.PortState]int{transport.Open: 4, transport.OpenFiltered: 3, transport.Closed: 2, transport.Filtered: 1}
+
+// probe reports probe i of probeAll, and counts its port once every
+// address of the port is reported.
+func (r *scanReport) probe(i int, res transport.ProbeResult) error {
 	o, u := r.o, r.o.UI
-	if r.counts == nil {
-		r.counts = make(map[transport.PortState]int)
+	port, addr := o.Ports[i/len(r.addrs)], r.addrs[i%len(r.addrs)]
+	if i%len(r.addrs) == 0 || stateRank[res.State] > stateRank[r.best] {
+		r.best = res.State
 	}
-	r.counts[res.State]++
-	r.scanned++
+	if i%len(r.addrs) == len(r.addrs)-1 {
+		r.counts[r.best]++
+		r.scanned++
+	}
 	service := transport.ServiceName(port, o.Network)
 	switch {
 	case o.JSON:
-		return writeJSONLine(o.Stdout, scanPortJSON{Host: o.Host, Port: port, Proto: o.Network,
-			State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
+		return writeJSONLine(o.Stdout, scanPortJSON{Type: "port", Host: o.Host, Addr: addr.String(), Port: port,
+			Proto: o.Network, State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
 	case o.Style == ScanNetcat:
 		if u.Verbosity() < 1 {
 			return nil
 		}
-		where := netip.AddrPortFrom(r.addr, uint16(port)).String() + " (" + o.Network
+		where := netip.AddrPortFrom(addr, uint16(port)).String() + " (" + o.Network
 		if service != "" {
 			where += "/" + service
 		}
@@ -282,7 +319,7 @@ func (r *scanReport) port(port int, res transport.ProbeResult) error {
 		if res.State == transport.Open {
 			detail = formatMs(res.RTT)
 		}
-		return writeReport(o.Stdout, []byte(r.table.row(strconv.Itoa(port)+"/"+o.Network, string(res.State), service, detail)))
+		return writeReport(o.Stdout, []byte(r.table.row(strconv.Itoa(port)+"/"+o.Network, string(res.State), service, addr, detail)))
 	}
 	return nil
 }
@@ -293,7 +330,11 @@ func (r *scanReport) summary(interrupted bool) error {
 	o := r.o
 	elapsed := time.Since(r.start)
 	if o.JSON {
-		return writeJSONLine(o.Stdout, scanSummaryJSON{Type: "summary", Host: o.Host, Addr: r.addr.String(),
+		addrs := make([]string, len(r.addrs))
+		for i, a := range r.addrs {
+			addrs[i] = a.String()
+		}
+		return writeJSONLine(o.Stdout, scanSummaryJSON{Type: "summary", Host: o.Host, Addr: addrs[0], Addrs: addrs,
 			Proto: o.Network, Ports: r.scanned, Open: r.counts[transport.Open], Closed: r.counts[transport.Closed],
 			Filtered: r.counts[transport.Filtered], OpenFiltered: r.counts[transport.OpenFiltered],
 			ElapsedMs: ms(elapsed), Interrupted: interrupted})
@@ -313,8 +354,21 @@ func (r *scanReport) summary(interrupted bool) error {
 	if interrupted {
 		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
 	}
-	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", hostAndAddr(o.Host, r.addr),
+	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", hostAndAddrs(o.Host, r.addrs),
 		strings.Join(counts, ", "), r.scanned, o.Network, of, roundDuration(elapsed)))
+}
+
+// hostAndAddrs names a target with every address scanned:
+// "localhost (::1, 127.0.0.1)", or just the address the user gave.
+func hostAndAddrs(host string, addrs []netip.Addr) string {
+	if len(addrs) == 1 {
+		return hostAndAddr(host, addrs[0])
+	}
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return host + " (" + strings.Join(s, ", ") + ")"
 }
 
 // scanWorkers decides how many probes run at once: what was asked (or

@@ -128,6 +128,60 @@ func TestScanNothingOpen(t *testing.T) {
 	}
 }
 
+// A name with several addresses is scanned on each: a port open on one
+// of them is open, whichever comes first, and the report names the
+// address of each row. The service listens on 127.0.0.1 alone, and ::1
+// comes first, as a dual-stack localhost resolves.
+func TestScanEveryAddress(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	open := porttest.Listener(t)
+	addrs := []netip.Addr{netip.IPv6Loopback(), open.Addr()}
+	scan := func(verbosity int, tweak func(*ScanOptions)) (stdout, stderr string, err error) {
+		var out, errs strings.Builder
+		o := &ScanOptions{Host: "dual.test", Network: "tcp", Timeout: 5 * time.Second, Ports: []int{int(open.Port())},
+			Stdout: &out, UI: ui.New(&errs, verbosity)}
+		if tweak != nil {
+			tweak(o)
+		}
+		err = scanAddrs(context.Background(), o, addrs, netip.Addr{})
+		return out.String(), errs.String(), err
+	}
+
+	// -z: success, as nc -z, though the first address refuses.
+	_, stderr, err := scan(1, func(o *ScanOptions) { o.Style = ScanNetcat })
+	if err != nil {
+		t.Errorf("-z of a port open on the second address only: %v, want success", err)
+	}
+	for _, want := range []string{fmt.Sprintf("sonde: [::1]:%d (tcp): closed: ", open.Port()),
+		fmt.Sprintf("sonde: %s (tcp): open\n", open)} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("-zv wrote:\n%s\nwant a line for each address: %q", stderr, want)
+		}
+	}
+
+	// scan: a row per address under an ADDR column; the port counts once, open.
+	stdout, _, err := scan(1, nil)
+	if err != nil {
+		t.Errorf("scan: %v, want success", err)
+	}
+	want := regexp.MustCompile(fmt.Sprintf(`^PORT +STATE +SERVICE +ADDR\n`+
+		`%[1]d/tcp +closed +.*::1\n`+
+		`%[1]d/tcp +open +.*127\.0\.0\.1\n`+
+		`dual\.test \(::1, 127\.0\.0\.1\): 1 open, 0 closed, 0 filtered; 1 tcp ports scanned in \S+\n$`, open.Port()))
+	if !want.MatchString(stdout) {
+		t.Errorf("scan -v wrote:\n%s\nwant %s", stdout, want)
+	}
+
+	// --json: a record per address, each with its addr; the summary lists them.
+	stdout, _, _ = scan(0, func(o *ScanOptions) { o.JSON = true })
+	lines := jsonLines(t, stdout)
+	if len(lines) != 3 || lines[0]["addr"] != "::1" || lines[0]["state"] != "closed" ||
+		lines[1]["addr"] != "127.0.0.1" || lines[1]["state"] != "open" ||
+		lines[2]["open"] != 1.0 || lines[2]["ports"] != 1.0 || fmt.Sprint(lines[2]["addrs"]) != "[::1 127.0.0.1]" {
+		t.Errorf("scan --json wrote:\n%s\nwant ::1 closed, 127.0.0.1 open, a summary of 1 open port on both", stdout)
+	}
+}
+
 // sonde -z prints nothing unless asked, and with -v one line per port.
 func TestScanNetcatStyle(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
@@ -161,7 +215,7 @@ func TestScanUDP(t *testing.T) {
 	}
 	got := map[int]string{}
 	for _, l := range jsonLines(t, stdout) {
-		if l["type"] == nil {
+		if l["type"] == "port" {
 			got[int(l["port"].(float64))] = l["state"].(string)
 		}
 	}
@@ -187,19 +241,20 @@ func TestScanJSONSchema(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("scan --json of 2 ports wrote %d objects, want 3:\n%s", len(lines), stdout)
 	}
-	portFields := map[string]string{"host": "string", "port": "number", "proto": "string", "state": "string",
-		"service": "string", "rtt_ms": "number"}
+	portFields := map[string]string{"type": "string", "host": "string", "addr": "string", "port": "number",
+		"proto": "string", "state": "string", "service": "string", "rtt_ms": "number"}
 	lastPort := 0.0
 	for _, l := range lines[:2] {
 		checkFields(t, l, portFields)
-		if l["host"] != "127.0.0.1" || l["proto"] != "tcp" || l["port"].(float64) <= lastPort {
-			t.Errorf("port object %v: want host 127.0.0.1, proto tcp, ports in increasing order", l)
+		if l["type"] != "port" || l["host"] != "127.0.0.1" || l["addr"] != "127.0.0.1" || l["proto"] != "tcp" ||
+			l["port"].(float64) <= lastPort {
+			t.Errorf("port object %v: want type port, host and addr 127.0.0.1, proto tcp, ports in increasing order", l)
 		}
 		lastPort = l["port"].(float64)
 	}
-	checkFields(t, lines[2], map[string]string{"type": "string", "host": "string", "addr": "string", "proto": "string",
-		"ports": "number", "open": "number", "closed": "number", "filtered": "number", "open_filtered": "number",
-		"elapsed_ms": "number", "interrupted": "bool"})
+	checkFields(t, lines[2], map[string]string{"type": "string", "host": "string", "addr": "string", "addrs": "array",
+		"proto": "string", "ports": "number", "open": "number", "closed": "number", "filtered": "number",
+		"open_filtered": "number", "elapsed_ms": "number", "interrupted": "bool"})
 	if s := lines[2]; s["type"] != "summary" || s["ports"] != 2.0 || s["open"] != 1.0 || s["closed"] != 1.0 || s["interrupted"] != false {
 		t.Errorf("summary %v, want type summary, 2 ports, 1 open, 1 closed", s)
 	}
@@ -242,6 +297,8 @@ func checkFields(t *testing.T, m map[string]any, fields map[string]string) {
 			got = "number"
 		case bool:
 			got = "bool"
+		case []any:
+			got = "array"
 		case nil:
 			got = "null"
 		default:
