@@ -15,9 +15,12 @@ const scanUsageText = `sonde scan [flags] HOST PORTS
 sonde -z [-v] HOST PORTS         netcat style: no output but the exit status (-v: every port)
 
 PORTS: 22, 20-25, 22,80,443, 1-65535, service names (ssh,http), mixed.
+Every address of HOST is scanned; a port is open when one accepts.
 States: open (handshake done), closed (refused), filtered (no answer, or
 ICMP unreachable/prohibited); with -u: open (a reply), closed (ICMP port
-unreachable), open|filtered (silence). Exit 0 if a port is open, 1 if none.
+unreachable), open|filtered (silence). A silent port is probed again
+(--retries, default 2) before it is called filtered or open|filtered.
+Exit 0 if a port is open, 1 if none.
 
 EXAMPLES:
 sonde scan example.com 22,80,443           which of these are open
@@ -33,7 +36,8 @@ func scanCommand(env runEnv) *cli.Command {
 		reportFlags("one JSON object per port, then a summary object, on stdout",
 			"also list closed and filtered ports (-vv: times and reasons)"),
 		udpFlag("scan UDP ports: an empty datagram to each"),
-		waitFlag("how long to wait for each port (default 1s)"),
+		waitFlag("how long to wait for an answer to each probe of a port (default 1s)"),
+		retriesFlag(modes.DefaultScanRetries),
 		intervalFlag(catConn, "pause this long between the starts of two probes (default: none)"),
 		concurrencyFlag(modes.DefaultScanConcurrency),
 	)
@@ -73,6 +77,12 @@ func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error 
 	}
 	if o.Interval, err = durationFlag(c, "interval", false); err != nil {
 		return err
+	}
+	o.Retries = modes.DefaultScanRetries // -z has no --retries: the default
+	if c.IsSet("retries") {
+		if o.Retries = c.Int("retries"); o.Retries < 0 {
+			return usageError("bad --retries %d: must be 0 or more", o.Retries)
+		}
 	}
 	if c.IsSet("concurrency") && c.Int("concurrency") < 1 {
 		return usageError("bad --concurrency %d: must be 1 or more", c.Int("concurrency"))

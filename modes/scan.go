@@ -20,6 +20,11 @@ import (
 // --concurrency says otherwise; the open-file limit may lower it.
 const DefaultScanConcurrency = 256
 
+// DefaultScanRetries is how many more probes a silent port gets unless
+// --retries says otherwise: a port is filtered (UDP: open|filtered) only
+// after three silent probes, so that one lost packet is not a firewall.
+const DefaultScanRetries = 2
+
 // reservedFiles are the descriptors kept out of the scan's reach: stdio,
 // the poller, the services file, whatever the runtime holds.
 const reservedFiles = 64
@@ -45,7 +50,8 @@ type ScanOptions struct {
 	Family      int           // 0, 4 or 6 (-4/-6)
 	Numeric     bool          // -n
 	Source      string        // -s: local address, "" for any
-	Timeout     time.Duration // -w: per port; 0 for DefaultProbeTimeout
+	Timeout     time.Duration // -w: per probe of a port; 0 for DefaultProbeTimeout
+	Retries     int           // --retries: more probes for a silent port (DefaultScanRetries from the command line)
 	Interval    time.Duration // -i: pause between the starts of two probes
 	Concurrency int           // --concurrency; 0 for DefaultScanConcurrency
 	Style       ScanStyle
@@ -106,14 +112,14 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 	probes := len(o.Ports) * len(addrs)
 	workers := scanWorkers(o.Concurrency, probes, u)
 	if o.Style == ScanReport {
-		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddrs(o.Host, addrs),
-			len(o.Ports), o.Network, workers, timeout)
+		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s per probe, up to %s per port", hostAndAddrs(o.Host, addrs),
+			len(o.Ports), o.Network, workers, timeout, plural(int64(o.Retries+1), "probe"))
 	}
 	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o, addrs),
 		counts: make(map[transport.PortState]int)}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	outcomes := probeAll(sctx, o, addrs, workers, transport.ProbeOptions{Source: src, Timeout: timeout})
+	outcomes := probeAll(sctx, o, addrs, workers, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries})
 	results := make([]transport.ProbeResult, probes)
 	known := make([]bool, probes)
 	next := 0 // the first probe not yet reported

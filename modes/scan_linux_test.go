@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +137,126 @@ func TestScanFullRange(t *testing.T) {
 	if summary := lines[len(lines)-1]; !strings.HasPrefix(summary, "127.0.0.1: 5 open, 65530 closed, 0 filtered; 65535 tcp ports scanned in ") {
 		t.Errorf("summary %q, want 5 open, 65530 closed, 0 filtered", summary)
 	}
+}
+
+// One lost packet is not a firewall. In a private network namespace,
+// iptables drops exactly the first SYN (or datagram) of each pair sent
+// to one port, drops every one sent to another, and answers others
+// itself with a reset or an ICMP prohibition. Silent ports get fresh
+// probes; an answer of any kind ends a port at once: a rule that counts
+// the SYNs each port got shows how many probes were sent.
+func TestScanRetriesSilentPorts(t *testing.T) {
+	if !netnstest.Private(t) {
+		return
+	}
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	// The probe timeout is below Linux's first SYN retransmission (1s),
+	// so only a probe of sonde's own can get past a lost SYN.
+	const timeout = 300 * time.Millisecond
+	lostFirst, dropped, reset, prohibited := porttest.Listener(t), porttest.Listener(t), porttest.Listener(t), porttest.Listener(t)
+	rules := map[netip.AddrPort][]string{
+		lostFirst:  {"-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"},
+		dropped:    {"-j", "DROP"},
+		reset:      {"-j", "REJECT", "--reject-with", "tcp-reset"},
+		prohibited: {"-j", "REJECT", "--reject-with", "icmp-admin-prohibited"},
+	}
+	for port, action := range rules {
+		dport := strconv.Itoa(int(port.Port()))
+		netnstest.Run(t, "iptables", "-A", "INPUT", "-p", "tcp", "--syn", "--dport", dport) // counts
+		netnstest.Run(t, "iptables", append([]string{"-A", "INPUT", "-p", "tcp", "--syn", "--dport", dport}, action...)...)
+	}
+	stdout, stderr, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) {
+		o.JSON, o.Timeout, o.Retries = true, timeout, DefaultScanRetries
+	}, lostFirst, dropped, reset, prohibited)
+	var status *ExitStatus // exit 1 (nothing open) is for the states below to explain
+	if err != nil && !errors.As(err, &status) {
+		t.Fatalf("scan: %v\n%s", err, stderr)
+	}
+	states := map[uint16]string{}
+	for _, l := range jsonLines(t, stdout) {
+		if l["type"] == "port" {
+			states[uint16(l["port"].(float64))] = l["state"].(string)
+		}
+	}
+	for _, c := range []struct {
+		port  netip.AddrPort
+		what  string
+		state string
+		syns  int
+	}{
+		{lostFirst, "open, its first SYN lost", "open", 2},
+		{dropped, "dropping every SYN", "filtered", DefaultScanRetries + 1},
+		{reset, "rejected with a reset", "closed", 1},
+		{prohibited, "rejected with ICMP admin-prohibited", "filtered", 1},
+	} {
+		if states[c.port.Port()] != c.state {
+			t.Errorf("port %s (%s): %q, want %s", c.port, c.what, states[c.port.Port()], c.state)
+		}
+		if got := synsTo(t, "tcp", c.port.Port()); got != c.syns {
+			t.Errorf("port %s (%s) got %d SYNs, want %d", c.port, c.what, got, c.syns)
+		}
+	}
+
+	// -vv says why the dropped port is filtered: every probe went unanswered.
+	stdout, _, _ = scanTo(t, context.Background(), 2, func(o *ScanOptions) { o.Timeout, o.Retries = timeout, 1 }, dropped)
+	if want := regexp.MustCompile(`(?m)^\d+/tcp +filtered .* no answer to 2 probes, 300ms each$`); !want.MatchString(stdout) {
+		t.Errorf("scan -vv of a port that drops every SYN wrote:\n%s\nwant %s", stdout, want)
+	}
+}
+
+// UDP: a datagram lost on the way is sent again; an echo server behind
+// the loss is open, and a port that drops everything gets every retry.
+func TestScanRetriesSilentUDP(t *testing.T) {
+	if !netnstest.Private(t) {
+		return
+	}
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	lostFirst, dropped := porttest.UDPEcho(t, nil), porttest.UDPEcho(t, nil)
+	for port, action := range map[netip.AddrPort][]string{
+		lostFirst: {"-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"},
+		dropped:   {"-j", "DROP"},
+	} {
+		dport := strconv.Itoa(int(port.Port()))
+		netnstest.Run(t, "iptables", "-A", "INPUT", "-p", "udp", "--dport", dport) // counts
+		netnstest.Run(t, "iptables", append([]string{"-A", "INPUT", "-p", "udp", "--dport", dport}, action...)...)
+	}
+	stdout, stderr, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) {
+		o.Network, o.JSON, o.Timeout, o.Retries = "udp", true, 300*time.Millisecond, DefaultScanRetries
+	}, lostFirst, dropped)
+	var status *ExitStatus // exit 1 (nothing open) is for the states below to explain
+	if err != nil && !errors.As(err, &status) {
+		t.Fatalf("scan -u: %v\n%s", err, stderr)
+	}
+	states := map[uint16]string{}
+	for _, l := range jsonLines(t, stdout) {
+		if l["type"] == "port" {
+			states[uint16(l["port"].(float64))] = l["state"].(string)
+		}
+	}
+	if states[lostFirst.Port()] != "open" || synsTo(t, "udp", lostFirst.Port()) != 2 {
+		t.Errorf("UDP echo server whose first datagram is lost: %q after %d datagrams, want open after 2",
+			states[lostFirst.Port()], synsTo(t, "udp", lostFirst.Port()))
+	}
+	if states[dropped.Port()] != "open|filtered" || synsTo(t, "udp", dropped.Port()) != DefaultScanRetries+1 {
+		t.Errorf("UDP port that drops every datagram: %q after %d datagrams, want open|filtered after %d",
+			states[dropped.Port()], synsTo(t, "udp", dropped.Port()), DefaultScanRetries+1)
+	}
+}
+
+// synsTo reads the packet count of the first iptables INPUT rule for
+// proto and port: the rule without a target that counts what arrives.
+func synsTo(t *testing.T, proto string, port uint16) int {
+	t.Helper()
+	out, err := exec.Command("iptables", "-L", "INPUT", "-v", "-n", "-x").CombinedOutput()
+	if err != nil {
+		t.Fatalf("iptables -L: %v\n%s", err, out)
+	}
+	rule := regexp.MustCompile(fmt.Sprintf(`(?m)^\s*(\d+)\s+\d+\s+%s\s.*\b%s dpt:%d\b.*$`,
+		map[string]string{"tcp": "6", "udp": "17"}[proto], proto, port))
+	for _, m := range rule.FindAllStringSubmatch(string(out), -1) {
+		n, _ := strconv.Atoi(m[1])
+		return n // the first rule for the port: the counting one
+	}
+	t.Fatalf("no iptables rule for %s port %d:\n%s", proto, port, out)
+	return 0
 }

@@ -97,7 +97,7 @@ func TestScanReport(t *testing.T) {
 	// -v lists the closed port too, in port order, in aligned columns;
 	// the line that says what is scanned is a message.
 	stdout, stderr, _ = scanTo(t, context.Background(), 1, nil, open, closed)
-	if !strings.HasPrefix(stderr, "sonde: scanning 127.0.0.1: 2 tcp ports, 2 at a time, 200ms timeout") {
+	if !strings.HasPrefix(stderr, "sonde: scanning 127.0.0.1: 2 tcp ports, 2 at a time, 200ms per probe, up to 1 probe per port") {
 		t.Errorf("scan -v wrote %q to stderr, want the scanning message", stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
