@@ -62,13 +62,23 @@ func zeroScan(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	return runScan(env, c, u, modes.ScanNetcat)
 }
 
+// runScan reads the command line into modes.ScanOptions and scans. With
+// --json, a command line that cannot be scanned still ends the output
+// with a summary object that says why.
 func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error {
 	o := &modes.ScanOptions{Style: style, Network: "tcp", JSON: c.Bool("json"), Stdout: env.stdout,
 		UI: u, Numeric: c.Bool("numeric")}
 	if c.Bool("udp") {
 		o.Network = "udp"
 	}
-	var err error
+	if err := readScanArgs(c, o); err != nil {
+		return modes.ScanFailed(o, err)
+	}
+	return modes.Scan(env.ctx, o)
+}
+
+// readScanArgs fills o from the flags and the HOST PORTS arguments.
+func readScanArgs(c *cli.Context, o *modes.ScanOptions) (err error) {
 	if o.Family, o.Source, err = familyAndSource(c); err != nil {
 		return err
 	}
@@ -113,8 +123,6 @@ func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error 
 	if o.Host == "" {
 		return &transport.InputError{Msg: "missing host to scan", Hint: hint}
 	}
-	if o.Ports, err = transport.ParsePorts(ports, o.Network); err != nil {
-		return err
-	}
-	return modes.Scan(env.ctx, o)
+	o.Ports, err = transport.ParsePorts(ports, o.Network)
+	return err
 }

@@ -75,11 +75,12 @@ type scanPortJSON struct {
 	RTTms   *float64 `json:"rtt_ms"`
 }
 
-// scanSummaryJSON ends scan --json with what the text summary says.
+// scanSummaryJSON ends scan --json, whatever happened: what the text
+// summary says, and why the scan failed, if it did.
 type scanSummaryJSON struct {
 	Type         string   `json:"type"` // "summary"
 	Host         string   `json:"host"`
-	Addr         string   `json:"addr"`  // the first address scanned
+	Addr         *string  `json:"addr"`  // the first address scanned; null when none was
 	Addrs        []string `json:"addrs"` // every address scanned
 	Proto        string   `json:"proto"`
 	Ports        int      `json:"ports"` // ports scanned
@@ -89,6 +90,7 @@ type scanSummaryJSON struct {
 	OpenFiltered int      `json:"open_filtered"`
 	ElapsedMs    float64  `json:"elapsed_ms"`
 	Interrupted  bool     `json:"interrupted"`
+	Error        *string  `json:"error"` // what main says on stderr; null on success
 }
 
 // Scan probes every port of o.Ports on every address of o.Host, many at
@@ -96,12 +98,27 @@ type scanSummaryJSON struct {
 // before it are known. A port is open when one of the addresses accepts.
 // It returns nil when a port is open, an *ExitStatus 1 when none is, and
 // the interruption when interrupted.
+//
+// With --json, the last object is always a summary, with an error when
+// the scan failed.
 func Scan(ctx context.Context, o *ScanOptions) error {
+	start := time.Now()
 	addrs, src, err := resolveAll(ctx, o.Host, o.Source, o.Family, o.Numeric)
 	if err != nil {
+		r := scanReport{o: o, start: start}
+		r.summary(context.Cause(ctx) != nil, err)
 		return err
 	}
 	return scanAddrs(ctx, o, addrs, src)
+}
+
+// ScanFailed ends the --json output of a scan that failed before it
+// started (a bad port list, a bad flag value) with a summary that says
+// why, and returns err. Without --json it only returns err.
+func ScanFailed(o *ScanOptions, err error) error {
+	r := scanReport{o: o, start: time.Now()}
+	r.summary(false, err)
+	return err
 }
 
 // scanAddrs is Scan once o.Host is resolved to addrs (and the source
@@ -140,17 +157,18 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 			}
 		}
 	}
+	if errors.Is(failed, errStdoutClosed) {
+		return nil // the reader of the report went away: like cat, a quiet end
+	}
 	if cause := context.Cause(ctx); cause != nil {
-		r.summary(true)
+		r.summary(true, cause)
 		return cause
 	}
-	if errors.Is(failed, errStdoutClosed) {
-		return nil // the reader of --json went away: like cat, a quiet end
-	}
 	if failed != nil {
+		r.summary(false, failed)
 		return failed
 	}
-	if err := r.summary(false); errors.Is(err, errStdoutClosed) {
+	if err := r.summary(false, nil); errors.Is(err, errStdoutClosed) {
 		return nil
 	} else if err != nil {
 		return err
@@ -331,8 +349,10 @@ func (r *scanReport) probe(i int, res transport.ProbeResult) error {
 }
 
 // summary reports the counts per state and the time taken; interrupted
-// says that not every port was scanned.
-func (r *scanReport) summary(interrupted bool) error {
+// says that not every port was scanned, and failure why the scan ended
+// early. The text summary is left out when the scan failed (main says
+// why), but not when it was interrupted; the JSON one is always written.
+func (r *scanReport) summary(interrupted bool, failure error) error {
 	o := r.o
 	elapsed := time.Since(r.start)
 	if o.JSON {
@@ -340,12 +360,19 @@ func (r *scanReport) summary(interrupted bool) error {
 		for i, a := range r.addrs {
 			addrs[i] = a.String()
 		}
-		return writeJSONLine(o.Stdout, scanSummaryJSON{Type: "summary", Host: o.Host, Addr: addrs[0], Addrs: addrs,
-			Proto: o.Network, Ports: r.scanned, Open: r.counts[transport.Open], Closed: r.counts[transport.Closed],
-			Filtered: r.counts[transport.Filtered], OpenFiltered: r.counts[transport.OpenFiltered],
-			ElapsedMs: ms(elapsed), Interrupted: interrupted})
+		sum := scanSummaryJSON{Type: "summary", Host: o.Host, Addrs: addrs, Proto: o.Network, Ports: r.scanned,
+			Open: r.counts[transport.Open], Closed: r.counts[transport.Closed], Filtered: r.counts[transport.Filtered],
+			OpenFiltered: r.counts[transport.OpenFiltered], ElapsedMs: ms(elapsed), Interrupted: interrupted}
+		if len(addrs) > 0 {
+			sum.Addr = &addrs[0]
+		}
+		if failure != nil {
+			msg := transport.Explain(failure).Msg
+			sum.Error = &msg
+		}
+		return writeJSONLine(o.Stdout, sum)
 	}
-	if o.Style == ScanNetcat {
+	if o.Style == ScanNetcat || failure != nil && !interrupted || len(r.addrs) == 0 {
 		return nil
 	}
 	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}

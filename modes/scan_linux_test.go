@@ -17,6 +17,7 @@ import (
 
 	"github.com/sondeproject/sonde/internal/netnstest"
 	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
 )
 
@@ -259,4 +260,29 @@ func synsTo(t *testing.T, proto string, port uint16) int {
 	}
 	t.Fatalf("no iptables rule for %s port %d:\n%s", proto, port, out)
 	return 0
+}
+
+// A name that does not resolve still ends --json with a summary. In a
+// private network namespace no DNS server can be reached, so the lookup
+// fails at once, and nothing leaves the namespace.
+func TestScanJSONUnresolved(t *testing.T) {
+	if !netnstest.Private(t) {
+		return
+	}
+	stdout, _, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.Host, o.JSON = "nothing.sonde.invalid", true },
+		netip.MustParseAddrPort("127.0.0.1:9"))
+	var re *transport.ResolveError
+	if !errors.As(err, &re) {
+		t.Fatalf("scan of a name that does not resolve: %v, want a resolve error", err)
+	}
+	lines := jsonLines(t, stdout)
+	if len(lines) != 1 {
+		t.Fatalf("scan --json of a name that does not resolve wrote:\n%s\nwant one summary", stdout)
+	}
+	checkFields(t, lines[0], scanSummaryFields)
+	want := transport.Explain(err).Msg
+	if l := lines[0]; l["type"] != "summary" || l["error"] != want || l["addr"] != nil || l["ports"] != 0.0 ||
+		!strings.Contains(want, "nothing.sonde.invalid") {
+		t.Errorf("summary %v, want error %q, addr null, 0 ports", l, want)
+	}
 }

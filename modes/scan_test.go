@@ -252,11 +252,90 @@ func TestScanJSONSchema(t *testing.T) {
 		}
 		lastPort = l["port"].(float64)
 	}
-	checkFields(t, lines[2], map[string]string{"type": "string", "host": "string", "addr": "string", "addrs": "array",
-		"proto": "string", "ports": "number", "open": "number", "closed": "number", "filtered": "number",
-		"open_filtered": "number", "elapsed_ms": "number", "interrupted": "bool"})
+	checkFields(t, lines[2], scanSummaryFields)
 	if s := lines[2]; s["type"] != "summary" || s["ports"] != 2.0 || s["open"] != 1.0 || s["closed"] != 1.0 || s["interrupted"] != false {
 		t.Errorf("summary %v, want type summary, 2 ports, 1 open, 1 closed", s)
+	}
+}
+
+// scanSummaryFields are the fields of the summary object of scan --json.
+var scanSummaryFields = map[string]string{"type": "string", "host": "string", "addr": "string", "addrs": "array",
+	"proto": "string", "ports": "number", "open": "number", "closed": "number", "filtered": "number",
+	"open_filtered": "number", "elapsed_ms": "number", "interrupted": "bool", "error": "string"}
+
+// --json never goes silent: a scan that fails, after its arguments were
+// read, still ends its output with a summary, which says why.
+func TestScanJSONFailures(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	interrupted, stop := context.WithCancelCause(context.Background())
+	stop(&Interrupted{Signal: "interrupt"})
+	for _, c := range []struct {
+		name        string
+		ctx         context.Context
+		tweak       func(*ScanOptions)
+		err         string // in the error field
+		interrupted bool
+	}{
+		{"a name with -n", context.Background(), func(o *ScanOptions) { o.Host, o.Numeric = "db.example", true },
+			`-n forbids DNS lookups, and "db.example" is not a numeric address`, false},
+		{"an address of the other family", context.Background(), func(o *ScanOptions) { o.Family = 6 },
+			"127.0.0.1 is not an IPv6 address (-6 was given)", false},
+		{"a source of the other family", context.Background(), func(o *ScanOptions) { o.Source = "::1" },
+			"source address ::1 cannot reach 127.0.0.1: different address families", false},
+		{"a source address of no interface", context.Background(), func(o *ScanOptions) { o.Source = "192.0.2.1" },
+			"address not available", false},
+		{"interrupted", interrupted, nil, "interrupted by interrupt", true},
+	} {
+		stdout, _, err := scanTo(t, c.ctx, 0, func(o *ScanOptions) {
+			o.JSON = true
+			if c.tweak != nil {
+				c.tweak(o)
+			}
+		}, closed)
+		if err == nil {
+			t.Errorf("%s: the scan succeeded", c.name)
+			continue
+		}
+		lines := jsonLines(t, stdout)
+		if len(lines) == 0 {
+			t.Errorf("%s: scan --json wrote nothing; want a summary with the error", c.name)
+			continue
+		}
+		sum := lines[len(lines)-1]
+		checkFields(t, sum, scanSummaryFields)
+		msg, _ := sum["error"].(string)
+		if sum["type"] != "summary" || !strings.Contains(msg, c.err) || sum["interrupted"] != c.interrupted {
+			t.Errorf("%s: last object %v, want a summary whose error says %q, interrupted %v", c.name, sum, c.err, c.interrupted)
+		}
+		if want := transport.Explain(err).Msg; msg != want {
+			t.Errorf("%s: error field %q, want what is said on stderr: %q", c.name, msg, want)
+		}
+	}
+
+	// A success says so: the error is null.
+	stdout, _, _ := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.JSON = true }, closed)
+	if lines := jsonLines(t, stdout); len(lines) != 2 || lines[1]["error"] != nil {
+		t.Errorf("scan --json of a closed port wrote:\n%s\nwant a port and a summary with \"error\":null", stdout)
+	}
+
+	// Before the scan: ScanFailed writes the summary main needs.
+	var out strings.Builder
+	bad := &transport.InputError{Msg: "bad port \"x\""}
+	o := &ScanOptions{Host: "h", Network: "udp", JSON: true, Stdout: &out, UI: ui.New(&strings.Builder{}, 0)}
+	if err := ScanFailed(o, bad); err != bad {
+		t.Errorf("ScanFailed returned %v, want the error it was given", err)
+	}
+	if lines := jsonLines(t, out.String()); len(lines) != 1 || lines[0]["error"] != `bad port "x"` || lines[0]["proto"] != "udp" {
+		t.Errorf("ScanFailed wrote %q, want one summary with the error", out.String())
+	} else {
+		checkFields(t, lines[0], scanSummaryFields)
+	}
+	out.Reset()
+	o.JSON = false
+	ScanFailed(o, bad)
+	if out.Len() != 0 {
+		t.Errorf("ScanFailed without --json wrote %q; main reports the error on stderr", out.String())
 	}
 }
 
