@@ -151,34 +151,13 @@ func TestScanRetriesSilentPorts(t *testing.T) {
 		return
 	}
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	// The probe timeout is below Linux's first SYN retransmission (1s),
-	// so only a probe of sonde's own can get past a lost SYN.
-	const timeout = 300 * time.Millisecond
 	lostFirst, dropped, reset, prohibited := porttest.Listener(t), porttest.Listener(t), porttest.Listener(t), porttest.Listener(t)
-	rules := map[netip.AddrPort][]string{
+	states := scanBehindFirewall(t, "tcp", map[netip.AddrPort][]string{
 		lostFirst:  {"-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"},
 		dropped:    {"-j", "DROP"},
 		reset:      {"-j", "REJECT", "--reject-with", "tcp-reset"},
 		prohibited: {"-j", "REJECT", "--reject-with", "icmp-admin-prohibited"},
-	}
-	for port, action := range rules {
-		dport := strconv.Itoa(int(port.Port()))
-		netnstest.Run(t, "iptables", "-A", "INPUT", "-p", "tcp", "--syn", "--dport", dport) // counts
-		netnstest.Run(t, "iptables", append([]string{"-A", "INPUT", "-p", "tcp", "--syn", "--dport", dport}, action...)...)
-	}
-	stdout, stderr, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) {
-		o.JSON, o.Timeout, o.Retries = true, timeout, DefaultScanRetries
-	}, lostFirst, dropped, reset, prohibited)
-	var status *ExitStatus // exit 1 (nothing open) is for the states below to explain
-	if err != nil && !errors.As(err, &status) {
-		t.Fatalf("scan: %v\n%s", err, stderr)
-	}
-	states := map[uint16]string{}
-	for _, l := range jsonLines(t, stdout) {
-		if l["type"] == "port" {
-			states[uint16(l["port"].(float64))] = l["state"].(string)
-		}
-	}
+	})
 	for _, c := range []struct {
 		port  netip.AddrPort
 		what  string
@@ -193,13 +172,13 @@ func TestScanRetriesSilentPorts(t *testing.T) {
 		if states[c.port.Port()] != c.state {
 			t.Errorf("port %s (%s): %q, want %s", c.port, c.what, states[c.port.Port()], c.state)
 		}
-		if got := synsTo(t, "tcp", c.port.Port()); got != c.syns {
+		if got := packetsTo(t, "tcp", c.port.Port()); got != c.syns {
 			t.Errorf("port %s (%s) got %d SYNs, want %d", c.port, c.what, got, c.syns)
 		}
 	}
 
 	// -vv says why the dropped port is filtered: every probe went unanswered.
-	stdout, _, _ = scanTo(t, context.Background(), 2, func(o *ScanOptions) { o.Timeout, o.Retries = timeout, 1 }, dropped)
+	stdout, _, _ := scanTo(t, context.Background(), 2, func(o *ScanOptions) { o.Timeout, o.Retries = firewallProbeTimeout, 1 }, dropped)
 	if want := regexp.MustCompile(`(?m)^\d+/tcp +filtered .* no answer to 2 probes, 300ms each$`); !want.MatchString(stdout) {
 		t.Errorf("scan -vv of a port that drops every SYN wrote:\n%s\nwant %s", stdout, want)
 	}
@@ -213,20 +192,46 @@ func TestScanRetriesSilentUDP(t *testing.T) {
 	}
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	lostFirst, dropped := porttest.UDPEcho(t, nil), porttest.UDPEcho(t, nil)
-	for port, action := range map[netip.AddrPort][]string{
+	states := scanBehindFirewall(t, "udp", map[netip.AddrPort][]string{
 		lostFirst: {"-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"},
 		dropped:   {"-j", "DROP"},
-	} {
-		dport := strconv.Itoa(int(port.Port()))
-		netnstest.Run(t, "iptables", "-A", "INPUT", "-p", "udp", "--dport", dport) // counts
-		netnstest.Run(t, "iptables", append([]string{"-A", "INPUT", "-p", "udp", "--dport", dport}, action...)...)
+	})
+	if got := packetsTo(t, "udp", lostFirst.Port()); states[lostFirst.Port()] != "open" || got != 2 {
+		t.Errorf("UDP echo server whose first datagram is lost: %q after %d datagrams, want open after 2",
+			states[lostFirst.Port()], got)
+	}
+	if got := packetsTo(t, "udp", dropped.Port()); states[dropped.Port()] != "open|filtered" || got != DefaultScanRetries+1 {
+		t.Errorf("UDP port that drops every datagram: %q after %d datagrams, want open|filtered after %d",
+			states[dropped.Port()], got, DefaultScanRetries+1)
+	}
+}
+
+// firewallProbeTimeout is below Linux's first SYN retransmission (1s), so
+// that only a probe of sonde's own can get past a lost SYN.
+const firewallProbeTimeout = 300 * time.Millisecond
+
+// scanBehindFirewall adds, for each port, an iptables rule that counts
+// the SYNs (UDP: datagrams) it gets and one with the given match and
+// target, then scans the ports (--json, default retries) and returns the
+// state of each.
+func scanBehindFirewall(t *testing.T, network string, rules map[netip.AddrPort][]string) map[uint16]string {
+	t.Helper()
+	var ports []netip.AddrPort
+	for port, action := range rules {
+		match := []string{"-A", "INPUT", "-p", network, "--dport", strconv.Itoa(int(port.Port()))}
+		if network == "tcp" {
+			match = append(match, "--syn")
+		}
+		netnstest.Run(t, "iptables", match...) // no target: it counts
+		netnstest.Run(t, "iptables", append(match, action...)...)
+		ports = append(ports, port)
 	}
 	stdout, stderr, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) {
-		o.Network, o.JSON, o.Timeout, o.Retries = "udp", true, 300*time.Millisecond, DefaultScanRetries
-	}, lostFirst, dropped)
-	var status *ExitStatus // exit 1 (nothing open) is for the states below to explain
+		o.Network, o.JSON, o.Timeout, o.Retries = network, true, firewallProbeTimeout, DefaultScanRetries
+	}, ports...)
+	var status *ExitStatus // exit 1 (nothing open) is for the states to explain
 	if err != nil && !errors.As(err, &status) {
-		t.Fatalf("scan -u: %v\n%s", err, stderr)
+		t.Fatalf("scan: %v\n%s", err, stderr)
 	}
 	states := map[uint16]string{}
 	for _, l := range jsonLines(t, stdout) {
@@ -234,19 +239,12 @@ func TestScanRetriesSilentUDP(t *testing.T) {
 			states[uint16(l["port"].(float64))] = l["state"].(string)
 		}
 	}
-	if states[lostFirst.Port()] != "open" || synsTo(t, "udp", lostFirst.Port()) != 2 {
-		t.Errorf("UDP echo server whose first datagram is lost: %q after %d datagrams, want open after 2",
-			states[lostFirst.Port()], synsTo(t, "udp", lostFirst.Port()))
-	}
-	if states[dropped.Port()] != "open|filtered" || synsTo(t, "udp", dropped.Port()) != DefaultScanRetries+1 {
-		t.Errorf("UDP port that drops every datagram: %q after %d datagrams, want open|filtered after %d",
-			states[dropped.Port()], synsTo(t, "udp", dropped.Port()), DefaultScanRetries+1)
-	}
+	return states
 }
 
-// synsTo reads the packet count of the first iptables INPUT rule for
+// packetsTo reads the packet count of the first iptables INPUT rule for
 // proto and port: the rule without a target that counts what arrives.
-func synsTo(t *testing.T, proto string, port uint16) int {
+func packetsTo(t *testing.T, proto string, port uint16) int {
 	t.Helper()
 	out, err := exec.Command("iptables", "-L", "INPUT", "-v", "-n", "-x").CombinedOutput()
 	if err != nil {
