@@ -165,7 +165,7 @@ func cmdGrepVar(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // rootCondition is [root]: the script may make namespaces of its own
-// (unshare(1) and mount(8), as root on Linux). Where it may not, a
+// (unshare(1), mount(8), ip(8) and iptables(8), as root on Linux). Where it may not, a
 // script skips loudly ([!root] skip '...'), but under CI the condition
 // fails the script instead, so CI cannot lose the coverage unnoticed.
 func rootCondition(cond string) (bool, error) {
@@ -176,7 +176,7 @@ func rootCondition(cond string) (bool, error) {
 	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
 		reason = "not root on Linux"
 	}
-	for _, prog := range []string{"unshare", "mount", "ip"} {
+	for _, prog := range []string{"unshare", "mount", "ip", "iptables"} {
 		if _, err := exec.LookPath(prog); err != nil && reason == "" {
 			reason = prog + " is not installed"
 		}
