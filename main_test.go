@@ -165,9 +165,10 @@ func cmdGrepVar(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // rootCondition is [root]: the script may make namespaces of its own
-// (unshare(1), mount(8), ip(8) and iptables(8), as root on Linux). Where it may not, a
-// script skips loudly ([!root] skip '...'), but under CI the condition
-// fails the script instead, so CI cannot lose the coverage unnoticed.
+// (unshare(1), mount(8), ip(8) and iptables(8), as root on Linux).
+// Where it may not, a script skips loudly ([!root] skip '...'), but
+// under CI the condition fails the script instead, so CI cannot lose
+// the coverage unnoticed.
 func rootCondition(cond string) (bool, error) {
 	if cond != "root" {
 		return false, fmt.Errorf("unknown condition %q", cond)
