@@ -142,6 +142,11 @@ func concurrencyFlag(value int) cli.Flag {
 		Usage: "probe this many ports at once (fewer if the open-file limit is lower)"}
 }
 
+func retriesFlag(value int) cli.Flag {
+	return &cli.IntFlag{Name: "retries", Category: catConn, Value: value,
+		Usage: "probe a silent port `N` more times, each for -w, before calling it filtered (-u: open|filtered)"}
+}
+
 func timeoutFlag(usage string) cli.Flag { return stringFlag("timeout", "", catConn, usage) }
 
 // proxyFlags are -x, -X and --proxy-auth (connect only).

@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
 	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -54,6 +56,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			return nil
 		},
+		Condition: rootCondition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitready": cmdWaitReady,
 			"freeport":  cmdFreePort,
@@ -209,4 +212,28 @@ func cmdHoldConns(ts *testscript.TestScript, neg bool, args []string) {
 		conns = append(conns, c)
 	}
 	waitFile(ts, args[2], args[3])
+}
+
+// rootCondition is [root]: the script may make namespaces of its own
+// (unshare(1), mount(8), ip(8) and iptables(8), as root on Linux).
+// Where it may not, a script skips loudly ([!root] skip '...'), but
+// under CI the condition fails the script instead, so CI cannot lose
+// the coverage unnoticed.
+func rootCondition(cond string) (bool, error) {
+	if cond != "root" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	reason := ""
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		reason = "not root on Linux"
+	}
+	for _, prog := range []string{"unshare", "mount", "ip", "iptables"} {
+		if _, err := exec.LookPath(prog); err != nil && reason == "" {
+			reason = prog + " is not installed"
+		}
+	}
+	if reason != "" && os.Getenv("CI") != "" {
+		return false, fmt.Errorf("a root-only script cannot run: %s (CI is set: it must run there)", reason)
+	}
+	return reason == "", nil
 }

@@ -15,9 +15,12 @@ const scanUsageText = `sonde scan [flags] HOST PORTS
 sonde -z [-v] HOST PORTS         netcat style: no output but the exit status (-v: every port)
 
 PORTS: 22, 20-25, 22,80,443, 1-65535, service names (ssh,http), mixed.
+Every address of HOST is scanned; a port is open when one accepts.
 States: open (handshake done), closed (refused), filtered (no answer, or
 ICMP unreachable/prohibited); with -u: open (a reply), closed (ICMP port
-unreachable), open|filtered (silence). Exit 0 if a port is open, 1 if none.
+unreachable), open|filtered (silence). A silent port is probed again
+(--retries, default 2) before it is called filtered or open|filtered.
+Exit 0 if a port is open, 1 if none.
 
 EXAMPLES:
 sonde scan example.com 22,80,443           which of these are open
@@ -33,7 +36,8 @@ func scanCommand(env runEnv) *cli.Command {
 		reportFlags("one JSON object per port, then a summary object, on stdout",
 			"also list closed and filtered ports (-vv: times and reasons)"),
 		udpFlag("scan UDP ports: an empty datagram to each"),
-		waitFlag("how long to wait for each port (default 1s)"),
+		waitFlag("how long to wait for an answer to each probe of a port (default 1s)"),
+		retriesFlag(modes.DefaultScanRetries),
 		intervalFlag(catConn, "pause this long between the starts of two probes (default: none)"),
 		concurrencyFlag(modes.DefaultScanConcurrency),
 	)
@@ -58,12 +62,22 @@ func zeroScan(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	return runScan(env, c, u, modes.ScanNetcat)
 }
 
+// runScan reads the command line into modes.ScanOptions and scans. With
+// --json, a command line that cannot be scanned still ends the output
+// with a summary object that says why.
 func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error {
 	o := &modes.ScanOptions{Style: style, Network: "tcp", JSON: c.Bool("json"), Stdout: env.stdout, UI: u}
 	if c.Bool("udp") {
 		o.Network = "udp"
 	}
-	var err error
+	if err := readScanArgs(c, o); err != nil {
+		return modes.ScanFailed(o, err)
+	}
+	return modes.Scan(env.ctx, o)
+}
+
+// readScanArgs fills o from the flags and the HOST PORTS arguments.
+func readScanArgs(c *cli.Context, o *modes.ScanOptions) (err error) {
 	if o.Target, err = addressOptions(c); err != nil {
 		return err
 	}
@@ -72,6 +86,12 @@ func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error 
 	}
 	if o.Interval, err = durationFlag(c, "interval", false); err != nil {
 		return err
+	}
+	o.Retries = modes.DefaultScanRetries // -z has no --retries: the default
+	if c.IsSet("retries") {
+		if o.Retries = c.Int("retries"); o.Retries < 0 {
+			return usageError("bad --retries %d: must be 0 or more", o.Retries)
+		}
 	}
 	if c.IsSet("concurrency") && c.Int("concurrency") < 1 {
 		return usageError("bad --concurrency %d: must be 1 or more", c.Int("concurrency"))
@@ -102,8 +122,6 @@ func runScan(env runEnv, c *cli.Context, u *ui.UI, style modes.ScanStyle) error 
 	if o.Target.Host == "" {
 		return &transport.InputError{Msg: "missing host to scan", Hint: hint}
 	}
-	if o.Ports, err = transport.ParsePorts(ports, o.Network); err != nil {
-		return err
-	}
-	return modes.Scan(env.ctx, o)
+	o.Ports, err = transport.ParsePorts(ports, o.Network)
+	return err
 }

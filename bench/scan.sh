@@ -79,8 +79,9 @@ echo "  nmap:  $CMD_NMAP"
 echo "  $(nmap --version | head -1)"
 echo
 
-# open_sonde / open_nmap: the open ports a run reported, comma-separated.
-open_sonde() { sed -n 's|^sonde: \([0-9]*\)/tcp  *open.*|\1|p' | sort -n | paste -sd, -; }
+# open_sonde / open_nmap: the open ports a run reported, comma-separated
+# (sonde: the rows of its report table, on stdout).
+open_sonde() { sed -n 's|^\([0-9]*\)/tcp  *open.*|\1|p' | sort -n | paste -sd, -; }
 open_nmap() { grep -o '[0-9]*/open/tcp' | cut -d/ -f1 | sort -n | paste -sd, -; }
 
 # run NAME: one timed scan; sets MS (wall), CPU (user + system, ms) and OPEN.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,4 +66,33 @@ func hostAndAddr(host string, addr netip.Addr) string {
 		return addr.String()
 	}
 	return host + " (" + addr.String() + ")"
+}
+
+// resolveAll resolves host (and the source address, if any) for modes
+// that probe every address of a name, as a connect tries each: all of
+// them, in the resolver's order and without repeats, but only those of
+// the source's family when a source is given.
+func resolveAll(ctx context.Context, host, source string, family int, numeric bool) (addrs []netip.Addr, src netip.Addr, err error) {
+	if source != "" {
+		srcs, err := transport.Resolve(ctx, source, family, numeric)
+		if err != nil {
+			return nil, src, err
+		}
+		src = srcs[0]
+	}
+	all, err := transport.Resolve(ctx, host, family, numeric)
+	if err != nil {
+		return nil, src, err
+	}
+	for _, a := range all {
+		if (!src.IsValid() || a.Is4() == src.Is4()) && !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, src, &transport.InputError{
+			Msg:  fmt.Sprintf("source address %s cannot reach %s: different address families", source, host),
+			Hint: "give -s an address of the same family as the host"}
+	}
+	return addrs, src, nil
 }

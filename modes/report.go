@@ -82,7 +82,13 @@ func writeJSONLine(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
+	return writeReport(w, append(b, '\n'))
+}
+
+// writeReport writes a report's lines to stdout in one Write. A reader
+// that went away ends the mode quietly (errStdoutClosed).
+func writeReport(w io.Writer, b []byte) error {
+	if _, err := w.Write(b); err != nil {
 		if errors.Is(err, syscall.EPIPE) {
 			return errStdoutClosed
 		}

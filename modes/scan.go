@@ -20,6 +20,11 @@ import (
 // --concurrency says otherwise; the open-file limit may lower it.
 const DefaultScanConcurrency = 256
 
+// DefaultScanRetries is how many more probes a silent port gets unless
+// --retries says otherwise: a port is filtered (UDP: open|filtered) only
+// after three silent probes, so that one lost packet is not a firewall.
+const DefaultScanRetries = 2
+
 // reservedFiles are the descriptors kept out of the scan's reach: stdio,
 // the poller, the services file, whatever the runtime holds.
 const reservedFiles = 64
@@ -28,8 +33,8 @@ const reservedFiles = 64
 type ScanStyle int
 
 const (
-	// ScanReport is sonde scan: each open port (-v: every port), then a
-	// summary line.
+	// ScanReport is sonde scan: a table of the open ports (-v: every
+	// port), then a summary line, on Stdout.
 	ScanReport ScanStyle = iota
 	// ScanNetcat is sonde -z: silent but for the exit status; -v prints
 	// one line per port tried.
@@ -42,7 +47,8 @@ type ScanOptions struct {
 	Target      transport.Endpoint // its Port is not read: Ports are the ports
 	Ports       []int              // sorted, without duplicates (transport.ParsePorts)
 	Network     string             // "tcp" or "udp"
-	Timeout     time.Duration      // -w: per port; 0 for DefaultProbeTimeout
+	Timeout     time.Duration      // -w: per probe of a port; 0 for DefaultProbeTimeout
+	Retries     int                // --retries: more probes for a silent port (DefaultScanRetries from the command line)
 	Interval    time.Duration      // -i: pause between the starts of two probes
 	Concurrency int                // --concurrency; 0 for DefaultScanConcurrency
 	Style       ScanStyle
@@ -52,10 +58,13 @@ type ScanOptions struct {
 	UI     *ui.UI
 }
 
-// scanPortJSON is one line of scan --json: one port, its state and
-// service name, and the time the answer took (null without an answer).
+// scanPortJSON is one line of scan --json: one port of one address, its
+// state and service name, and the time the answer took (null without an
+// answer).
 type scanPortJSON struct {
+	Type    string   `json:"type"` // "port"
 	Host    string   `json:"host"`
+	Addr    string   `json:"addr"`
 	Port    int      `json:"port"`
 	Proto   string   `json:"proto"`
 	State   string   `json:"state"`
@@ -63,44 +72,71 @@ type scanPortJSON struct {
 	RTTms   *float64 `json:"rtt_ms"`
 }
 
-// scanSummaryJSON ends scan --json with what the text summary says.
+// scanSummaryJSON ends scan --json, whatever happened: what the text
+// summary says, and why the scan failed, if it did.
 type scanSummaryJSON struct {
-	Type         string  `json:"type"` // "summary"
-	Host         string  `json:"host"`
-	Addr         string  `json:"addr"`
-	Proto        string  `json:"proto"`
-	Ports        int     `json:"ports"` // ports scanned
-	Open         int     `json:"open"`
-	Closed       int     `json:"closed"`
-	Filtered     int     `json:"filtered"`
-	OpenFiltered int     `json:"open_filtered"`
-	ElapsedMs    float64 `json:"elapsed_ms"`
-	Interrupted  bool    `json:"interrupted"`
+	Type         string   `json:"type"` // "summary"
+	Host         string   `json:"host"`
+	Addr         *string  `json:"addr"`  // the first address scanned; null when none was
+	Addrs        []string `json:"addrs"` // every address scanned
+	Proto        string   `json:"proto"`
+	Ports        int      `json:"ports"` // ports scanned
+	Open         int      `json:"open"`
+	Closed       int      `json:"closed"`
+	Filtered     int      `json:"filtered"`
+	OpenFiltered int      `json:"open_filtered"`
+	ElapsedMs    float64  `json:"elapsed_ms"`
+	Interrupted  bool     `json:"interrupted"`
+	Error        *string  `json:"error"` // what main says on stderr; null on success
 }
 
-// Scan probes every port of o.Ports on the first address of o.Target.Host, many
-// at once, and reports each port in port order as soon as it and every
-// port before it are known. It returns nil when a port is open, an
-// *ExitStatus 1 when none is, and the interruption when interrupted.
+// Scan probes every port of o.Ports on every address of o.Target.Host, many at
+// once, and reports each port in port order as soon as it and every port
+// before it are known. A port is open when one of the addresses accepts.
+// It returns nil when a port is open, an *ExitStatus 1 when none is, and
+// the interruption when interrupted.
+//
+// With --json, the last object is always a summary, with an error when
+// the scan failed.
 func Scan(ctx context.Context, o *ScanOptions) error {
-	u := o.UI
-	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
-	addr, src, err := resolveOnce(ctx, o.Target, u)
+	start := time.Now()
+	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
 	if err != nil {
+		r := scanReport{o: o, start: start}
+		r.summary(context.Cause(ctx) != nil, err)
 		return err
 	}
-	workers := scanWorkers(o.Concurrency, len(o.Ports), u)
+	return scanAddrs(ctx, o, addrs, src)
+}
+
+// ScanFailed ends the --json output of a scan that failed before it
+// started (a bad port list, a bad flag value) with a summary that says
+// why, and returns err. Without --json it only returns err.
+func ScanFailed(o *ScanOptions, err error) error {
+	r := scanReport{o: o, start: time.Now()}
+	r.summary(false, err)
+	return err
+}
+
+// scanAddrs is Scan once o.Target.Host is resolved to addrs (and the source
+// address to src, if any): one probe per port and address.
+func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src netip.Addr) error {
+	u := o.UI
+	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
+	probes := len(o.Ports) * len(addrs)
+	workers := scanWorkers(o.Concurrency, probes, u)
 	if o.Style == ScanReport {
-		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s timeout", hostAndAddr(o.Target.Host, addr),
-			len(o.Ports), o.Network, workers, timeout)
+		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s per probe, up to %s per port", hostAndAddrs(o.Target.Host, addrs),
+			len(o.Ports), o.Network, workers, timeout, plural(int64(o.Retries+1), "probe"))
 	}
-	r := scanReport{o: o, addr: addr, start: time.Now()}
+	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o, addrs),
+		counts: make(map[transport.PortState]int)}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	outcomes := probeAll(sctx, o, addr, workers, transport.ProbeOptions{Source: src, Timeout: timeout})
-	results := make([]transport.ProbeResult, len(o.Ports))
-	known := make([]bool, len(o.Ports))
-	next := 0 // the first port not yet reported
+	outcomes := probeAll(sctx, o, addrs, workers, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries})
+	results := make([]transport.ProbeResult, probes)
+	known := make([]bool, probes)
+	next := 0 // the first probe not yet reported
 	var failed error
 	for oc := range outcomes {
 		if oc.err != nil {
@@ -111,24 +147,25 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 			continue
 		}
 		results[oc.i], known[oc.i] = oc.res, true
-		for ; next < len(o.Ports) && known[next] && failed == nil; next++ {
-			if err := r.port(o.Ports[next], results[next]); err != nil {
+		for ; next < probes && known[next] && failed == nil; next++ {
+			if err := r.probe(next, results[next]); err != nil {
 				failed = err
 				cancel(err)
 			}
 		}
 	}
+	if errors.Is(failed, errStdoutClosed) {
+		return nil // the reader of the report went away: like cat, a quiet end
+	}
 	if cause := context.Cause(ctx); cause != nil {
-		r.summary(true)
+		r.summary(true, cause)
 		return cause
 	}
-	if errors.Is(failed, errStdoutClosed) {
-		return nil // the reader of --json went away: like cat, a quiet end
-	}
 	if failed != nil {
+		r.summary(false, failed)
 		return failed
 	}
-	if err := r.summary(false); errors.Is(err, errStdoutClosed) {
+	if err := r.summary(false, nil); errors.Is(err, errStdoutClosed) {
 		return nil
 	} else if err != nil {
 		return err
@@ -139,7 +176,7 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 	return nil
 }
 
-// portOutcome is what the probe of o.Ports[i] found, or why it could not
+// portOutcome is what probe i (see probeAll) found, or why it could not
 // be made.
 type portOutcome struct {
 	i   int
@@ -147,11 +184,12 @@ type portOutcome struct {
 	err error
 }
 
-// probeAll probes every port of o.Ports on addr with workers goroutines,
-// starting the probes in port order (o.Interval apart, if set), and
-// sends each outcome as it comes. The channel is closed once every
-// worker is done, which happens soon after ctx ends.
-func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int, popts transport.ProbeOptions) <-chan portOutcome {
+// probeAll probes every port of o.Ports on every address of addrs with
+// workers goroutines. Probe i is port o.Ports[i/len(addrs)] of address
+// addrs[i%len(addrs)]: probes start in that order (o.Interval apart, if
+// set), and each outcome is sent as it comes. The channel is closed once
+// every worker is done, which happens soon after ctx ends.
+func probeAll(ctx context.Context, o *ScanOptions, addrs []netip.Addr, workers int, popts transport.ProbeOptions) <-chan portOutcome {
 	probe := transport.ProbeTCP
 	if o.Network == "udp" {
 		probe = transport.ProbeUDP
@@ -164,14 +202,15 @@ func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int,
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(o.Ports[i])), popts)
+				port, addr := o.Ports[i/len(addrs)], addrs[i%len(addrs)]
+				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(port)), popts)
 				outcomes <- portOutcome{i, res, err}
 			}
 		}()
 	}
 	go func() {
 		defer close(jobs)
-		for i := range o.Ports {
+		for i := range len(o.Ports) * len(addrs) {
 			if i > 0 && o.Interval > 0 && !sleepCtx(ctx, o.Interval) {
 				return
 			}
@@ -189,32 +228,104 @@ func probeAll(ctx context.Context, o *ScanOptions, addr netip.Addr, workers int,
 	return outcomes
 }
 
-// scanReport writes what a scan found, in the style asked for.
+// scanReport writes what a scan found, in the style asked for: the
+// table and summary of sonde scan on stdout, the -v lines of -z as
+// messages, or JSON lines.
 type scanReport struct {
 	o       *ScanOptions
-	addr    netip.Addr
+	addrs   []netip.Addr
 	start   time.Time
-	counts  map[transport.PortState]int
-	scanned int
+	counts  map[transport.PortState]int // ports by their state over every address
+	scanned int                         // ports whose every address is reported
+	best    transport.PortState         // the state of the port being reported, so far
+	table   scanTable
 }
 
-func (r *scanReport) port(port int, res transport.ProbeResult) error {
-	o, u := r.o, r.o.UI
-	if r.counts == nil {
-		r.counts = make(map[transport.PortState]int)
+// scanTable lays out the report of sonde scan, nmap's way: a header, one
+// row per port (and address, when the name has several), columns
+// aligned. The widths are fixed before the first row, since rows are
+// written as ports become known.
+type scanTable struct {
+	portWidth, stateWidth, serviceWidth, addrWidth int
+	addrs                                          bool // an ADDR column: the name has several addresses
+	detail                                         bool // -vv: a last column of times and reasons
+	started                                        bool // the header is written
+}
+
+func newScanTable(o *ScanOptions, addrs []netip.Addr) scanTable {
+	t := scanTable{portWidth: len("PORT"), stateWidth: len(transport.Filtered), serviceWidth: len("SERVICE"),
+		addrWidth: len("ADDR"), addrs: len(addrs) > 1, detail: o.UI.Verbosity() >= 2}
+	if o.Network == "udp" {
+		t.stateWidth = len(transport.OpenFiltered)
 	}
-	r.counts[res.State]++
-	r.scanned++
+	if len(o.Ports) > 0 {
+		t.portWidth = max(t.portWidth, len(strconv.Itoa(o.Ports[len(o.Ports)-1])+"/"+o.Network))
+	}
+	if t.addrs || t.detail {
+		for _, p := range o.Ports {
+			t.serviceWidth = max(t.serviceWidth, len(transport.ServiceName(p, o.Network)))
+		}
+	}
+	for _, a := range addrs {
+		t.addrWidth = max(t.addrWidth, len(a.String()))
+	}
+	return t
+}
+
+// row formats one line of the table, the header first if it is not out yet.
+func (t *scanTable) row(port, state, service string, addr netip.Addr, detail string) string {
+	var b strings.Builder
+	if !t.started {
+		t.started = true
+		b.WriteString(t.line("PORT", "STATE", "SERVICE", "ADDR", "DETAIL"))
+	}
+	b.WriteString(t.line(port, state, service, addr.String(), detail))
+	return b.String()
+}
+
+func (t *scanTable) line(port, state, service, addr, detail string) string {
+	l := fmt.Sprintf("%-*s  %-*s  ", t.portWidth, port, t.stateWidth, state)
+	if !t.addrs && !t.detail {
+		return strings.TrimRight(l+service, " ") + "\n"
+	}
+	l += fmt.Sprintf("%-*s  ", t.serviceWidth, service)
+	if t.addrs {
+		l += fmt.Sprintf("%-*s  ", t.addrWidth, addr)
+	}
+	if t.detail {
+		l += detail
+	}
+	return strings.TrimRight(l, " ") + "\n"
+}
+
+// stateRank orders the states of one port on several addresses: the port
+// counts in the summary with the best of them. Open wins (one address
+// accepts: the service is reachable); silence that may hide an open port
+// comes next; then a refusal, a definite answer; then filtered.
+var stateRank = map[transport.PortState]int{transport.Open: 4, transport.OpenFiltered: 3, transport.Closed: 2, transport.Filtered: 1}
+
+// probe reports probe i of probeAll, and counts its port once every
+// address of the port is reported.
+func (r *scanReport) probe(i int, res transport.ProbeResult) error {
+	o, u := r.o, r.o.UI
+	port, addr := o.Ports[i/len(r.addrs)], r.addrs[i%len(r.addrs)]
+	if i%len(r.addrs) == 0 || stateRank[res.State] > stateRank[r.best] {
+		r.best = res.State
+	}
+	if i%len(r.addrs) == len(r.addrs)-1 {
+		r.counts[r.best]++
+		r.scanned++
+	}
 	service := transport.ServiceName(port, o.Network)
 	switch {
 	case o.JSON:
-		return writeJSONLine(o.Stdout, scanPortJSON{Host: o.Target.Host, Port: port, Proto: o.Network,
-			State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
+		return writeJSONLine(o.Stdout, scanPortJSON{Type: "port", Host: o.Target.Host, Addr: addr.String(), Port: port,
+			Proto: o.Network, State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
 	case o.Style == ScanNetcat:
 		if u.Verbosity() < 1 {
 			return nil
 		}
-		where := netip.AddrPortFrom(r.addr, uint16(port)).String() + " (" + o.Network
+		where := netip.AddrPortFrom(addr, uint16(port)).String() + " (" + o.Network
 		if service != "" {
 			where += "/" + service
 		}
@@ -225,31 +336,40 @@ func (r *scanReport) port(port int, res transport.ProbeResult) error {
 			u.Infof("%s: %s: %s", where, res.State, res.Why)
 		}
 	case res.State == transport.Open || u.Verbosity() >= 1:
-		line := fmt.Sprintf("%-11s %-13s %s", strconv.Itoa(port)+"/"+o.Network, res.State, service)
-		if u.Verbosity() >= 2 {
-			detail := res.Why
-			if res.State == transport.Open {
-				detail = formatMs(res.RTT)
-			}
-			line = fmt.Sprintf("%-38s %s", line, detail)
+		detail := res.Why
+		if res.State == transport.Open {
+			detail = formatMs(res.RTT)
 		}
-		u.Infof("%s", strings.TrimRight(line, " "))
+		return writeReport(o.Stdout, []byte(r.table.row(strconv.Itoa(port)+"/"+o.Network, string(res.State), service, addr, detail)))
 	}
 	return nil
 }
 
 // summary reports the counts per state and the time taken; interrupted
-// says that not every port was scanned.
-func (r *scanReport) summary(interrupted bool) error {
+// says that not every port was scanned, and failure why the scan ended
+// early. The text summary is left out when the scan failed (main says
+// why), but not when it was interrupted; the JSON one is always written.
+func (r *scanReport) summary(interrupted bool, failure error) error {
 	o := r.o
 	elapsed := time.Since(r.start)
 	if o.JSON {
-		return writeJSONLine(o.Stdout, scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addr: r.addr.String(),
-			Proto: o.Network, Ports: r.scanned, Open: r.counts[transport.Open], Closed: r.counts[transport.Closed],
-			Filtered: r.counts[transport.Filtered], OpenFiltered: r.counts[transport.OpenFiltered],
-			ElapsedMs: ms(elapsed), Interrupted: interrupted})
+		addrs := make([]string, len(r.addrs))
+		for i, a := range r.addrs {
+			addrs[i] = a.String()
+		}
+		sum := scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addrs: addrs, Proto: o.Network, Ports: r.scanned,
+			Open: r.counts[transport.Open], Closed: r.counts[transport.Closed], Filtered: r.counts[transport.Filtered],
+			OpenFiltered: r.counts[transport.OpenFiltered], ElapsedMs: ms(elapsed), Interrupted: interrupted}
+		if len(addrs) > 0 {
+			sum.Addr = &addrs[0]
+		}
+		if failure != nil {
+			msg := transport.Explain(failure).Msg
+			sum.Error = &msg
+		}
+		return writeJSONLine(o.Stdout, sum)
 	}
-	if o.Style == ScanNetcat {
+	if o.Style == ScanNetcat || failure != nil && !interrupted || len(r.addrs) == 0 {
 		return nil
 	}
 	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}
@@ -264,9 +384,21 @@ func (r *scanReport) summary(interrupted bool) error {
 	if interrupted {
 		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
 	}
-	o.UI.Infof("%s: %s; %d %s ports%s scanned in %s", hostAndAddr(o.Target.Host, r.addr), strings.Join(counts, ", "),
-		r.scanned, o.Network, of, roundDuration(elapsed))
-	return nil
+	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", hostAndAddrs(o.Target.Host, r.addrs),
+		strings.Join(counts, ", "), r.scanned, o.Network, of, roundDuration(elapsed)))
+}
+
+// hostAndAddrs names a target with every address scanned:
+// "localhost (::1, 127.0.0.1)", or just the address the user gave.
+func hostAndAddrs(host string, addrs []netip.Addr) string {
+	if len(addrs) == 1 {
+		return hostAndAddr(host, addrs[0])
+	}
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return host + " (" + strings.Join(s, ", ") + ")"
 }
 
 // scanWorkers decides how many probes run at once: what was asked (or

@@ -415,11 +415,12 @@ var argvUsagePreamble = []string{
 }
 
 // argvQuietFailure tells whether argv asks for a failure that only the
-// exit status reports: -z without -v (netcat's zero-I/O scan), or --json
-// (the summary object on stdout says it).
+// exit status reports: -z without -v (netcat's zero-I/O scan), --json
+// (the summary object on stdout says it), or sonde scan (its report,
+// on stdout, says it).
 func argvQuietFailure(argv []string) bool {
 	f := argvFlagsGiven(argv)
-	return f["zero"] && !f["verbose"] || f["json"]
+	return f["zero"] && !f["verbose"] || f["json"] || len(argv) > 0 && argv[0] == "scan"
 }
 
 // argvFlagsGiven reads argv the way sonde's normalizeArgs does (flags
@@ -805,7 +806,7 @@ func (g *argvGen) positionals(mode string, unix bool) []string {
 }
 
 // TestSweepHelpers keeps the sweep's own helpers honest: a quiet failure
-// is allowed only for -z without -v and for --json, and a help request is
+// is allowed only for -z without -v, --json and scan, and a help request is
 // found where sonde finds it.
 func TestSweepHelpers(t *testing.T) {
 	for _, tc := range []struct {
@@ -817,6 +818,8 @@ func TestSweepHelpers(t *testing.T) {
 		{[]string{"-nzw1", "h", "1"}, true},
 		{[]string{"-w", "z", "h"}, false},
 		{[]string{"scan", "--json", "h", "1"}, true},
+		{[]string{"scan", "-v", "h", "1"}, true},
+		{[]string{"connect", "-v", "h", "1"}, false},
 		{[]string{"h", "1"}, false},
 		{[]string{"--", "-z"}, false},
 		{[]string{"-w", "-z", "h", "1"}, false}, // -z is -w's value

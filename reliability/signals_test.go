@@ -109,7 +109,8 @@ type signalPhase struct {
 // phaseRun is a sonde in its phase.
 type phaseRun struct {
 	p       *proctest.Proc
-	summary *regexp.Regexp // the -v summary, in stderr
+	summary *regexp.Regexp // the -v summary, in stderr (nil: the mode reports on stdout)
+	report  *regexp.Regexp // the report on stdout, for a mode that has one there
 	files   []string       // Unix socket files that must be gone
 	stdout  string         // what stdout must hold, when it matters
 }
@@ -153,15 +154,18 @@ func runSignalPhase(t *testing.T, env *signalEnv, ph signalPhase, s phaseSignal)
 			t.Errorf("an interruption reported as a failure: %q", l)
 		}
 	}
-	if !run.summary.MatchString(stderr) {
+	if run.summary != nil && !run.summary.MatchString(stderr) {
 		t.Errorf("no -v summary after %s: want a line matching %s", s.name, run.summary)
+	}
+	if run.report != nil && !run.report.MatchString(p.Stdout.String()) {
+		t.Errorf("no report on stdout after %s: want a line matching %s\nstdout:\n%s", s.name, run.report, p.Stdout.String())
 	}
 	for _, f := range run.files {
 		if _, err := os.Lstat(f); !os.IsNotExist(err) {
 			t.Errorf("socket file %s left behind after %s (%v)", f, s.name, err)
 		}
 	}
-	if p.Stdout != nil && p.Stdout.String() != run.stdout {
+	if p.Stdout != nil && run.report == nil && p.Stdout.String() != run.stdout {
 		t.Errorf("stdout %q, want %q", p.Stdout.String(), run.stdout)
 	}
 	if t.Failed() {
@@ -367,9 +371,10 @@ var signalPhases = []signalPhase{
 		// Every port of the namespace's 127.0.0.1 is closed; -i spaces
 		// the probes out, so the scan is surely in the middle.
 		p := sigSonde(t, proctest.Stdio{}, "scan", "-v", "-i", "100ms", "127.0.0.1", "1-1000")
-		p.WaitStderr(t, regexp.MustCompile(`(?m)^sonde: 2/tcp +closed`))
-		return phaseRun{p: p, stdout: "",
-			summary: regexp.MustCompile(`(?m)^sonde: 127\.0\.0\.1: 0 open, \d+ closed, 0 filtered; \d+ tcp ports of 1000 \(interrupted\) scanned in \S+$`)}
+		secondPort := regexp.MustCompile(`(?m)^2/tcp +closed`)
+		proctest.PollUntil(t, "the report of port 2", p, func() bool { return secondPort.MatchString(p.Stdout.String()) })
+		return phaseRun{p: p,
+			report: regexp.MustCompile(`(?m)^127\.0\.0\.1: 0 open, \d+ closed, 0 filtered; \d+ tcp ports of 1000 \(interrupted\) scanned in \S+$`)}
 	}},
 }
 

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -30,6 +31,13 @@ const (
 type ProbeOptions struct {
 	Source  netip.Addr    // local address to bind; the zero Addr for any
 	Timeout time.Duration // how long to wait for an answer; must be positive
+	// Retries is how many more times ProbeTCP and ProbeUDP probe a port
+	// that stayed silent for Timeout, as nmap retransmits: one lost
+	// packet must not pass for a firewall. ProbeTCP makes a fresh connect
+	// each time; ProbeUDP sends the datagram again on the same socket, so
+	// a late reply to an earlier one still counts. An answer of any kind
+	// (a handshake, a reset, an ICMP error, a reply) ends the probe at once.
+	Retries int
 }
 
 // ProbeResult is the outcome of a probe that learned something about the
@@ -42,6 +50,16 @@ type ProbeResult struct {
 	// Why says, for a port that is not open, what the probe saw:
 	// "connection refused", "no answer within 1s", ...
 	Why string
+
+	silent bool // no answer came within the timeout: worth probing again
+}
+
+// noAnswer is the Why of a port that stayed silent through every probe.
+func noAnswer(what string, probes int, timeout time.Duration) string {
+	if probes == 1 {
+		return "no " + what + " within " + timeout.String()
+	}
+	return fmt.Sprintf("no %s to %d probes, %s each", what, probes, timeout)
 }
 
 // ProbeTCP tries a TCP handshake with addr and closes the connection at
@@ -51,12 +69,22 @@ type ProbeResult struct {
 // kernel could not have chosen that port. The error is non-nil only when
 // the probe could not be made (ctx ended, a local resource ran out); it is
 // then a *DialError, or the cause of ctx.
+//
+// A port that stays silent gets o.Retries more connects, each with a
+// socket of its own (a new source port) and the whole o.Timeout.
 func ProbeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
-	res, wait, err := StartProbeTCP(ctx, addr, o)
-	if wait != nil {
-		return wait()
+	for probes := 1; ; probes++ {
+		res, wait, err := StartProbeTCP(ctx, addr, o)
+		if wait != nil {
+			res, err = wait()
+		}
+		if err != nil || !res.silent || probes > o.Retries {
+			if res.silent {
+				res.Why = noAnswer("answer", probes, o.Timeout)
+			}
+			return res, err
+		}
 	}
-	return res, err
 }
 
 // StartProbeTCP begins ProbeTCP and finishes it at once when the kernel
@@ -142,7 +170,7 @@ func classifyConnect(err error, rtt, timeout time.Duration) (ProbeResult, error)
 		return ProbeResult{State: Closed, RTT: rtt, Why: why}, nil
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
 		errors.Is(err, syscall.ETIMEDOUT), isConnectTimeout(err):
-		return ProbeResult{State: Filtered, Why: why}, nil
+		return ProbeResult{State: Filtered, Why: why, silent: true}, nil
 	case isUnreachable(err):
 		return ProbeResult{State: Filtered, RTT: rtt, Why: why}, nil
 	}
@@ -167,9 +195,12 @@ func isConnectTimeout(err error) bool {
 // does for ports it has no protocol-specific payload for.
 var udpProbePayload = []byte{}
 
-// ProbeUDP sends one empty datagram to addr and waits for a reply: a reply
+// ProbeUDP sends an empty datagram to addr and waits for a reply: a reply
 // means open, ICMP port unreachable closed, other ICMP errors filtered, and
-// silence open|filtered. Like ProbeTCP, the error is for local failures.
+// silence open|filtered. Silence gets the datagram again, o.Retries more
+// times, each followed by the whole o.Timeout; the round-trip time is
+// from the last datagram sent. Like ProbeTCP, the error is for local
+// failures.
 func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
 	if err := context.Cause(ctx); err != nil {
 		return ProbeResult{}, err
@@ -191,14 +222,25 @@ func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 		// The kernel never hands out a UDP port something is bound to.
 		return ProbeResult{State: Closed, Why: whySelfConnect}, nil
 	}
-	start := time.Now()
-	c.SetDeadline(start.Add(o.Timeout))
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	_, err = c.Write(udpProbePayload)
-	if err == nil {
-		buf := make([]byte, 512)
-		_, err = c.Read(buf)
+	var start time.Time
+	probes := 0
+	for {
+		probes++
+		start = time.Now()
+		c.SetDeadline(start.Add(o.Timeout))
+		if err = context.Cause(ctx); err != nil {
+			break // ended before this deadline was set, which replaced the one that ends the wait
+		}
+		_, err = c.Write(udpProbePayload)
+		if err == nil {
+			buf := make([]byte, 512)
+			_, err = c.Read(buf)
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || probes > o.Retries {
+			break
+		}
 	}
 	rtt := time.Since(start)
 	switch {
@@ -209,7 +251,7 @@ func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 	case IsPortUnreachable(err):
 		return ProbeResult{State: Closed, RTT: rtt, Why: "ICMP port unreachable"}, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return ProbeResult{State: OpenFiltered, Why: "no reply within " + o.Timeout.String()}, nil
+		return ProbeResult{State: OpenFiltered, Why: noAnswer("reply", probes, o.Timeout), silent: true}, nil
 	case isUnreachable(err):
 		why, _ := reason(err, o.Timeout)
 		return ProbeResult{State: Filtered, RTT: rtt, Why: why}, nil

@@ -26,6 +26,19 @@ func TestProbeTCPFiltered(t *testing.T) {
 	}
 }
 
+// A silent port gets Retries more connects, each its whole timeout,
+// and the reason counts them.
+func TestProbeTCPRetriesSilence(t *testing.T) {
+	addr := porttest.FullQueue(t)
+	res, err := ProbeTCP(context.Background(), addr, ProbeOptions{Timeout: 100 * time.Millisecond, Retries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != Filtered || res.Why != "no answer to 3 probes, 100ms each" || res.RTT != 0 {
+		t.Errorf("ProbeTCP(full accept queue %s, 2 retries) = %+v, want filtered: no answer to 3 probes, 100ms each", addr, res)
+	}
+}
+
 // A probe waiting for an answer ends when its context does, with the
 // context's cause, long before its own timeout.
 func TestProbeTCPCanceledInFlight(t *testing.T) {

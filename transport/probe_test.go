@@ -64,6 +64,24 @@ func TestProbeCanceled(t *testing.T) {
 	}
 }
 
+// An answer ends the probe: retries are for silence only.
+func TestProbeRetriesEndAtAnswer(t *testing.T) {
+	closed := porttest.ClosedPort(t)
+	for name, probe := range map[string]func(context.Context, netip.AddrPort, ProbeOptions) (ProbeResult, error){
+		"tcp": ProbeTCP, "udp": ProbeUDP,
+	} {
+		res, err := probe(context.Background(), closed, ProbeOptions{Timeout: guard, Retries: 3})
+		if err != nil || res.State != Closed || res.RTT <= 0 {
+			t.Errorf("%s probe of a closed port with 3 retries: %+v, %v; want closed, with a time", name, res, err)
+		}
+	}
+	// A silent UDP port gets the datagram again, and stays open|filtered.
+	res, err := ProbeUDP(context.Background(), porttest.SilentUDP(t), ProbeOptions{Timeout: 100 * time.Millisecond, Retries: 1})
+	if err != nil || res.State != OpenFiltered || res.Why != "no reply to 2 probes, 100ms each" {
+		t.Errorf("ProbeUDP(silent port, 1 retry) = %+v, %v; want open|filtered: no reply to 2 probes, 100ms each", res, err)
+	}
+}
+
 func TestProbeUDP(t *testing.T) {
 	tests := []struct {
 		name string

@@ -169,7 +169,7 @@ func RequireProgram(t *testing.T, name string) {
 	if _, err := exec.LookPath(name); err == nil {
 		return
 	}
-	pkg := map[string]string{"ip": "iproute2", "tc": "iproute2"}[name]
+	pkg := map[string]string{"ip": "iproute2", "tc": "iproute2", "iptables": "iptables"}[name]
 	if pkg == "" {
 		pkg = "util-linux"
 	}
