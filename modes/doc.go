@@ -10,10 +10,10 @@
 // options, so a mode can be run and tested without one.
 //
 // Output follows one rule. Data goes to the Stdout of the options (what a
-// peer sent; the JSON lines of scan, ping and wait --json), and nothing
-// else does, so that it can be piped. Every message, from the -v lines to
-// a ping's statistics, goes through the *ui.UI of the options, which
-// writes to stderr. A mode returns an error rather than printing it: main
+// peer sent; the reports of ping and wait, text or --json lines; the JSON
+// lines of scan --json), and nothing else does, so that it can be piped.
+// Every message, from the -v lines to an error and its hint, goes through
+// the *ui.UI of the options, which writes to stderr. A mode returns an error rather than printing it: main
 // explains it and picks the exit status (*ExitStatus when the mode has
 // already said why, *Interrupted after a signal).
 //

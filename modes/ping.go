@@ -116,7 +116,10 @@ func Ping(ctx context.Context, o *PingOptions) error {
 	}
 	what := map[PingMode]string{PingTCP: "TCP handshake", PingUDP: "UDP echo", PingEcho: "TCP echo over one connection"}[o.Mode]
 	if !o.JSON {
-		u.Infof("ping %s port %d: %s every %s", hostAndAddr(o.Host, addr), o.Port, what, interval)
+		if err := writeLine(o.Stdout, "PING %s port %d: %s every %s", hostAndAddr(o.Host, addr), o.Port, what, interval); err != nil {
+			p.close()
+			return quietIfClosed(err)
+		}
 	}
 
 	if o.OnReady != nil {
@@ -275,18 +278,13 @@ func (s *pingSession) handle(r pingReply) bool {
 	if !r.ok {
 		return true
 	}
-	label := s.target.String()
 	switch {
 	case pr.ok:
 		s.stats.dup++
-		if !s.o.JSON {
-			s.u.Infof("%s: seq=%d time=%s (DUP!)", label, r.seq, formatMs(r.rtt))
-		}
+		return s.o.JSON || s.printf("%s: seq=%d time=%s (DUP!)", s.target, r.seq, formatMs(r.rtt))
 	case pr.timedOut:
 		s.stats.late++
-		if !s.o.JSON {
-			s.u.Infof("%s: seq=%d late reply, time=%s", label, r.seq, formatMs(r.rtt))
-		}
+		return s.o.JSON || s.printf("%s: seq=%d late reply, time=%s", s.target, r.seq, formatMs(r.rtt))
 	}
 	return true
 }
@@ -314,21 +312,31 @@ func (s *pingSession) decide(seq int, ok bool, rtt time.Duration, why string) bo
 		} else {
 			line.Error = &why
 		}
-		if err := writeJSONLine(s.o.Stdout, line); err != nil {
-			s.stdoutClosed = errors.Is(err, errStdoutClosed)
-			if !s.stdoutClosed {
-				s.sessionErr = err
-			}
-			return false
-		}
-		return true
+		return s.wrote(writeJSONLine(s.o.Stdout, line))
 	}
 	if ok {
-		s.u.Infof("%s: seq=%d time=%s%s", s.target, seq, formatMs(rtt), note)
-	} else {
-		s.u.Infof("%s: seq=%d %s", s.target, seq, why)
+		return s.printf("%s: seq=%d time=%s%s", s.target, seq, formatMs(rtt), note)
 	}
-	return true
+	return s.printf("%s: seq=%d %s", s.target, seq, why)
+}
+
+// printf writes a line of the report to stdout; it returns false when
+// the session must end.
+func (s *pingSession) printf(format string, args ...any) bool {
+	return s.wrote(writeLine(s.o.Stdout, format, args...))
+}
+
+// wrote takes the outcome of a write to stdout: a reader that went away
+// ends the session quietly, another failure with an error.
+func (s *pingSession) wrote(err error) bool {
+	if err == nil {
+		return true
+	}
+	s.stdoutClosed = errors.Is(err, errStdoutClosed)
+	if !s.stdoutClosed {
+		s.sessionErr = err
+	}
+	return false
 }
 
 func (s *pingSession) reportSessionError() {

@@ -75,8 +75,7 @@ func (s *pingSession) summary(addr netip.Addr) error {
 		}
 		return writeJSONLine(o.Stdout, sum)
 	}
-	u := s.u
-	u.Infof("--- %s port %d ping statistics ---", o.Host, o.Port)
+	lines := []string{fmt.Sprintf("--- %s port %d ping statistics ---", o.Host, o.Port)}
 	line := fmt.Sprintf("%d probes sent, %d ok, %s loss", st.sent, st.ok, formatPct(loss))
 	switch o.Mode {
 	case PingUDP:
@@ -84,7 +83,7 @@ func (s *pingSession) summary(addr netip.Addr) error {
 	case PingEcho:
 		line += fmt.Sprintf(", %d late", st.late)
 	}
-	u.Infof("%s, time %s", line, roundDuration(elapsed))
+	lines = append(lines, fmt.Sprintf("%s, time %s", line, roundDuration(elapsed)))
 	if st.ok > 0 {
 		f := func(ds ...time.Duration) string {
 			parts := make([]string, len(ds))
@@ -93,10 +92,9 @@ func (s *pingSession) summary(addr netip.Addr) error {
 			}
 			return strings.Join(parts, "/")
 		}
-		u.Infof("rtt min/avg/max/stddev = %s ms", f(mn, avg, mx, sd))
-		u.Infof("rtt p50/p90/p99 = %s ms", f(p50, p90, p99))
+		lines = append(lines, "rtt min/avg/max/stddev = "+f(mn, avg, mx, sd)+" ms", "rtt p50/p90/p99 = "+f(p50, p90, p99)+" ms")
 	}
-	return nil
+	return writeLine(o.Stdout, "%s", strings.Join(lines, "\n"))
 }
 
 // rttStats returns the minimum, mean, maximum and (population) standard

@@ -80,8 +80,8 @@ func TestPingAllFail(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	closed := porttest.ClosedPort(t)
 	for _, mode := range []PingMode{PingTCP, PingUDP} {
-		var stderr lineHook
-		err := pingTo(context.Background(), closed, func(o *PingOptions) { o.Count, o.Mode = 3, mode }, &lineHook{}, &stderr)
+		var stdout, stderr lineHook
+		err := pingTo(context.Background(), closed, func(o *PingOptions) { o.Count, o.Mode = 3, mode }, &stdout, &stderr)
 		var status *ExitStatus
 		if !errors.As(err, &status) || status.Code != 1 {
 			t.Errorf("%s ping of a closed port: %v, want exit status 1", mode, err)
@@ -93,11 +93,14 @@ func TestPingAllFail(t *testing.T) {
 			why = `(ICMP port unreachable \(nothing listens on that UDP port\)|no reply within 1s)`
 		}
 		// Handshakes overlap, so their lines may come in any order.
-		probe := fmt.Sprintf(`sonde: %s: seq=[123] %s\n`, regexp.QuoteMeta(closed.String()), why)
-		want := regexp.MustCompile(`^sonde: ping 127\.0\.0\.1 port \d+: .* every 1ms\n` + probe + probe + probe +
-			`sonde: --- 127\.0\.0\.1 port \d+ ping statistics ---\n` +
-			`sonde: 3 probes sent, 0 ok, 100% loss, .*time \S+\n$`)
-		out := stderr.String()
+		probe := fmt.Sprintf(`%s: seq=[123] %s\n`, regexp.QuoteMeta(closed.String()), why)
+		want := regexp.MustCompile(`^PING 127\.0\.0\.1 port \d+: .* every 1ms\n` + probe + probe + probe +
+			`--- 127\.0\.0\.1 port \d+ ping statistics ---\n` +
+			`3 probes sent, 0 ok, 100% loss, .*time \S+\n$`)
+		if stderr.String() != "" {
+			t.Errorf("%s ping of a closed port wrote to stderr: %q", mode, stderr.String())
+		}
+		out := stdout.String()
 		if mode == PingUDP && !strings.Contains(out, "ICMP port unreachable") {
 			t.Errorf("udp ping of a closed port never reported ICMP port unreachable:\n%s", out)
 		}
@@ -175,14 +178,14 @@ func TestPingUDPLateReply(t *testing.T) {
 		}
 		return [][]byte{p}
 	})
-	var stderr lineHook
+	var stdout lineHook
 	err := pingTo(context.Background(), addr, func(o *PingOptions) {
 		o.Mode, o.Count, o.Interval, o.Timeout = PingUDP, 3, 100*time.Millisecond, 150*time.Millisecond
-	}, &lineHook{}, &stderr)
+	}, &stdout, &lineHook{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := stderr.String()
+	out := stdout.String()
 	for _, want := range []string{": seq=1 no reply within 150ms\n", ": seq=1 late reply, time=",
 		"3 probes sent, 2 ok, 33.3% loss, 0 duplicates, 0 reordered, 1 late, time "} {
 		if !strings.Contains(out, want) {
@@ -229,16 +232,19 @@ func TestPingEchoNotAnEchoServer(t *testing.T) {
 		io.WriteString(c, "HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 		io.Copy(io.Discard, c)
 	})
-	var stderr lineHook
-	err := pingTo(context.Background(), addr, func(o *PingOptions) { o.Mode, o.Count = PingEcho, 3 }, &lineHook{}, &stderr)
+	var stdout, stderr lineHook
+	err := pingTo(context.Background(), addr, func(o *PingOptions) { o.Mode, o.Count = PingEcho, 3 }, &stdout, &stderr)
 	var status *ExitStatus
 	if !errors.As(err, &status) || status.Code != 1 {
 		t.Errorf("ping --echo of an HTTP server: %v, want exit status 1", err)
 	}
-	for _, want := range []string{" does not echo: it sent \"HTTP/1.0 400 Bad Request", "sonde: hint: --echo needs an echo server", " ping statistics ---"} {
+	for _, want := range []string{"sonde: 127.0.0.1:", " does not echo: it sent \"HTTP/1.0 400 Bad Request", "sonde: hint: --echo needs an echo server"} {
 		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("ping --echo of an HTTP server wrote:\n%s\nwant %q", stderr.String(), want)
+			t.Errorf("ping --echo of an HTTP server wrote to stderr:\n%s\nwant %q", stderr.String(), want)
 		}
+	}
+	if !strings.Contains(stdout.String(), "\n--- 127.0.0.1 port ") || strings.Contains(stdout.String(), "sonde: ") {
+		t.Errorf("ping --echo of an HTTP server wrote to stdout:\n%s\nwant the summary, without the prefix of messages", stdout.String())
 	}
 }
 
@@ -251,18 +257,18 @@ func TestPingInterrupted(t *testing.T) {
 	defer cancel(nil)
 	stop := &Interrupted{Signal: "interrupt"}
 	var answered atomic.Int32
-	stderr := &lineHook{onLine: func(l string) {
+	stdout := &lineHook{onLine: func(l string) {
 		// Handshakes overlap and may end in any order: count lines.
 		if strings.Contains(l, ": seq=") && answered.Add(1) == 3 {
 			cancel(stop)
 		}
 	}}
-	err := pingTo(ctx, addr, nil, &lineHook{}, stderr) // no -c: until interrupted
+	err := pingTo(ctx, addr, nil, stdout, &lineHook{}) // no -c: until interrupted
 	if !errors.Is(err, stop) {
 		t.Fatalf("interrupted ping: %v, want the interruption", err)
 	}
-	if !regexp.MustCompile(`ping statistics ---\nsonde: [3-9] probes sent, [3-9] ok, 0% loss, time \S+\nsonde: rtt min/avg/max/stddev = [0-9./]+ ms\nsonde: rtt p50/p90/p99 = [0-9./]+ ms\n$`).MatchString(stderr.String()) {
-		t.Errorf("interrupted ping wrote:\n%s\nwant a full summary at the end", stderr.String())
+	if !regexp.MustCompile(`ping statistics ---\n[3-9] probes sent, [3-9] ok, 0% loss, time \S+\nrtt min/avg/max/stddev = [0-9./]+ ms\nrtt p50/p90/p99 = [0-9./]+ ms\n`).MatchString(stdout.String()) {
+		t.Errorf("interrupted ping wrote:\n%s\nwant a full summary at the end", stdout.String())
 	}
 }
 

@@ -79,7 +79,17 @@ func writeJSONLine(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
+	return writeReport(w, append(b, '\n'))
+}
+
+// writeLine writes one line of a text report (ping's, wait's) to w, the
+// mode's stdout, in one Write, with the errors of writeJSONLine.
+func writeLine(w io.Writer, format string, args ...any) error {
+	return writeReport(w, fmt.Appendf(nil, format+"\n", args...))
+}
+
+func writeReport(w io.Writer, b []byte) error {
+	if _, err := w.Write(b); err != nil {
 		if errors.Is(err, syscall.EPIPE) {
 			return errStdoutClosed
 		}

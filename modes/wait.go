@@ -120,7 +120,9 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 			}
 		}
 		if state == string(transport.Open) {
-			u.Verbosef(1, "%s accepts connections: attempt %d, after %s", target, attempt, roundDuration(elapsed))
+			if !o.JSON { // the report: the one line of a wait that succeeded
+				return quietIfClosed(writeLine(o.Stdout, "%s accepts connections: attempt %d, after %s", target, attempt, roundDuration(elapsed)))
+			}
 			return quietIfClosed(summary(state, attempt))
 		}
 		u.Verbosef(1, "attempt %d: %s %s: %s", attempt, target, state, why)
