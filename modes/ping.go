@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
@@ -94,7 +96,11 @@ func Ping(ctx context.Context, o *PingOptions) error {
 	u := o.UI
 	interval := cmp.Or(o.Interval, DefaultPingInterval)
 	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
-	addr, src, err := resolveOnce(ctx, o.Host, o.Source, o.Family, o.Numeric, u)
+	addrs, src, err := resolveAll(ctx, o.Host, o.Source, o.Family, o.Numeric)
+	if err != nil {
+		return err
+	}
+	addr, note, err := pickAddr(ctx, o, addrs, src, timeout)
 	if err != nil {
 		return err
 	}
@@ -116,7 +122,7 @@ func Ping(ctx context.Context, o *PingOptions) error {
 	}
 	what := map[PingMode]string{PingTCP: "TCP handshake", PingUDP: "UDP echo", PingEcho: "TCP echo over one connection"}[o.Mode]
 	if !o.JSON {
-		if err := writeLine(o.Stdout, "PING %s port %d: %s every %s", hostAndAddr(o.Host, addr), o.Port, what, interval); err != nil {
+		if err := writeLine(o.Stdout, "PING %s port %d: %s every %s%s", hostAndAddr(o.Host, addr), o.Port, what, interval, note); err != nil {
 			p.close()
 			return quietIfClosed(err)
 		}
@@ -145,6 +151,44 @@ func Ping(ctx context.Context, o *PingOptions) error {
 		return &ExitStatus{Code: 1}
 	}
 	return nil
+}
+
+// pickAddr chooses the address of the name to ping: the first that
+// answers a probe (a handshake; a datagram with --udp), so that a
+// dual-stack name whose service listens on one family only is pinged
+// where it listens. note names the others, for the header; with none
+// answering, the first address is pinged, and its probes say why.
+func pickAddr(ctx context.Context, o *PingOptions, addrs []netip.Addr, src netip.Addr, timeout time.Duration) (addr netip.Addr, note string, err error) {
+	if len(addrs) == 1 {
+		return addrs[0], "", nil
+	}
+	probe := transport.ProbeTCP
+	if o.Mode == PingUDP {
+		probe = transport.ProbeUDP
+	}
+	var failed []string
+	for i, a := range addrs {
+		res, err := probe(ctx, netip.AddrPortFrom(a, uint16(o.Port)), transport.ProbeOptions{Source: src, Timeout: timeout})
+		if err != nil {
+			return addr, "", err
+		}
+		if res.State == transport.Open && i == 0 {
+			others := make([]string, len(addrs)-1)
+			for j, b := range addrs[1:] {
+				others[j] = b.String()
+			}
+			return a, fmt.Sprintf(" (%s answered; also %s, not used)", a, strings.Join(others, ", ")), nil
+		}
+		if res.State == transport.Open {
+			return a, fmt.Sprintf(" (%s, using %s)", strings.Join(failed, ", "), a), nil
+		}
+		why := res.Why
+		if why == "connection refused" {
+			why = "refused"
+		}
+		failed = append(failed, a.String()+" "+why)
+	}
+	return addrs[0], fmt.Sprintf(" (no address answered: %s; using %s)", strings.Join(failed, ", "), addrs[0]), nil
 }
 
 // pingProbe is the record of one probe.

@@ -65,3 +65,31 @@ func hostAndAddr(host string, addr netip.Addr) string {
 	}
 	return host + " (" + addr.String() + ")"
 }
+
+// resolveAll resolves host (and the source address, if any) for modes
+// that try every address of a name: the host's addresses of the source's
+// family (all of them without a source), in the resolver's order.
+func resolveAll(ctx context.Context, host, source string, family int, numeric bool) (addrs []netip.Addr, src netip.Addr, err error) {
+	if source != "" {
+		srcs, err := transport.Resolve(ctx, source, family, numeric)
+		if err != nil {
+			return nil, src, err
+		}
+		src = srcs[0]
+	}
+	all, err := transport.Resolve(ctx, host, family, numeric)
+	if err != nil {
+		return nil, src, err
+	}
+	for _, a := range all {
+		if !src.IsValid() || a.Is4() == src.Is4() {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, src, &transport.InputError{
+			Msg:  fmt.Sprintf("source address %s cannot reach %s: no address of the same family", source, host),
+			Hint: "give -s an address of the same family as the host"}
+	}
+	return addrs, src, nil
+}

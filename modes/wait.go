@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
@@ -104,7 +105,7 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 		if !deadline.IsZero() {
 			timeout = min(timeout, time.Until(deadline))
 		}
-		state, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond))
+		state, accepted, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond))
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				summary("interrupted", attempt-1)
@@ -121,7 +122,8 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 		}
 		if state == string(transport.Open) {
 			if !o.JSON { // the report: the one line of a wait that succeeded
-				return quietIfClosed(writeLine(o.Stdout, "%s accepts connections: attempt %d, after %s", target, attempt, roundDuration(elapsed)))
+				return quietIfClosed(writeLine(o.Stdout, "%s accepts connections%s: attempt %d, after %s",
+					target, onAddr(o.Host, accepted, o.Port), attempt, roundDuration(elapsed)))
 			}
 			return quietIfClosed(summary(state, attempt))
 		}
@@ -165,47 +167,34 @@ func waitPause(interval, capInterval time.Duration, n int) time.Duration {
 }
 
 // waitAttempt resolves the host and probes its addresses in turn until
-// one accepts. It returns the state of the last address tried, why it is
-// not open and what to try; err is for failures that retrying cannot mend.
-func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (state, why, hint string, err error) {
-	addrs, err := transport.Resolve(ctx, o.Host, o.Family, o.Numeric)
+// one accepts, which it returns. Else it returns the state of the last
+// address tried, why each one is not open and what to try; err is for
+// failures that retrying cannot mend.
+func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (state string, accepted netip.Addr, why, hint string, err error) {
+	addrs, src, err := resolveAll(ctx, o.Host, o.Source, o.Family, o.Numeric)
 	if err != nil {
 		var re *transport.ResolveError
-		if errors.As(err, &re) {
+		if errors.As(err, &re) && re.Host == o.Host {
 			x := transport.Explain(err)
-			return stateUnresolved, x.Msg, x.Hint, nil
+			return stateUnresolved, accepted, x.Msg, x.Hint, nil
 		}
-		return "", "", "", err
+		return "", accepted, "", "", err
 	}
-	var src netip.Addr
-	if o.Source != "" {
-		srcs, err := transport.Resolve(ctx, o.Source, o.Family, o.Numeric)
-		if err != nil {
-			return "", "", "", err
-		}
-		src = srcs[0]
-	}
-	state = string(transport.Filtered)
+	var whys []string
 	for _, a := range addrs {
-		if src.IsValid() && src.Is4() != a.Is4() {
-			continue
-		}
 		res, err := transport.ProbeTCP(ctx, netip.AddrPortFrom(a, uint16(o.Port)), transport.ProbeOptions{Source: src, Timeout: timeout})
 		if err != nil {
-			return "", "", "", err
+			return "", accepted, "", "", err
 		}
 		if res.State == transport.Open {
-			return string(res.State), "", "", nil
+			return string(res.State), a, "", "", nil
 		}
-		state, why = string(res.State), res.Why
+		state = string(res.State)
 		if len(addrs) > 1 {
-			why = a.String() + ": " + why
+			whys = append(whys, a.String()+": "+res.Why)
+		} else {
+			whys = append(whys, res.Why)
 		}
-	}
-	if why == "" {
-		return "", "", "", &transport.InputError{
-			Msg:  "source address " + o.Source + " cannot reach " + o.Host + ": different address families",
-			Hint: "give -s an address of the same family as the host"}
 	}
 	switch state {
 	case string(transport.Closed):
@@ -213,5 +202,14 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 	case string(transport.Filtered):
 		hint = "the host may be down, or a firewall may be silently dropping packets"
 	}
-	return state, why, hint, nil
+	return state, accepted, strings.Join(whys, "; "), hint, nil
+}
+
+// onAddr names the address that accepted when the user gave a name: " on
+// 127.0.0.1:8080" (a name may have several addresses), "" for an address.
+func onAddr(host string, addr netip.Addr, port int) string {
+	if hostAndAddr(host, addr) == addr.String() {
+		return ""
+	}
+	return " on " + netip.AddrPortFrom(addr, uint16(port)).String()
 }
