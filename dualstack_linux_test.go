@@ -43,7 +43,9 @@ func dualStackPort(t *testing.T) int {
 
 // sondeWithHosts runs sonde in a mount namespace of its own (unshare -m:
 // nothing propagates to the machine) where /etc/hosts is hosts, with the
-// Go resolver, which reads it in order. It needs root.
+// Go resolver, which reads it in order. A name not in hosts is asked of
+// 127.0.0.1:53, where nothing listens, so no query leaves the machine and
+// the lookup fails at once. It needs root.
 func sondeWithHosts(t *testing.T, hosts string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -59,14 +61,18 @@ func sondeWithHosts(t *testing.T, hosts string, args ...string) (stdout, stderr 
 	if err != nil {
 		t.Fatalf("sonde not in PATH (TestMain sets it up): %v", err)
 	}
-	file := filepath.Join(t.TempDir(), "hosts")
+	dir := t.TempDir()
+	file, resolv := filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
 	if err := os.WriteFile(file, []byte(hosts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "unshare", append([]string{"-m", "--", "sh", "-c",
-		`mount --bind "$0" /etc/hosts && exec "$@"`, file, bin}, args...)...)
+		`mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"`, file, resolv, bin}, args...)...)
 	cmd.Env = append(os.Environ(), "GODEBUG=netdns=go")
 	var out, errs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errs
@@ -112,6 +118,21 @@ func TestPingEveryAddress(t *testing.T) {
 		}
 		if !want.MatchString(stdout) {
 			t.Errorf("sonde %v dualhost wrote:\n%s\nwant a match for %s", args, stdout, want)
+		}
+	}
+}
+
+// A name that does not resolve still ends ping --json and wait --json
+// with a summary, whose error says so.
+func TestJSONSummaryOfUnresolvedName(t *testing.T) {
+	for _, args := range [][]string{
+		{"ping", "--json", "-c", "1", "nosuch.sonde.test", "80"},
+		{"wait", "--json", "--timeout", "300ms", "nosuch.sonde.test", "80"},
+	} {
+		stdout, stderr, code := sondeWithHosts(t, dualHosts, args...)
+		want := regexp.MustCompile(`(?m)^\{"type":"summary","host":"nosuch\.sonde\.test",.*"error":"[^"]*cannot resolve nosuch\.sonde\.test[^"]*"\}\n\z`)
+		if code != 1 || !want.MatchString(stdout) {
+			t.Errorf("sonde %v: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 1 and a summary matching %s", args, code, stdout, stderr, want)
 		}
 	}
 }

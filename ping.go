@@ -36,6 +36,14 @@ func pingCommand(env runEnv) *cli.Command {
 func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
 	o := &modes.PingOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u,
 		Numeric: c.Bool("numeric"), Count: c.Int("count"), OnReady: writeReadyFile}
+	if err := pingOptions(c, o); err != nil {
+		return modes.PingNotStarted(o, err)
+	}
+	return modes.Ping(env.ctx, o)
+}
+
+// pingOptions reads the rest of ping's command line into o.
+func pingOptions(c *cli.Context, o *modes.PingOptions) error {
 	network := "tcp"
 	switch {
 	case c.Bool("udp") && c.Bool("echo"):
@@ -60,8 +68,5 @@ func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
 	}
 	o.Host, o.Port, err = probeTarget(c, network,
 		&transport.InputError{Msg: "missing host to ping", Hint: "e.g. sonde ping example.com 443 or sonde ping 127.0.0.1:8080"})
-	if err != nil {
-		return err
-	}
-	return modes.Ping(env.ctx, o)
+	return err
 }

@@ -34,6 +34,14 @@ func waitCommand(env runEnv) *cli.Command {
 func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
 	o := &modes.WaitOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u,
 		Numeric: c.Bool("numeric"), Timeout: modes.DefaultWaitTimeout}
+	if err := waitOptions(c, o); err != nil {
+		return modes.WaitNotStarted(o, err)
+	}
+	return modes.Wait(env.ctx, o)
+}
+
+// waitOptions reads the rest of wait's command line into o.
+func waitOptions(c *cli.Context, o *modes.WaitOptions) error {
 	var err error
 	if o.Family, o.Source, err = familyAndSource(c); err != nil {
 		return err
@@ -52,8 +60,5 @@ func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
 	// Without a host it would retry "cannot resolve" until --timeout.
 	o.Host, o.Port, err = probeTarget(c, "tcp",
 		&transport.InputError{Msg: "missing host to wait for", Hint: "e.g. sonde wait db 5432 or sonde wait 127.0.0.1:8080"})
-	if err != nil {
-		return err
-	}
-	return modes.Wait(env.ctx, o)
+	return err
 }

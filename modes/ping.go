@@ -93,53 +93,29 @@ type pinger interface {
 // first probe, and is not part of any time. It returns nil when a probe
 // succeeded, the interruption when interrupted, and *ExitStatus 1 else.
 func Ping(ctx context.Context, o *PingOptions) error {
-	u := o.UI
-	interval := cmp.Or(o.Interval, DefaultPingInterval)
-	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
-	addrs, src, err := resolveAll(ctx, o.Host, o.Source, o.Family, o.Numeric)
-	if err != nil {
-		return err
-	}
-	addr, note, err := pickAddr(ctx, o, addrs, src, timeout)
-	if err != nil {
-		return err
-	}
-	target := netip.AddrPortFrom(addr, uint16(o.Port))
-	replies := make(chan pingReply, 64)
+	s := &pingSession{o: o, u: o.UI, timeout: cmp.Or(o.Timeout, DefaultProbeTimeout), replies: make(chan pingReply, 64)}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var p pinger
-	switch o.Mode {
-	case PingTCP:
-		p = &tcpPinger{ctx: pctx, target: target, opts: transport.ProbeOptions{Source: src, Timeout: timeout}, replies: replies}
-	case PingUDP:
-		p, err = newDatagramPinger(target, src, replies)
-	case PingEcho:
-		p, err = newEchoPinger(ctx, target, src, timeout, replies, u)
-	}
-	if err != nil {
-		return err
-	}
-	what := map[PingMode]string{PingTCP: "TCP handshake", PingUDP: "UDP echo", PingEcho: "TCP echo over one connection"}[o.Mode]
-	if !o.JSON {
-		if err := writeLine(o.Stdout, "PING %s port %d: %s every %s%s", hostAndAddr(o.Host, addr), o.Port, what, interval, note); err != nil {
-			p.close()
-			return quietIfClosed(err)
+	if err := s.setUp(ctx, pctx); err != nil {
+		if o.JSON && !errors.Is(err, errStdoutClosed) {
+			s.summary(failure(err)) // a closed stdout leaves nothing to tell
 		}
+		return quietIfClosed(err)
 	}
-
-	if o.OnReady != nil {
-		o.OnReady(net.TCPAddrFromAddrPort(target))
-	}
-	s := &pingSession{o: o, u: u, p: p, target: target, timeout: timeout, replies: replies}
-	s.run(ctx, interval)
+	s.run(ctx, cmp.Or(o.Interval, DefaultPingInterval))
 	cancel()
-	p.close()
+	s.p.close()
 
-	if s.sessionErr != nil {
-		s.reportSessionError()
+	var why string
+	switch {
+	case s.interrupted:
+		why = failure(context.Cause(ctx))
+	case s.sessionErr != nil:
+		why = s.reportSessionError()
+	case s.stats.ok == 0:
+		why = "no probe succeeded"
 	}
-	if err := s.summary(addr); errors.Is(err, errStdoutClosed) {
+	if err := s.summary(why); errors.Is(err, errStdoutClosed) {
 		return nil
 	}
 	switch {
@@ -147,10 +123,68 @@ func Ping(ctx context.Context, o *PingOptions) error {
 		return context.Cause(ctx)
 	case s.stdoutClosed:
 		return nil
-	case s.sessionErr != nil || s.stats.ok == 0:
+	case why != "":
 		return &ExitStatus{Code: 1}
 	}
 	return nil
+}
+
+// setUp resolves the name, picks the address, starts the pinger (whose
+// probes end with pctx) and prints the header.
+func (s *pingSession) setUp(ctx, pctx context.Context) error {
+	o := s.o
+	addrs, src, err := resolveAll(ctx, o.Host, o.Source, o.Family, o.Numeric)
+	if err != nil {
+		return err
+	}
+	addr, note, err := pickAddr(ctx, o, addrs, src, s.timeout)
+	if err != nil {
+		return err
+	}
+	s.target = netip.AddrPortFrom(addr, uint16(o.Port))
+	switch o.Mode {
+	case PingTCP:
+		s.p = &tcpPinger{ctx: pctx, target: s.target, opts: transport.ProbeOptions{Source: src, Timeout: s.timeout}, replies: s.replies}
+	case PingUDP:
+		s.p, err = newDatagramPinger(s.target, src, s.replies)
+	case PingEcho:
+		s.p, err = newEchoPinger(ctx, s.target, src, s.timeout, s.replies, s.u)
+	}
+	if err != nil {
+		return err
+	}
+	what := map[PingMode]string{PingTCP: "TCP handshake", PingUDP: "UDP echo", PingEcho: "TCP echo over one connection"}[o.Mode]
+	if !o.JSON {
+		err := writeLine(o.Stdout, "PING %s port %d: %s every %s%s", hostAndAddr(o.Host, addr), o.Port, what,
+			cmp.Or(o.Interval, DefaultPingInterval), note)
+		if err != nil {
+			s.p.close()
+			return err
+		}
+	}
+	if o.OnReady != nil {
+		o.OnReady(net.TCPAddrFromAddrPort(s.target))
+	}
+	return nil
+}
+
+// PingNotStarted ends ping --json with its summary, whose error says why
+// the ping could not start (a mistake in the command line, found before
+// Ping was called), so that a reader of the JSON is never left without
+// one. It returns err.
+func PingNotStarted(o *PingOptions, err error) error {
+	if o.JSON {
+		(&pingSession{o: o}).summary(failure(err))
+	}
+	return err
+}
+
+// failure words an error for the "error" field of a --json summary.
+func failure(err error) string {
+	if isInterrupted(err) {
+		return "interrupted"
+	}
+	return transport.Explain(err).Msg
 }
 
 // pickAddr chooses the address of the name to ping: the first that
@@ -203,7 +237,7 @@ type pingSession struct {
 	o       *PingOptions
 	u       *ui.UI
 	p       pinger
-	target  netip.AddrPort
+	target  netip.AddrPort // invalid until setUp has picked the address
 	timeout time.Duration
 	replies chan pingReply
 
@@ -350,7 +384,7 @@ func (s *pingSession) decide(seq int, ok bool, rtt time.Duration, why string) bo
 		s.maxOK = max(s.maxOK, seq)
 	}
 	if s.o.JSON {
-		line := pingProbeJSON{Seq: seq, OK: ok}
+		line := pingProbeJSON{Type: "probe", Seq: seq, OK: ok}
 		if ok {
 			line.RTTms = optionalMs(rtt)
 		} else {
@@ -383,7 +417,8 @@ func (s *pingSession) wrote(err error) bool {
 	return false
 }
 
-func (s *pingSession) reportSessionError() {
+// reportSessionError says why the session broke, and returns the message.
+func (s *pingSession) reportSessionError() string {
 	var x transport.Explanation
 	var pe *pingError
 	if errors.As(s.sessionErr, &pe) {
@@ -395,6 +430,7 @@ func (s *pingSession) reportSessionError() {
 	if x.Hint != "" {
 		s.u.Hintf("%s", x.Hint)
 	}
+	return x.Msg
 }
 
 // pingError is a session failure worded by the pinger itself (an echo

@@ -3,7 +3,6 @@ package modes
 import (
 	"fmt"
 	"math"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 // and either its round trip in milliseconds or why it failed (the other
 // field is null).
 type pingProbeJSON struct {
+	Type  string   `json:"type"` // "probe"
 	Seq   int      `json:"seq"`
 	OK    bool     `json:"ok"`
 	RTTms *float64 `json:"rtt_ms"`
@@ -27,7 +27,7 @@ type pingProbeJSON struct {
 type pingSummaryJSON struct {
 	Type        string   `json:"type"` // "summary"
 	Host        string   `json:"host"`
-	Addr        string   `json:"addr"`
+	Addr        *string  `json:"addr"` // null when the name did not resolve
 	Port        int      `json:"port"`
 	Mode        string   `json:"mode"` // "tcp", "udp" or "echo"
 	Sent        int      `json:"sent"`
@@ -45,6 +45,8 @@ type pingSummaryJSON struct {
 	Late        int      `json:"late"`
 	ElapsedMs   float64  `json:"elapsed_ms"`
 	Interrupted bool     `json:"interrupted"`
+	// Error says why the ping failed (exit status not 0), else null.
+	Error *string `json:"error"`
 }
 
 type pingStats struct {
@@ -52,8 +54,9 @@ type pingStats struct {
 	rtts                           []time.Duration
 }
 
-// summary prints the statistics: ping(8)'s, plus percentiles.
-func (s *pingSession) summary(addr netip.Addr) error {
+// summary prints the statistics: ping(8)'s, plus percentiles; failed
+// says why the ping failed ("" when it did not), for --json.
+func (s *pingSession) summary(failed string) error {
 	o, st := s.o, &s.stats
 	loss := 0.0
 	if st.sent > 0 {
@@ -66,9 +69,16 @@ func (s *pingSession) summary(addr netip.Addr) error {
 		p50, p90, p99 = percentile(st.rtts, 50), percentile(st.rtts, 90), percentile(st.rtts, 99)
 	}
 	if o.JSON {
-		sum := pingSummaryJSON{Type: "summary", Host: o.Host, Addr: addr.String(), Port: o.Port, Mode: o.Mode.String(),
+		sum := pingSummaryJSON{Type: "summary", Host: o.Host, Port: o.Port, Mode: o.Mode.String(),
 			Sent: st.sent, OK: st.ok, LossPct: math.Round(loss*1000) / 1000, Duplicates: st.dup, Reordered: st.reordered,
-			Late: st.late, ElapsedMs: ms(elapsed), Interrupted: s.interrupted}
+			Late: st.late, ElapsedMs: ms(elapsed), Interrupted: s.interrupted || failed == "interrupted"}
+		if s.target.IsValid() {
+			addr := s.target.Addr().String()
+			sum.Addr = &addr
+		}
+		if failed != "" {
+			sum.Error = &failed
+		}
 		if st.ok > 0 {
 			sum.MinMs, sum.AvgMs, sum.MaxMs, sum.StddevMs = msPtr(mn), msPtr(avg), msPtr(mx), msPtr(sd)
 			sum.P50Ms, sum.P90Ms, sum.P99Ms = msPtr(p50), msPtr(p90), msPtr(p99)

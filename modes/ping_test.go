@@ -30,13 +30,13 @@ func pingTo(ctx context.Context, addr netip.AddrPort, tweak func(*PingOptions), 
 }
 
 var (
-	probeFields = map[string]string{"seq": "number", "ok": "bool", "rtt_ms": "number", "error": "string"}
+	probeFields = map[string]string{"type": "string", "seq": "number", "ok": "bool", "rtt_ms": "number", "error": "string"}
 
 	pingSummaryFields = map[string]string{"type": "string", "host": "string", "addr": "string", "port": "number",
 		"mode": "string", "sent": "number", "ok": "number", "loss_pct": "number", "min_ms": "number",
 		"avg_ms": "number", "max_ms": "number", "stddev_ms": "number", "p50_ms": "number", "p90_ms": "number",
 		"p99_ms": "number", "duplicates": "number", "reordered": "number", "late": "number",
-		"elapsed_ms": "number", "interrupted": "bool"}
+		"elapsed_ms": "number", "interrupted": "bool", "error": "string"}
 )
 
 func TestPingTCP(t *testing.T) {
@@ -56,7 +56,7 @@ func TestPingTCP(t *testing.T) {
 	seen := map[float64]bool{}
 	for _, l := range lines[:5] {
 		checkFields(t, l, probeFields)
-		if l["ok"] != true || l["error"] != nil || l["rtt_ms"] == nil || l["rtt_ms"].(float64) <= 0 {
+		if l["type"] != "probe" || l["ok"] != true || l["error"] != nil || l["rtt_ms"] == nil || l["rtt_ms"].(float64) <= 0 {
 			t.Errorf("probe %v, want ok with a time and no error", l)
 		}
 		seen[l["seq"].(float64)] = true
@@ -66,7 +66,7 @@ func TestPingTCP(t *testing.T) {
 	}
 	s := lines[5]
 	checkFields(t, s, pingSummaryFields)
-	if s["type"] != "summary" || s["sent"] != 5.0 || s["ok"] != 5.0 || s["loss_pct"] != 0.0 || s["mode"] != "tcp" {
+	if s["type"] != "summary" || s["sent"] != 5.0 || s["ok"] != 5.0 || s["loss_pct"] != 0.0 || s["mode"] != "tcp" || s["error"] != nil {
 		t.Errorf("summary %v, want 5 sent, 5 ok, 0%% loss", s)
 	}
 	if s["min_ms"].(float64) > s["p50_ms"].(float64) || s["p50_ms"].(float64) > s["max_ms"].(float64) {
@@ -269,6 +269,75 @@ func TestPingInterrupted(t *testing.T) {
 	}
 	if !regexp.MustCompile(`ping statistics ---\n[3-9] probes sent, [3-9] ok, 0% loss, time \S+\nrtt min/avg/max/stddev = [0-9./]+ ms\nrtt p50/p90/p99 = [0-9./]+ ms\n`).MatchString(stdout.String()) {
 		t.Errorf("interrupted ping wrote:\n%s\nwant a full summary at the end", stdout.String())
+	}
+}
+
+// ping --json ends with a summary however it ends, and its error says
+// why it failed: a name it may not resolve, no probe answered, an echo
+// server that does not echo, an interruption, a command line it never
+// ran with.
+func TestPingJSONFailures(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	notEcho, _ := echoServer(t, func(c net.Conn) { io.WriteString(c, "not an echo, but 28 bytes...") })
+	for _, tt := range []struct {
+		name  string
+		addr  netip.AddrPort
+		tweak func(*PingOptions)
+		want  string
+		addr0 any // the summary's addr
+	}{
+		{"name with -n", closed, func(o *PingOptions) { o.Host, o.Numeric = "db.example", true },
+			`-n forbids DNS lookups, and "db.example" is not a numeric address`, nil},
+		{"every probe refused", closed, nil, "no probe succeeded", "127.0.0.1"},
+		{"not an echo server", notEcho, func(o *PingOptions) { o.Mode = PingEcho },
+			notEcho.String() + ` does not echo: it sent "not an echo, but 28 bytes...", not the probe`, "127.0.0.1"},
+	} {
+		var stdout lineHook
+		err := pingTo(context.Background(), tt.addr, func(o *PingOptions) {
+			o.Count, o.JSON = 2, true
+			if tt.tweak != nil {
+				tt.tweak(o)
+			}
+		}, &stdout, &lineHook{})
+		if err == nil {
+			t.Errorf("%s: ping succeeded", tt.name)
+			continue
+		}
+		lines := jsonLines(t, stdout.String())
+		if len(lines) == 0 {
+			t.Errorf("%s: ping --json wrote nothing", tt.name)
+			continue
+		}
+		s := lines[len(lines)-1]
+		checkFields(t, s, pingSummaryFields)
+		if s["type"] != "summary" || s["error"] != tt.want || s["addr"] != tt.addr0 {
+			t.Errorf("%s: ping --json ended with %v, want a summary with addr %v and the error %q", tt.name, s, tt.addr0, tt.want)
+		}
+	}
+
+	// Interrupted before the first probe.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&Interrupted{Signal: "interrupt"})
+	var stdout lineHook
+	if err := pingTo(ctx, closed, func(o *PingOptions) { o.JSON = true }, &stdout, &lineHook{}); !isInterrupted(err) {
+		t.Errorf("interrupted ping: %v, want the interruption", err)
+	}
+	lines := jsonLines(t, stdout.String())
+	if s := lines[len(lines)-1]; s["type"] != "summary" || s["error"] != "interrupted" || s["interrupted"] != true {
+		t.Errorf("interrupted ping --json ended with %v, want a summary with the error interrupted", s)
+	}
+
+	stdout = lineHook{}
+	o := &PingOptions{JSON: true, Stdout: &stdout, Host: "db", Mode: PingUDP}
+	if err := PingNotStarted(o, errors.New("bad -c 0")); err == nil || err.Error() != "bad -c 0" {
+		t.Errorf("PingNotStarted returned %v, want its error", err)
+	}
+	lines = jsonLines(t, stdout.String())
+	if len(lines) != 1 || lines[0]["error"] != "bad -c 0" || lines[0]["mode"] != "udp" || lines[0]["sent"] != 0.0 {
+		t.Errorf("a ping that could not start wrote:\n%s\nwant its summary with the error", stdout.String())
+	} else {
+		checkFields(t, lines[0], pingSummaryFields)
 	}
 }
 

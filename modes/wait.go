@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -50,22 +51,38 @@ type WaitOptions struct {
 }
 
 // waitAttemptJSON is one line of wait --json, one per attempt; Attempts
-// is the number of this attempt.
+// is the number of this attempt, Addr the address that accepted (null
+// until one does).
 type waitAttemptJSON struct {
+	Type      string  `json:"type"` // "attempt"
 	Host      string  `json:"host"`
 	Port      int     `json:"port"`
+	Addr      *string `json:"addr"`
 	State     string  `json:"state"`
 	Attempts  int     `json:"attempts"`
 	ElapsedMs float64 `json:"elapsed_ms"`
 }
 
+// waitSummaryJSON ends wait --json, however the wait ends; Error says why
+// it failed (the exit status is not 0), else it is null.
 type waitSummaryJSON struct {
 	Type      string  `json:"type"` // "summary"
 	Host      string  `json:"host"`
 	Port      int     `json:"port"`
-	State     string  `json:"state"` // "open", "timeout" or "interrupted"
+	Addr      *string `json:"addr"`
+	State     string  `json:"state"` // "open", "timeout", "interrupted" or "error"
 	Attempts  int     `json:"attempts"`
 	ElapsedMs float64 `json:"elapsed_ms"`
+	Error     *string `json:"error"`
+}
+
+// addrJSON is a's address, or null for the invalid Addr.
+func addrJSON(a netip.Addr) *string {
+	if !a.IsValid() {
+		return nil
+	}
+	s := a.String()
+	return &s
 }
 
 // stateUnresolved is the state of an attempt whose name did not resolve:
@@ -89,7 +106,8 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 	target := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
 
 	var lastWhy, lastHint string
-	summary := func(state string, attempts int) error {
+	// summary ends the wait; failed says why it failed ("" when it did not).
+	summary := func(state string, attempts int, accepted netip.Addr, failed string) error {
 		if !o.JSON {
 			if state == "interrupted" { // the text summary of Ctrl-C, with -v
 				u.Verbosef(1, "%s did not accept a connection before the interruption (%s in %s)",
@@ -97,8 +115,12 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 			}
 			return nil
 		}
-		return writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Host, Port: o.Port,
-			State: state, Attempts: attempts, ElapsedMs: ms(time.Since(start))})
+		sum := waitSummaryJSON{Type: "summary", Host: o.Host, Port: o.Port, Addr: addrJSON(accepted),
+			State: state, Attempts: attempts, ElapsedMs: ms(time.Since(start))}
+		if failed != "" {
+			sum.Error = &failed
+		}
+		return writeJSONLine(o.Stdout, sum)
 	}
 	for attempt := 1; ; attempt++ {
 		timeout := attemptTimeout
@@ -108,15 +130,16 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 		state, accepted, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond))
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
-				summary("interrupted", attempt-1)
+				summary("interrupted", attempt-1, accepted, failure(cause))
 				return cause
 			}
+			summary("error", attempt-1, accepted, failure(err))
 			return err
 		}
 		elapsed := time.Since(start)
 		if o.JSON {
-			if err := writeJSONLine(o.Stdout, waitAttemptJSON{Host: o.Host, Port: o.Port, State: state,
-				Attempts: attempt, ElapsedMs: ms(elapsed)}); err != nil {
+			if err := writeJSONLine(o.Stdout, waitAttemptJSON{Type: "attempt", Host: o.Host, Port: o.Port, Addr: addrJSON(accepted),
+				State: state, Attempts: attempt, ElapsedMs: ms(elapsed)}); err != nil {
 				return quietIfClosed(err)
 			}
 		}
@@ -125,7 +148,7 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 				return quietIfClosed(writeLine(o.Stdout, "%s accepts connections%s: attempt %d, after %s",
 					target, onAddr(o.Host, accepted, o.Port), attempt, roundDuration(elapsed)))
 			}
-			return quietIfClosed(summary(state, attempt))
+			return quietIfClosed(summary(state, attempt, accepted, ""))
 		}
 		u.Verbosef(1, "attempt %d: %s %s: %s", attempt, target, state, why)
 		lastWhy, lastHint = why, hint
@@ -134,12 +157,13 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
 			if left <= 0 {
-				u.Errorf("%s did not accept a connection within %s (%d attempts; the last one: %s)",
+				msg := fmt.Sprintf("%s did not accept a connection within %s (%d attempts; the last one: %s)",
 					target, o.Timeout, attempt, lastWhy)
+				u.Errorf("%s", msg)
 				if lastHint != "" {
 					u.Hintf("%s", lastHint)
 				}
-				if err := summary("timeout", attempt); errors.Is(err, errStdoutClosed) {
+				if err := summary("timeout", attempt, accepted, msg); errors.Is(err, errStdoutClosed) {
 					return nil
 				}
 				return &ExitStatus{Code: 1}
@@ -147,7 +171,7 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 			pause = min(pause, left) // one last attempt right at the deadline
 		}
 		if !sleepCtx(ctx, pause) {
-			summary("interrupted", attempt)
+			summary("interrupted", attempt, accepted, failure(context.Cause(ctx)))
 			return context.Cause(ctx)
 		}
 	}
@@ -212,4 +236,16 @@ func onAddr(host string, addr netip.Addr, port int) string {
 		return ""
 	}
 	return " on " + netip.AddrPortFrom(addr, uint16(port)).String()
+}
+
+// WaitNotStarted ends wait --json with its summary, whose error says why
+// the wait could not start (a mistake in the command line, found before
+// Wait was called), so that a reader of the JSON is never left without
+// one. It returns err.
+func WaitNotStarted(o *WaitOptions, err error) error {
+	if o.JSON {
+		failed := failure(err)
+		writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Host, Port: o.Port, State: "error", Error: &failed})
+	}
+	return err
 }
