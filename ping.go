@@ -11,8 +11,10 @@ import (
 const pingUsageText = `sonde ping [flags] HOST PORT
 
 One probe every -i, one line per probe (seq=N time=… ms), then a
-ping(8)-style summary: sent, ok, loss, min/avg/max/stddev, p50/p90/p99.
-Default probe: the TCP handshake. Exit 0 if any probe succeeded.
+ping(8)-style summary: sent, ok, loss, min/avg/max/stddev, p50/p90/p99
+and a histogram, on stdout. A name with several addresses is pinged where
+it answers. Default probe: the TCP handshake. Exit 0 if any probe
+succeeded.
 
 EXAMPLES:
 sonde ping example.com 443                   handshake times until Ctrl-C

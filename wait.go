@@ -13,8 +13,9 @@ import (
 const waitUsageText = `sonde wait [flags] HOST PORT
 
 Connects again and again, with backoff, until HOST PORT accepts a TCP
-connection: exit 0 as soon as it does, 1 when --timeout passes first.
-A name is resolved afresh for each attempt: it may appear late.
+connection: exit 0 as soon as it does (with a line on stdout that says
+so), 1 when --timeout passes first. A name is resolved afresh for each
+attempt: it may appear late; each of its addresses is tried.
 
 EXAMPLES:
 sonde wait db 5432 && ./migrate              start once the database listens

@@ -93,7 +93,8 @@ type pinger interface {
 // first probe, and is not part of any time. It returns nil when a probe
 // succeeded, the interruption when interrupted, and *ExitStatus 1 else.
 func Ping(ctx context.Context, o *PingOptions) error {
-	s := &pingSession{o: o, u: o.UI, timeout: cmp.Or(o.Timeout, DefaultProbeTimeout), replies: make(chan pingReply, 64)}
+	s := &pingSession{o: o, u: o.UI, timeout: cmp.Or(o.Timeout, DefaultProbeTimeout), replies: make(chan pingReply, 64),
+		stats: pingStats{rtt: newRTTStats()}}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := s.setUp(ctx, pctx); err != nil {
@@ -241,9 +242,15 @@ type pingSession struct {
 	timeout time.Duration
 	replies chan pingReply
 
-	probes       []pingProbe // probes[seq-1]
-	pending      []int       // sequence numbers awaiting an outcome, oldest first
-	maxOK        int         // highest sequence number answered so far
+	// probes are the records of the probes still remembered, from
+	// sequence number first on: probes[seq-first]. A decided probe is
+	// forgotten once it is twice the timeout old, so that memory stays
+	// flat however long the ping runs.
+	probes       []pingProbe
+	first        int
+	started      int   // probes sent so far: the last sequence number
+	pending      []int // sequence numbers awaiting an outcome, oldest first
+	maxOK        int   // highest sequence number answered so far
 	stats        pingStats
 	start, end   time.Time
 	interrupted  bool
@@ -268,12 +275,12 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 			return
 		}
 		var sendC, deadC <-chan time.Time
-		if o.Count == 0 || len(s.probes) < o.Count {
+		if o.Count == 0 || s.started < o.Count {
 			sendC = sendTimer.C
 		}
 		s.dropDecided()
 		if s.p.timed() && len(s.pending) > 0 {
-			deadTimer.Reset(time.Until(s.probes[s.pending[0]-1].sent.Add(s.timeout)))
+			deadTimer.Reset(time.Until(s.probe(s.pending[0]).sent.Add(s.timeout)))
 			deadC = deadTimer.C
 		}
 		if sendC == nil && len(s.pending) == 0 {
@@ -284,7 +291,9 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 			s.interrupted = true
 			return
 		case <-sendC:
-			seq := len(s.probes) + 1
+			s.started++
+			seq := s.started
+			s.forget()
 			s.probes = append(s.probes, pingProbe{sent: time.Now()})
 			s.pending = append(s.pending, seq)
 			if r := s.p.send(seq); r != nil {
@@ -302,7 +311,7 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 			}
 		case now := <-deadC:
 			for _, seq := range s.pending {
-				pr := &s.probes[seq-1]
+				pr := s.probe(seq)
 				if pr.decided {
 					continue
 				}
@@ -323,10 +332,35 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 // skipped where the queue is read.
 func (s *pingSession) dropDecided() {
 	i := 0
-	for i < len(s.pending) && s.probes[s.pending[i]-1].decided {
+	for i < len(s.pending) && s.probe(s.pending[i]).decided {
 		i++
 	}
 	s.pending = s.pending[i:]
+}
+
+// probe is the record of probe seq, or nil when there is none: a
+// sequence number never sent, or a probe forgotten.
+func (s *pingSession) probe(seq int) *pingProbe {
+	if seq < s.first || seq > s.started {
+		return nil
+	}
+	return &s.probes[seq-s.first]
+}
+
+// forget drops the records of decided probes that are more than twice
+// the timeout old; the ones before a probe still waiting are kept.
+func (s *pingSession) forget() {
+	if len(s.probes) == 0 {
+		s.first = s.started // the next one sent
+		return
+	}
+	old := time.Now().Add(-2 * s.timeout)
+	i := 0
+	for i < len(s.probes) && s.probes[i].decided && s.probes[i].sent.Before(old) {
+		i++
+	}
+	s.probes = s.probes[i:]
+	s.first += i
 }
 
 // handle takes one reply; it returns false when the session must end.
@@ -340,16 +374,21 @@ func (s *pingSession) handle(r pingReply) bool {
 		// one: errors for several datagrams may come as one. Nothing
 		// listens on the port, so every probe waiting is answered.
 		for _, seq := range s.pending {
-			if !s.probes[seq-1].decided && !s.decide(seq, false, 0, "ICMP port unreachable (nothing listens on that UDP port)") {
+			if !s.probe(seq).decided && !s.decide(seq, false, 0, "ICMP port unreachable (nothing listens on that UDP port)") {
 				return false
 			}
 		}
 		return true
 	}
-	if r.seq < 1 || r.seq > len(s.probes) {
+	pr := s.probe(r.seq)
+	if pr == nil && r.ok && r.seq >= 1 && r.seq < s.first {
+		// A reply to a probe forgotten: it was decided more than twice
+		// the timeout ago, so the reply is late, whatever it was.
+		pr = &pingProbe{decided: true, timedOut: true}
+	}
+	if pr == nil {
 		return true // not one of ours
 	}
-	pr := &s.probes[r.seq-1]
 	if !pr.decided {
 		return s.decide(r.seq, r.ok, r.rtt, r.why)
 	}
@@ -370,13 +409,13 @@ func (s *pingSession) handle(r pingReply) bool {
 // decide records the outcome of probe seq and prints its line; it returns
 // false when stdout has closed.
 func (s *pingSession) decide(seq int, ok bool, rtt time.Duration, why string) bool {
-	pr := &s.probes[seq-1]
+	pr := s.probe(seq)
 	pr.decided, pr.ok = true, ok
 	s.stats.sent++
 	note := ""
 	if ok {
 		s.stats.ok++
-		s.stats.rtts = append(s.stats.rtts, rtt)
+		s.stats.rtt.record(rtt)
 		if seq < s.maxOK && s.o.Mode == PingUDP { // concurrent handshakes may end in any order
 			s.stats.reordered++
 			note = " (out of order)"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"regexp"
@@ -39,6 +40,35 @@ var (
 		"elapsed_ms": "number", "interrupted": "bool", "error": "string"}
 )
 
+// checkPingSummary checks the fields of a ping --json summary and their
+// types; its histogram is a list of buckets, or null when no probe
+// succeeded.
+func checkPingSummary(t *testing.T, m map[string]any) {
+	t.Helper()
+	rest := maps.Clone(m)
+	h, ok := rest["histogram"]
+	delete(rest, "histogram")
+	checkFields(t, rest, pingSummaryFields)
+	switch h := h.(type) {
+	case nil:
+		if !ok || m["ok"] != 0.0 {
+			t.Errorf("%v: histogram missing, or null when probes succeeded", m)
+		}
+	case []any:
+		var total float64
+		for _, b := range h {
+			b, _ := b.(map[string]any)
+			checkFields(t, b, map[string]string{"from_ms": "number", "to_ms": "number", "count": "number"})
+			total += b["count"].(float64)
+		}
+		if len(h) == 0 || total != m["ok"] {
+			t.Errorf("%v: histogram holds %g probes, want the %v that succeeded", m, total, m["ok"])
+		}
+	default:
+		t.Errorf("%v: histogram is a %T, want a list", m, h)
+	}
+}
+
 func TestPingTCP(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	addr := porttest.Listener(t)
@@ -65,7 +95,7 @@ func TestPingTCP(t *testing.T) {
 		t.Errorf("sequence numbers %v, want 1 to 5 once each", seen)
 	}
 	s := lines[5]
-	checkFields(t, s, pingSummaryFields)
+	checkPingSummary(t, s)
 	if s["type"] != "summary" || s["sent"] != 5.0 || s["ok"] != 5.0 || s["loss_pct"] != 0.0 || s["mode"] != "tcp" || s["error"] != nil {
 		t.Errorf("summary %v, want 5 sent, 5 ok, 0%% loss", s)
 	}
@@ -154,7 +184,7 @@ func TestPingUDPLossyEcho(t *testing.T) {
 		}
 	}
 	s := lines[9]
-	checkFields(t, s, pingSummaryFields)
+	checkPingSummary(t, s)
 	want := map[string]any{"mode": "udp", "sent": 9.0, "ok": 6.0, "loss_pct": 33.333, "duplicates": 1.0, "reordered": 1.0, "late": 0.0}
 	for k, v := range want {
 		if s[k] != v {
@@ -310,7 +340,7 @@ func TestPingJSONFailures(t *testing.T) {
 			continue
 		}
 		s := lines[len(lines)-1]
-		checkFields(t, s, pingSummaryFields)
+		checkPingSummary(t, s)
 		if s["type"] != "summary" || s["error"] != tt.want || s["addr"] != tt.addr0 {
 			t.Errorf("%s: ping --json ended with %v, want a summary with addr %v and the error %q", tt.name, s, tt.addr0, tt.want)
 		}
@@ -337,36 +367,35 @@ func TestPingJSONFailures(t *testing.T) {
 	if len(lines) != 1 || lines[0]["error"] != "bad -c 0" || lines[0]["mode"] != "udp" || lines[0]["sent"] != 0.0 {
 		t.Errorf("a ping that could not start wrote:\n%s\nwant its summary with the error", stdout.String())
 	} else {
-		checkFields(t, lines[0], pingSummaryFields)
+		checkPingSummary(t, lines[0])
 	}
 }
 
 func TestPingStatistics(t *testing.T) {
-	ms := func(vs ...float64) []time.Duration {
-		out := make([]time.Duration, len(vs))
-		for i, v := range vs {
-			out[i] = time.Duration(v * float64(time.Millisecond))
-		}
-		return out
+	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	r := newRTTStats()
+	for _, v := range []float64{4, 1, 3, 2, 10, 5, 6, 7, 8, 9} { // 1..10 ms, unsorted
+		r.record(ms(v))
 	}
-	rtts := ms(4, 1, 3, 2, 10, 5, 6, 7, 8, 9) // 1..10 ms, unsorted
-	mn, avg, mx, sd := rttStats(rtts)
-	if mn != ms(1)[0] || mx != ms(10)[0] || avg != ms(5.5)[0] || sd != 2872281*time.Nanosecond {
-		t.Errorf("rttStats = %s/%s/%s/%s, want 1ms/5.5ms/10ms/2.872281ms", mn, avg, mx, sd)
+	if r.min != ms(1) || r.max != ms(10) || r.avg() != ms(5.5) || r.stddev() != 2872281*time.Nanosecond {
+		t.Errorf("min/avg/max/stddev = %s/%s/%s/%s, want 1ms/5.5ms/10ms/2.872281ms", r.min, r.avg(), r.max, r.stddev())
 	}
+	// Nearest rank, to 3 significant digits: within 0.1% of the time.
 	for _, tt := range []struct {
 		p    float64
 		want time.Duration
-	}{{50, ms(5)[0]}, {90, ms(9)[0]}, {99, ms(10)[0]}, {10, ms(1)[0]}, {0, ms(1)[0]}} {
-		if got := percentile(rtts, tt.p); got != tt.want {
-			t.Errorf("percentile(1..10 ms, %g) = %s, want %s", tt.p, got, tt.want)
+	}{{50, ms(5)}, {90, ms(9)}, {99, ms(10)}, {10, ms(1)}, {0, ms(1)}} {
+		if got := r.percentile(tt.p); got < tt.want || got > tt.want+tt.want/1000 {
+			t.Errorf("percentile(1..10 ms, %g) = %s, want %s to 0.1%%", tt.p, got, tt.want)
 		}
 	}
-	if got := percentile(ms(7), 99); got != ms(7)[0] {
+	one := newRTTStats()
+	one.record(ms(7))
+	if got := one.percentile(99); got != ms(7) {
 		t.Errorf("percentile of one time = %s, want it", got)
 	}
-	if rtts[0] != ms(4)[0] {
-		t.Error("percentile sorted its argument in place")
+	if b := one.buckets(); len(b) != 1 || b[0] != (rttBucket{From: ms(7), To: ms(7), Count: 1}) {
+		t.Errorf("buckets of one time = %v, want one bucket that holds it", b)
 	}
 	for _, tt := range []struct {
 		p    float64
@@ -375,6 +404,70 @@ func TestPingStatistics(t *testing.T) {
 		if got := formatPct(tt.p); got != tt.want {
 			t.Errorf("formatPct(%g) = %q, want %q", tt.p, got, tt.want)
 		}
+	}
+}
+
+// The histogram of the summary: buckets that grow by a constant factor
+// from the fastest time to the slowest, counts, and bars scaled to the
+// largest count (one '#' at least for a count that is not 0).
+func TestPingHistogram(t *testing.T) {
+	r := newRTTStats()
+	for i := range 100 {
+		switch {
+		case i < 90:
+			r.record(time.Millisecond)
+		case i < 99:
+			r.record(12 * time.Millisecond)
+		default:
+			r.record(100 * time.Millisecond)
+		}
+	}
+	want := []string{
+		"rtt histogram:",
+		"   1.000 -   1.778 ms  90  ########################################",
+		"   1.778 -   3.162 ms   0",
+		"   3.162 -   5.623 ms   0",
+		"   5.623 -  10.000 ms   0",
+		"  10.000 -  17.783 ms   9  ####",
+		"  17.783 -  31.623 ms   0",
+		"  31.623 -  56.234 ms   0",
+		"  56.234 - 100.000 ms   1  #",
+	}
+	if got := histogramLines(r.buckets()); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("histogram of 90 × 1ms, 9 × 12ms, 1 × 100ms:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Times within a few microseconds: one bucket per microsecond at most.
+	narrow := newRTTStats()
+	for i := range 1000 {
+		narrow.record(40*time.Microsecond + time.Duration(i%4)*time.Microsecond)
+	}
+	b := narrow.buckets()
+	var total int64
+	for _, x := range b {
+		total += x.Count
+	}
+	if len(b) != 3 || b[0].From != 40*time.Microsecond || b[2].To != 43*time.Microsecond || total != 1000 {
+		t.Errorf("buckets of 40..43µs = %v, want 3 from 40µs to 43µs holding 1000 times", b)
+	}
+}
+
+// A decided probe is forgotten once it is twice the timeout old, so a
+// long ping keeps few records; a reply to one forgotten is late.
+func TestPingForgetsOldProbes(t *testing.T) {
+	old := time.Now().Add(-time.Second)
+	s := &pingSession{o: &PingOptions{JSON: true}, timeout: 100 * time.Millisecond, stats: pingStats{rtt: newRTTStats()},
+		first: 1, started: 4, probes: []pingProbe{
+			{sent: old, decided: true, ok: true}, {sent: old, decided: true}, {sent: old}, {sent: old, decided: true}}}
+	s.forget()
+	if s.first != 3 || len(s.probes) != 2 {
+		t.Errorf("after forget: records from seq %d, %d of them; want the 2 from seq 3 (the first one waiting) on", s.first, len(s.probes))
+	}
+	if s.probe(1) != nil || s.probe(3) == nil || s.probe(5) != nil {
+		t.Error("probe(seq) finds forgotten or unsent probes, or misses one remembered")
+	}
+	if !s.handle(pingReply{seq: 1, ok: true, rtt: time.Second}) || s.stats.late != 1 || s.stats.dup != 0 {
+		t.Errorf("a reply to a forgotten probe: %d late, %d duplicates; want 1 late", s.stats.late, s.stats.dup)
 	}
 }
 
