@@ -114,10 +114,15 @@ func Ping(ctx context.Context, o *PingOptions) error {
 	case s.sessionErr != nil:
 		why = s.reportSessionError()
 	case s.stats.ok == 0:
-		why = "no probe succeeded"
+		why = fmt.Sprintf("no probe to %s succeeded", s.target)
 	}
 	if err := s.summary(why); errors.Is(err, errStdoutClosed) {
 		return nil
+	}
+	if why != "" && !s.interrupted && s.sessionErr == nil {
+		// The report (stdout) may be out of sight: the failure is said
+		// where every failure is, after the summary.
+		s.u.Errorf("%s", why)
 	}
 	switch {
 	case s.interrupted:

@@ -127,8 +127,8 @@ func TestPingAllFail(t *testing.T) {
 		want := regexp.MustCompile(`^PING 127\.0\.0\.1 port \d+: .* every 1ms\n` + probe + probe + probe +
 			`--- 127\.0\.0\.1 port \d+ ping statistics ---\n` +
 			`3 probes sent, 0 ok, 100% loss, .*time \S+\n$`)
-		if stderr.String() != "" {
-			t.Errorf("%s ping of a closed port wrote to stderr: %q", mode, stderr.String())
+		if want := "sonde: no probe to " + closed.String() + " succeeded\n"; stderr.String() != want {
+			t.Errorf("%s ping of a closed port wrote to stderr: %q, want %q", mode, stderr.String(), want)
 		}
 		out := stdout.String()
 		if mode == PingUDP && !strings.Contains(out, "ICMP port unreachable") {
@@ -319,7 +319,7 @@ func TestPingJSONFailures(t *testing.T) {
 	}{
 		{"name with -n", closed, func(o *PingOptions) { o.Host, o.Numeric = "db.example", true },
 			`-n forbids DNS lookups, and "db.example" is not a numeric address`, nil},
-		{"every probe refused", closed, nil, "no probe succeeded", "127.0.0.1"},
+		{"every probe refused", closed, nil, "no probe to " + closed.String() + " succeeded", "127.0.0.1"},
 		{"not an echo server", notEcho, func(o *PingOptions) { o.Mode = PingEcho },
 			notEcho.String() + ` does not echo: it sent "not an echo, but 28 bytes...", not the probe`, "127.0.0.1"},
 	} {
