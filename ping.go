@@ -11,8 +11,10 @@ import (
 const pingUsageText = `sonde ping [flags] HOST PORT
 
 One probe every -i, one line per probe (seq=N time=… ms), then a
-ping(8)-style summary: sent, ok, loss, min/avg/max/stddev, p50/p90/p99.
-Default probe: the TCP handshake. Exit 0 if any probe succeeded.
+ping(8)-style summary: sent, ok, loss, min/avg/max/stddev, p50/p90/p99
+and a histogram, on stdout. A name with several addresses is pinged where
+it answers. Default probe: the TCP handshake. Exit 0 if any probe
+succeeded.
 
 EXAMPLES:
 sonde ping example.com 443                   handshake times until Ctrl-C
@@ -35,6 +37,14 @@ func pingCommand(env runEnv) *cli.Command {
 
 func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
 	o := &modes.PingOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u, Count: c.Int("count"), OnReady: writeReadyFile}
+	if err := pingOptions(c, o); err != nil {
+		return modes.PingNotStarted(o, err)
+	}
+	return modes.Ping(env.ctx, o)
+}
+
+// pingOptions reads the rest of ping's command line into o.
+func pingOptions(c *cli.Context, o *modes.PingOptions) error {
 	network := "tcp"
 	switch {
 	case c.Bool("udp") && c.Bool("echo"):
@@ -59,8 +69,5 @@ func runPing(env runEnv, c *cli.Context, u *ui.UI) error {
 	}
 	err = probeTarget(c, &o.Target, network,
 		&transport.InputError{Msg: "missing host to ping", Hint: "e.g. sonde ping example.com 443 or sonde ping 127.0.0.1:8080"})
-	if err != nil {
-		return err
-	}
-	return modes.Ping(env.ctx, o)
+	return err
 }

@@ -13,8 +13,9 @@ import (
 const waitUsageText = `sonde wait [flags] HOST PORT
 
 Connects again and again, with backoff, until HOST PORT accepts a TCP
-connection: exit 0 as soon as it does, 1 when --timeout passes first.
-A name is resolved afresh for each attempt: it may appear late.
+connection: exit 0 as soon as it does (with a line on stdout that says
+so), 1 when --timeout passes first. A name is resolved afresh for each
+attempt: it may appear late; each of its addresses is tried.
 
 EXAMPLES:
 sonde wait db 5432 && ./migrate              start once the database listens
@@ -33,6 +34,14 @@ func waitCommand(env runEnv) *cli.Command {
 
 func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
 	o := &modes.WaitOptions{JSON: c.Bool("json"), Stdout: env.stdout, UI: u, Timeout: modes.DefaultWaitTimeout}
+	if err := waitOptions(c, o); err != nil {
+		return modes.WaitNotStarted(o, err)
+	}
+	return modes.Wait(env.ctx, o)
+}
+
+// waitOptions reads the rest of wait's command line into o.
+func waitOptions(c *cli.Context, o *modes.WaitOptions) error {
 	var err error
 	if o.Target, err = addressOptions(c); err != nil {
 		return err
@@ -51,8 +60,5 @@ func runWait(env runEnv, c *cli.Context, u *ui.UI) error {
 	// Without a host it would retry "cannot resolve" until --timeout.
 	err = probeTarget(c, &o.Target, "tcp",
 		&transport.InputError{Msg: "missing host to wait for", Hint: "e.g. sonde wait db 5432 or sonde wait 127.0.0.1:8080"})
-	if err != nil {
-		return err
-	}
-	return modes.Wait(env.ctx, o)
+	return err
 }

@@ -12,11 +12,11 @@
 // line and fills the options, so a mode can be run and tested without one.
 //
 // Output follows one rule. Data goes to the Stdout of the options (what a
-// peer sent; the report of a scan, a table and a summary, which is what
-// the user asked for; the JSON lines of scan, ping and wait --json), and
-// nothing else does, so that it can be piped. Every message, from the -v
-// lines (-z's too) to a ping's statistics, goes through the *ui.UI of the
-// options, which writes to stderr. A mode returns an error rather than printing it: main
+// peer sent; the reports of scan, ping and wait, which are what the user
+// asked for, as text or --json lines), and nothing else does, so that it
+// can be piped. Every message, from the -v lines (-z's too) to an error
+// and its hint, goes through the *ui.UI of the options, which writes to
+// stderr. A mode returns an error rather than printing it: main
 // explains it and picks the exit status (*ExitStatus when the mode has
 // already said why, *Interrupted after a signal).
 //

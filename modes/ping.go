@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
@@ -87,57 +89,142 @@ type pinger interface {
 // first probe, and is not part of any time. It returns nil when a probe
 // succeeded, the interruption when interrupted, and *ExitStatus 1 else.
 func Ping(ctx context.Context, o *PingOptions) error {
-	u := o.UI
-	interval := cmp.Or(o.Interval, DefaultPingInterval)
-	timeout := cmp.Or(o.Timeout, DefaultProbeTimeout)
-	addr, src, err := resolveOnce(ctx, o.Target, u)
-	if err != nil {
-		return err
-	}
-	target := netip.AddrPortFrom(addr, uint16(o.Target.Port))
-	replies := make(chan pingReply, 64)
+	s := &pingSession{o: o, u: o.UI, timeout: cmp.Or(o.Timeout, DefaultProbeTimeout), replies: make(chan pingReply, 64),
+		stats: pingStats{rtt: newRTTStats()}}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var p pinger
-	switch o.Mode {
-	case PingTCP:
-		p = &tcpPinger{ctx: pctx, target: target, opts: transport.ProbeOptions{Source: src, Timeout: timeout}, replies: replies}
-	case PingUDP:
-		p, err = newDatagramPinger(target, src, replies)
-	case PingEcho:
-		p, err = newEchoPinger(ctx, target, src, timeout, replies, u)
+	if err := s.setUp(ctx, pctx); err != nil {
+		if o.JSON && !errors.Is(err, errStdoutClosed) {
+			s.summary(failure(err)) // a closed stdout leaves nothing to tell
+		}
+		return quietIfClosed(err)
 	}
-	if err != nil {
-		return err
-	}
-	what := map[PingMode]string{PingTCP: "TCP handshake", PingUDP: "UDP echo", PingEcho: "TCP echo over one connection"}[o.Mode]
-	if !o.JSON {
-		u.Infof("ping %s port %d: %s every %s", hostAndAddr(o.Target.Host, addr), o.Target.Port, what, interval)
-	}
-
-	if o.OnReady != nil {
-		o.OnReady(net.TCPAddrFromAddrPort(target))
-	}
-	s := &pingSession{o: o, u: u, p: p, target: target, timeout: timeout, replies: replies}
-	s.run(ctx, interval)
+	s.run(ctx, cmp.Or(o.Interval, DefaultPingInterval))
 	cancel()
-	p.close()
+	s.p.close()
 
-	if s.sessionErr != nil {
-		s.reportSessionError()
+	var why string
+	switch {
+	case s.interrupted:
+		why = failure(context.Cause(ctx))
+	case s.sessionErr != nil:
+		why = s.reportSessionError()
+	case s.stats.ok == 0:
+		why = fmt.Sprintf("no probe to %s succeeded", s.target)
 	}
-	if err := s.summary(addr); errors.Is(err, errStdoutClosed) {
+	if err := s.summary(why); errors.Is(err, errStdoutClosed) {
 		return nil
+	}
+	if why != "" && !s.interrupted && s.sessionErr == nil {
+		// The report (stdout) may be out of sight: the failure is said
+		// where every failure is, after the summary.
+		s.u.Errorf("%s", why)
 	}
 	switch {
 	case s.interrupted:
 		return context.Cause(ctx)
 	case s.stdoutClosed:
 		return nil
-	case s.sessionErr != nil || s.stats.ok == 0:
+	case why != "":
 		return &ExitStatus{Code: 1}
 	}
 	return nil
+}
+
+// setUp resolves the name, picks the address, starts the pinger (whose
+// probes end with pctx) and prints the header.
+func (s *pingSession) setUp(ctx, pctx context.Context) error {
+	o := s.o
+	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
+	if err != nil {
+		return err
+	}
+	addr, note, err := pickAddr(ctx, o, addrs, src, s.timeout)
+	if err != nil {
+		return err
+	}
+	s.target = netip.AddrPortFrom(addr, uint16(o.Target.Port))
+	switch o.Mode {
+	case PingTCP:
+		s.p = &tcpPinger{ctx: pctx, target: s.target, opts: transport.ProbeOptions{Source: src, Timeout: s.timeout}, replies: s.replies}
+	case PingUDP:
+		s.p, err = newDatagramPinger(s.target, src, s.replies)
+	case PingEcho:
+		s.p, err = newEchoPinger(ctx, s.target, src, s.timeout, s.replies, s.u)
+	}
+	if err != nil {
+		return err
+	}
+	what := map[PingMode]string{PingTCP: "TCP handshake", PingUDP: "UDP echo", PingEcho: "TCP echo over one connection"}[o.Mode]
+	if !o.JSON {
+		err := writeLine(o.Stdout, "PING %s port %d: %s every %s%s", hostAndAddr(o.Target.Host, addr), o.Target.Port, what,
+			cmp.Or(o.Interval, DefaultPingInterval), note)
+		if err != nil {
+			s.p.close()
+			return err
+		}
+	}
+	if o.OnReady != nil {
+		o.OnReady(net.TCPAddrFromAddrPort(s.target))
+	}
+	return nil
+}
+
+// PingNotStarted ends ping --json with its summary, whose error says why
+// the ping could not start (a mistake in the command line, found before
+// Ping was called), so that a reader of the JSON is never left without
+// one. It returns err.
+func PingNotStarted(o *PingOptions, err error) error {
+	if o.JSON {
+		(&pingSession{o: o}).summary(failure(err))
+	}
+	return err
+}
+
+// failure words an error for the "error" field of a --json summary.
+func failure(err error) string {
+	if isInterrupted(err) {
+		return "interrupted"
+	}
+	return transport.Explain(err).Msg
+}
+
+// pickAddr chooses the address of the name to ping: the first that
+// answers a probe (a handshake; a datagram with --udp), so that a
+// dual-stack name whose service listens on one family only is pinged
+// where it listens. note names the others, for the header; with none
+// answering, the first address is pinged, and its probes say why.
+func pickAddr(ctx context.Context, o *PingOptions, addrs []netip.Addr, src netip.Addr, timeout time.Duration) (addr netip.Addr, note string, err error) {
+	if len(addrs) == 1 {
+		return addrs[0], "", nil
+	}
+	probe := transport.ProbeTCP
+	if o.Mode == PingUDP {
+		probe = transport.ProbeUDP
+	}
+	var failed []string
+	for i, a := range addrs {
+		res, err := probe(ctx, netip.AddrPortFrom(a, uint16(o.Target.Port)), transport.ProbeOptions{Source: src, Timeout: timeout})
+		if err != nil {
+			return addr, "", err
+		}
+		if res.State == transport.Open && i == 0 {
+			others := make([]string, len(addrs)-1)
+			for j, b := range addrs[1:] {
+				others[j] = b.String()
+			}
+			return a, fmt.Sprintf(" (%s answered; also %s, not used)", a, strings.Join(others, ", ")), nil
+		}
+		if res.State == transport.Open {
+			return a, fmt.Sprintf(" (%s, using %s)", strings.Join(failed, ", "), a), nil
+		}
+		why := res.Why
+		if why == "connection refused" {
+			why = "refused"
+		}
+		failed = append(failed, a.String()+" "+why)
+	}
+	return addrs[0], fmt.Sprintf(" (no address answered: %s; using %s)", strings.Join(failed, ", "), addrs[0]), nil
 }
 
 // pingProbe is the record of one probe.
@@ -152,13 +239,19 @@ type pingSession struct {
 	o       *PingOptions
 	u       *ui.UI
 	p       pinger
-	target  netip.AddrPort
+	target  netip.AddrPort // invalid until setUp has picked the address
 	timeout time.Duration
 	replies chan pingReply
 
-	probes       []pingProbe // probes[seq-1]
-	pending      []int       // sequence numbers awaiting an outcome, oldest first
-	maxOK        int         // highest sequence number answered so far
+	// probes are the records of the probes still remembered, from
+	// sequence number first on: probes[seq-first]. A decided probe is
+	// forgotten once it is twice the timeout old, so that memory stays
+	// flat however long the ping runs.
+	probes       []pingProbe
+	first        int
+	started      int   // probes sent so far: the last sequence number
+	pending      []int // sequence numbers awaiting an outcome, oldest first
+	maxOK        int   // highest sequence number answered so far
 	stats        pingStats
 	start, end   time.Time
 	interrupted  bool
@@ -183,12 +276,12 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 			return
 		}
 		var sendC, deadC <-chan time.Time
-		if o.Count == 0 || len(s.probes) < o.Count {
+		if o.Count == 0 || s.started < o.Count {
 			sendC = sendTimer.C
 		}
 		s.dropDecided()
 		if s.p.timed() && len(s.pending) > 0 {
-			deadTimer.Reset(time.Until(s.probes[s.pending[0]-1].sent.Add(s.timeout)))
+			deadTimer.Reset(time.Until(s.probe(s.pending[0]).sent.Add(s.timeout)))
 			deadC = deadTimer.C
 		}
 		if sendC == nil && len(s.pending) == 0 {
@@ -199,7 +292,9 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 			s.interrupted = true
 			return
 		case <-sendC:
-			seq := len(s.probes) + 1
+			s.started++
+			seq := s.started
+			s.forget()
 			s.probes = append(s.probes, pingProbe{sent: time.Now()})
 			s.pending = append(s.pending, seq)
 			if r := s.p.send(seq); r != nil {
@@ -217,7 +312,7 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 			}
 		case now := <-deadC:
 			for _, seq := range s.pending {
-				pr := &s.probes[seq-1]
+				pr := s.probe(seq)
 				if pr.decided {
 					continue
 				}
@@ -238,10 +333,35 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 // skipped where the queue is read.
 func (s *pingSession) dropDecided() {
 	i := 0
-	for i < len(s.pending) && s.probes[s.pending[i]-1].decided {
+	for i < len(s.pending) && s.probe(s.pending[i]).decided {
 		i++
 	}
 	s.pending = s.pending[i:]
+}
+
+// probe is the record of probe seq, or nil when there is none: a
+// sequence number never sent, or a probe forgotten.
+func (s *pingSession) probe(seq int) *pingProbe {
+	if seq < s.first || seq > s.started {
+		return nil
+	}
+	return &s.probes[seq-s.first]
+}
+
+// forget drops the records of decided probes that are more than twice
+// the timeout old; the ones before a probe still waiting are kept.
+func (s *pingSession) forget() {
+	if len(s.probes) == 0 {
+		s.first = s.started // the next one sent
+		return
+	}
+	old := time.Now().Add(-2 * s.timeout)
+	i := 0
+	for i < len(s.probes) && s.probes[i].decided && s.probes[i].sent.Before(old) {
+		i++
+	}
+	s.probes = s.probes[i:]
+	s.first += i
 }
 
 // handle takes one reply; it returns false when the session must end.
@@ -255,34 +375,34 @@ func (s *pingSession) handle(r pingReply) bool {
 		// one: errors for several datagrams may come as one. Nothing
 		// listens on the port, so every probe waiting is answered.
 		for _, seq := range s.pending {
-			if !s.probes[seq-1].decided && !s.decide(seq, false, 0, "ICMP port unreachable (nothing listens on that UDP port)") {
+			if !s.probe(seq).decided && !s.decide(seq, false, 0, "ICMP port unreachable (nothing listens on that UDP port)") {
 				return false
 			}
 		}
 		return true
 	}
-	if r.seq < 1 || r.seq > len(s.probes) {
+	pr := s.probe(r.seq)
+	if pr == nil && r.ok && r.seq >= 1 && r.seq < s.first {
+		// A reply to a probe forgotten: it was decided more than twice
+		// the timeout ago, so the reply is late, whatever it was.
+		pr = &pingProbe{decided: true, timedOut: true}
+	}
+	if pr == nil {
 		return true // not one of ours
 	}
-	pr := &s.probes[r.seq-1]
 	if !pr.decided {
 		return s.decide(r.seq, r.ok, r.rtt, r.why)
 	}
 	if !r.ok {
 		return true
 	}
-	label := s.target.String()
 	switch {
 	case pr.ok:
 		s.stats.dup++
-		if !s.o.JSON {
-			s.u.Infof("%s: seq=%d time=%s (DUP!)", label, r.seq, formatMs(r.rtt))
-		}
+		return s.o.JSON || s.printf("%s: seq=%d time=%s (DUP!)", s.target, r.seq, formatMs(r.rtt))
 	case pr.timedOut:
 		s.stats.late++
-		if !s.o.JSON {
-			s.u.Infof("%s: seq=%d late reply, time=%s", label, r.seq, formatMs(r.rtt))
-		}
+		return s.o.JSON || s.printf("%s: seq=%d late reply, time=%s", s.target, r.seq, formatMs(r.rtt))
 	}
 	return true
 }
@@ -290,13 +410,13 @@ func (s *pingSession) handle(r pingReply) bool {
 // decide records the outcome of probe seq and prints its line; it returns
 // false when stdout has closed.
 func (s *pingSession) decide(seq int, ok bool, rtt time.Duration, why string) bool {
-	pr := &s.probes[seq-1]
+	pr := s.probe(seq)
 	pr.decided, pr.ok = true, ok
 	s.stats.sent++
 	note := ""
 	if ok {
 		s.stats.ok++
-		s.stats.rtts = append(s.stats.rtts, rtt)
+		s.stats.rtt.record(rtt)
 		if seq < s.maxOK && s.o.Mode == PingUDP { // concurrent handshakes may end in any order
 			s.stats.reordered++
 			note = " (out of order)"
@@ -304,30 +424,41 @@ func (s *pingSession) decide(seq int, ok bool, rtt time.Duration, why string) bo
 		s.maxOK = max(s.maxOK, seq)
 	}
 	if s.o.JSON {
-		line := pingProbeJSON{Seq: seq, OK: ok}
+		line := pingProbeJSON{Type: "probe", Seq: seq, OK: ok}
 		if ok {
 			line.RTTms = optionalMs(rtt)
 		} else {
 			line.Error = &why
 		}
-		if err := writeJSONLine(s.o.Stdout, line); err != nil {
-			s.stdoutClosed = errors.Is(err, errStdoutClosed)
-			if !s.stdoutClosed {
-				s.sessionErr = err
-			}
-			return false
-		}
-		return true
+		return s.wrote(writeJSONLine(s.o.Stdout, line))
 	}
 	if ok {
-		s.u.Infof("%s: seq=%d time=%s%s", s.target, seq, formatMs(rtt), note)
-	} else {
-		s.u.Infof("%s: seq=%d %s", s.target, seq, why)
+		return s.printf("%s: seq=%d time=%s%s", s.target, seq, formatMs(rtt), note)
 	}
-	return true
+	return s.printf("%s: seq=%d %s", s.target, seq, why)
 }
 
-func (s *pingSession) reportSessionError() {
+// printf writes a line of the report to stdout; it returns false when
+// the session must end.
+func (s *pingSession) printf(format string, args ...any) bool {
+	return s.wrote(writeLine(s.o.Stdout, format, args...))
+}
+
+// wrote takes the outcome of a write to stdout: a reader that went away
+// ends the session quietly, another failure with an error.
+func (s *pingSession) wrote(err error) bool {
+	if err == nil {
+		return true
+	}
+	s.stdoutClosed = errors.Is(err, errStdoutClosed)
+	if !s.stdoutClosed {
+		s.sessionErr = err
+	}
+	return false
+}
+
+// reportSessionError says why the session broke, and returns the message.
+func (s *pingSession) reportSessionError() string {
 	var x transport.Explanation
 	var pe *pingError
 	if errors.As(s.sessionErr, &pe) {
@@ -339,6 +470,7 @@ func (s *pingSession) reportSessionError() {
 	if x.Hint != "" {
 		s.u.Hintf("%s", x.Hint)
 	}
+	return x.Msg
 }
 
 // pingError is a session failure worded by the pinger itself (an echo

@@ -3,8 +3,6 @@ package modes
 import (
 	"fmt"
 	"math"
-	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +15,7 @@ import (
 // and either its round trip in milliseconds or why it failed (the other
 // field is null).
 type pingProbeJSON struct {
+	Type  string   `json:"type"` // "probe"
 	Seq   int      `json:"seq"`
 	OK    bool     `json:"ok"`
 	RTTms *float64 `json:"rtt_ms"`
@@ -27,7 +26,7 @@ type pingProbeJSON struct {
 type pingSummaryJSON struct {
 	Type        string   `json:"type"` // "summary"
 	Host        string   `json:"host"`
-	Addr        string   `json:"addr"`
+	Addr        *string  `json:"addr"` // null when the name did not resolve
 	Port        int      `json:"port"`
 	Mode        string   `json:"mode"` // "tcp", "udp" or "echo"
 	Sent        int      `json:"sent"`
@@ -45,15 +44,29 @@ type pingSummaryJSON struct {
 	Late        int      `json:"late"`
 	ElapsedMs   float64  `json:"elapsed_ms"`
 	Interrupted bool     `json:"interrupted"`
+	// Histogram is the text summary's, bucket by bucket; null when no
+	// probe succeeded.
+	Histogram []pingBucketJSON `json:"histogram"`
+	// Error says why the ping failed (exit status not 0), else null.
+	Error *string `json:"error"`
 }
 
 type pingStats struct {
 	sent, ok, dup, reordered, late int
-	rtts                           []time.Duration
+	rtt                            *rttStats
 }
 
-// summary prints the statistics: ping(8)'s, plus percentiles.
-func (s *pingSession) summary(addr netip.Addr) error {
+// pingBucketJSON is one bar of the histogram in the summary of --json.
+type pingBucketJSON struct {
+	FromMs float64 `json:"from_ms"`
+	ToMs   float64 `json:"to_ms"`
+	Count  int64   `json:"count"`
+}
+
+// summary prints the statistics: ping(8)'s, plus percentiles and a
+// histogram; failed says why the ping failed ("" when it did not), for
+// --json.
+func (s *pingSession) summary(failed string) error {
 	o, st := s.o, &s.stats
 	loss := 0.0
 	if st.sent > 0 {
@@ -61,22 +74,34 @@ func (s *pingSession) summary(addr netip.Addr) error {
 	}
 	elapsed := s.end.Sub(s.start)
 	var mn, avg, mx, sd, p50, p90, p99 time.Duration
+	var buckets []rttBucket
 	if st.ok > 0 {
-		mn, avg, mx, sd = rttStats(st.rtts)
-		p50, p90, p99 = percentile(st.rtts, 50), percentile(st.rtts, 90), percentile(st.rtts, 99)
+		r := st.rtt
+		mn, avg, mx, sd = r.min, r.avg(), r.max, r.stddev()
+		p50, p90, p99 = r.percentile(50), r.percentile(90), r.percentile(99)
+		buckets = r.buckets()
 	}
 	if o.JSON {
-		sum := pingSummaryJSON{Type: "summary", Host: o.Target.Host, Addr: addr.String(), Port: o.Target.Port, Mode: o.Mode.String(),
+		sum := pingSummaryJSON{Type: "summary", Host: o.Target.Host, Port: o.Target.Port, Mode: o.Mode.String(),
 			Sent: st.sent, OK: st.ok, LossPct: math.Round(loss*1000) / 1000, Duplicates: st.dup, Reordered: st.reordered,
-			Late: st.late, ElapsedMs: ms(elapsed), Interrupted: s.interrupted}
+			Late: st.late, ElapsedMs: ms(elapsed), Interrupted: s.interrupted || failed == "interrupted"}
+		if s.target.IsValid() {
+			addr := s.target.Addr().String()
+			sum.Addr = &addr
+		}
+		if failed != "" {
+			sum.Error = &failed
+		}
 		if st.ok > 0 {
 			sum.MinMs, sum.AvgMs, sum.MaxMs, sum.StddevMs = msPtr(mn), msPtr(avg), msPtr(mx), msPtr(sd)
 			sum.P50Ms, sum.P90Ms, sum.P99Ms = msPtr(p50), msPtr(p90), msPtr(p99)
+			for _, b := range buckets {
+				sum.Histogram = append(sum.Histogram, pingBucketJSON{FromMs: ms(b.From), ToMs: ms(b.To), Count: b.Count})
+			}
 		}
 		return writeJSONLine(o.Stdout, sum)
 	}
-	u := s.u
-	u.Infof("--- %s port %d ping statistics ---", o.Target.Host, o.Target.Port)
+	lines := []string{fmt.Sprintf("--- %s port %d ping statistics ---", o.Target.Host, o.Target.Port)}
 	line := fmt.Sprintf("%d probes sent, %d ok, %s loss", st.sent, st.ok, formatPct(loss))
 	switch o.Mode {
 	case PingUDP:
@@ -84,41 +109,47 @@ func (s *pingSession) summary(addr netip.Addr) error {
 	case PingEcho:
 		line += fmt.Sprintf(", %d late", st.late)
 	}
-	u.Infof("%s, time %s", line, roundDuration(elapsed))
+	lines = append(lines, fmt.Sprintf("%s, time %s", line, roundDuration(elapsed)))
 	if st.ok > 0 {
 		f := func(ds ...time.Duration) string {
 			parts := make([]string, len(ds))
 			for i, d := range ds {
-				parts[i] = strconv.FormatFloat(ms(d), 'f', 3, 64)
+				parts[i] = msString(d)
 			}
 			return strings.Join(parts, "/")
 		}
-		u.Infof("rtt min/avg/max/stddev = %s ms", f(mn, avg, mx, sd))
-		u.Infof("rtt p50/p90/p99 = %s ms", f(p50, p90, p99))
+		lines = append(lines, "rtt min/avg/max/stddev = "+f(mn, avg, mx, sd)+" ms", "rtt p50/p90/p99 = "+f(p50, p90, p99)+" ms")
+		lines = append(lines, histogramLines(buckets)...)
 	}
-	return nil
+	return writeLine(o.Stdout, "%s", strings.Join(lines, "\n"))
 }
 
-// rttStats returns the minimum, mean, maximum and (population) standard
-// deviation, which ping(8) calls mdev.
-func rttStats(rtts []time.Duration) (mn, avg, mx, sd time.Duration) {
-	mn, mx = slices.Min(rtts), slices.Max(rtts)
-	var sum float64
-	for _, d := range rtts {
-		sum += float64(d)
+// histogramBar is the width of the longest bar of the histogram.
+const histogramBar = 40
+
+// histogramLines draws the histogram of the text summary: a heading,
+// then a line per bucket with its range, count and a bar of '#' as long
+// as the count is large (at least one for a count that is not 0).
+func histogramLines(buckets []rttBucket) []string {
+	var top int64
+	fromW, toW, countW := 0, 0, 0
+	for _, b := range buckets {
+		top = max(top, b.Count)
+		fromW, toW = max(fromW, len(msString(b.From))), max(toW, len(msString(b.To)))
+		countW = max(countW, len(strconv.FormatInt(b.Count, 10)))
 	}
-	mean := sum / float64(len(rtts))
-	var sq float64
-	for _, d := range rtts {
-		sq += (float64(d) - mean) * (float64(d) - mean)
+	lines := []string{"rtt histogram:"}
+	for _, b := range buckets {
+		bar := 0
+		if b.Count > 0 {
+			bar = max(1, int(math.Round(float64(b.Count)*histogramBar/float64(top))))
+		}
+		lines = append(lines, strings.TrimRight(fmt.Sprintf("  %*s - %*s ms  %*d  %s",
+			fromW, msString(b.From), toW, msString(b.To), countW, b.Count, strings.Repeat("#", bar)), " "))
 	}
-	return mn, time.Duration(math.Round(mean)), mx, time.Duration(math.Round(math.Sqrt(sq / float64(len(rtts)))))
+	return lines
 }
 
-// percentile is the nearest-rank percentile: the smallest time that at
-// least p% of the probes did not exceed. It is always a measured time.
-func percentile(rtts []time.Duration, p float64) time.Duration {
-	sorted := slices.Sorted(slices.Values(rtts))
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
-}
+// msString is a time in milliseconds to the microsecond, as ping(8)
+// prints times: "0.123".
+func msString(d time.Duration) string { return strconv.FormatFloat(ms(d), 'f', 3, 64) }

@@ -85,6 +85,12 @@ func writeJSONLine(w io.Writer, v any) error {
 	return writeReport(w, append(b, '\n'))
 }
 
+// writeLine writes one line of a text report (ping's, wait's) to w, the
+// mode's stdout, in one Write, with the errors of writeJSONLine.
+func writeLine(w io.Writer, format string, args ...any) error {
+	return writeReport(w, fmt.Appendf(nil, format+"\n", args...))
+}
+
 // writeReport writes a report's lines to stdout in one Write. A reader
 // that went away ends the mode quietly (errStdoutClosed).
 func writeReport(w io.Writer, b []byte) error {

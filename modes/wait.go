@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
@@ -44,22 +46,38 @@ type WaitOptions struct {
 }
 
 // waitAttemptJSON is one line of wait --json, one per attempt; Attempts
-// is the number of this attempt.
+// is the number of this attempt, Addr the address that accepted (null
+// until one does).
 type waitAttemptJSON struct {
+	Type      string  `json:"type"` // "attempt"
 	Host      string  `json:"host"`
 	Port      int     `json:"port"`
+	Addr      *string `json:"addr"`
 	State     string  `json:"state"`
 	Attempts  int     `json:"attempts"`
 	ElapsedMs float64 `json:"elapsed_ms"`
 }
 
+// waitSummaryJSON ends wait --json, however the wait ends; Error says why
+// it failed (the exit status is not 0), else it is null.
 type waitSummaryJSON struct {
 	Type      string  `json:"type"` // "summary"
 	Host      string  `json:"host"`
 	Port      int     `json:"port"`
-	State     string  `json:"state"` // "open", "timeout" or "interrupted"
+	Addr      *string `json:"addr"`
+	State     string  `json:"state"` // "open", "timeout", "interrupted" or "error"
 	Attempts  int     `json:"attempts"`
 	ElapsedMs float64 `json:"elapsed_ms"`
+	Error     *string `json:"error"`
+}
+
+// addrJSON is a's address, or null for the invalid Addr.
+func addrJSON(a netip.Addr) *string {
+	if !a.IsValid() {
+		return nil
+	}
+	s := a.String()
+	return &s
 }
 
 // stateUnresolved is the state of an attempt whose name did not resolve:
@@ -83,7 +101,8 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 	target := o.Target.HostPort()
 
 	var lastWhy, lastHint string
-	summary := func(state string, attempts int) error {
+	// summary ends the wait; failed says why it failed ("" when it did not).
+	summary := func(state string, attempts int, accepted netip.Addr, failed string) error {
 		if !o.JSON {
 			if state == "interrupted" { // the text summary of Ctrl-C, with -v
 				u.Verbosef(1, "%s did not accept a connection before the interruption (%s in %s)",
@@ -91,32 +110,40 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 			}
 			return nil
 		}
-		return writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Target.Host, Port: o.Target.Port,
-			State: state, Attempts: attempts, ElapsedMs: ms(time.Since(start))})
+		sum := waitSummaryJSON{Type: "summary", Host: o.Target.Host, Port: o.Target.Port, Addr: addrJSON(accepted),
+			State: state, Attempts: attempts, ElapsedMs: ms(time.Since(start))}
+		if failed != "" {
+			sum.Error = &failed
+		}
+		return writeJSONLine(o.Stdout, sum)
 	}
 	for attempt := 1; ; attempt++ {
 		timeout := attemptTimeout
 		if !deadline.IsZero() {
 			timeout = min(timeout, time.Until(deadline))
 		}
-		state, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond))
+		state, accepted, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond))
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
-				summary("interrupted", attempt-1)
+				summary("interrupted", attempt-1, accepted, failure(cause))
 				return cause
 			}
+			summary("error", attempt-1, accepted, failure(err))
 			return err
 		}
 		elapsed := time.Since(start)
 		if o.JSON {
-			if err := writeJSONLine(o.Stdout, waitAttemptJSON{Host: o.Target.Host, Port: o.Target.Port, State: state,
-				Attempts: attempt, ElapsedMs: ms(elapsed)}); err != nil {
+			if err := writeJSONLine(o.Stdout, waitAttemptJSON{Type: "attempt", Host: o.Target.Host, Port: o.Target.Port, Addr: addrJSON(accepted),
+				State: state, Attempts: attempt, ElapsedMs: ms(elapsed)}); err != nil {
 				return quietIfClosed(err)
 			}
 		}
 		if state == string(transport.Open) {
-			u.Verbosef(1, "%s accepts connections: attempt %d, after %s", target, attempt, roundDuration(elapsed))
-			return quietIfClosed(summary(state, attempt))
+			if !o.JSON { // the report: the one line of a wait that succeeded
+				return quietIfClosed(writeLine(o.Stdout, "%s accepts connections%s: attempt %d, after %s",
+					target, onAddr(o.Target.Host, accepted, o.Target.Port), attempt, roundDuration(elapsed)))
+			}
+			return quietIfClosed(summary(state, attempt, accepted, ""))
 		}
 		u.Verbosef(1, "attempt %d: %s %s: %s", attempt, target, state, why)
 		lastWhy, lastHint = why, hint
@@ -125,12 +152,13 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
 			if left <= 0 {
-				u.Errorf("%s did not accept a connection within %s (%d attempts; the last one: %s)",
+				msg := fmt.Sprintf("%s did not accept a connection within %s (%d attempts; the last one: %s)",
 					target, o.Timeout, attempt, lastWhy)
+				u.Errorf("%s", msg)
 				if lastHint != "" {
 					u.Hintf("%s", lastHint)
 				}
-				if err := summary("timeout", attempt); errors.Is(err, errStdoutClosed) {
+				if err := summary("timeout", attempt, accepted, msg); errors.Is(err, errStdoutClosed) {
 					return nil
 				}
 				return &ExitStatus{Code: 1}
@@ -138,7 +166,7 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 			pause = min(pause, left) // one last attempt right at the deadline
 		}
 		if !sleepCtx(ctx, pause) {
-			summary("interrupted", attempt)
+			summary("interrupted", attempt, accepted, failure(context.Cause(ctx)))
 			return context.Cause(ctx)
 		}
 	}
@@ -158,47 +186,34 @@ func waitPause(interval, capInterval time.Duration, n int) time.Duration {
 }
 
 // waitAttempt resolves the host and probes its addresses in turn until
-// one accepts. It returns the state of the last address tried, why it is
-// not open and what to try; err is for failures that retrying cannot mend.
-func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (state, why, hint string, err error) {
-	addrs, err := transport.Resolve(ctx, o.Target.Host, o.Target.Family, o.Target.Numeric)
+// one accepts, which it returns. Else it returns the state of the last
+// address tried, why each one is not open and what to try; err is for
+// failures that retrying cannot mend.
+func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (state string, accepted netip.Addr, why, hint string, err error) {
+	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
 	if err != nil {
 		var re *transport.ResolveError
-		if errors.As(err, &re) {
+		if errors.As(err, &re) && re.Host == o.Target.Host {
 			x := transport.Explain(err)
-			return stateUnresolved, x.Msg, x.Hint, nil
+			return stateUnresolved, accepted, x.Msg, x.Hint, nil
 		}
-		return "", "", "", err
+		return "", accepted, "", "", err
 	}
-	var src netip.Addr
-	if o.Target.Source != "" {
-		srcs, err := transport.Resolve(ctx, o.Target.Source, o.Target.Family, o.Target.Numeric)
-		if err != nil {
-			return "", "", "", err
-		}
-		src = srcs[0]
-	}
-	state = string(transport.Filtered)
+	var whys []string
 	for _, a := range addrs {
-		if src.IsValid() && src.Is4() != a.Is4() {
-			continue
-		}
 		res, err := transport.ProbeTCP(ctx, netip.AddrPortFrom(a, uint16(o.Target.Port)), transport.ProbeOptions{Source: src, Timeout: timeout})
 		if err != nil {
-			return "", "", "", err
+			return "", accepted, "", "", err
 		}
 		if res.State == transport.Open {
-			return string(res.State), "", "", nil
+			return string(res.State), a, "", "", nil
 		}
-		state, why = string(res.State), res.Why
+		state = string(res.State)
 		if len(addrs) > 1 {
-			why = a.String() + ": " + why
+			whys = append(whys, a.String()+": "+res.Why)
+		} else {
+			whys = append(whys, res.Why)
 		}
-	}
-	if why == "" {
-		return "", "", "", &transport.InputError{
-			Msg:  "source address " + o.Target.Source + " cannot reach " + o.Target.Host + ": different address families",
-			Hint: "give -s an address of the same family as the host"}
 	}
 	switch state {
 	case string(transport.Closed):
@@ -206,5 +221,26 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 	case string(transport.Filtered):
 		hint = "the host may be down, or a firewall may be silently dropping packets"
 	}
-	return state, why, hint, nil
+	return state, accepted, strings.Join(whys, "; "), hint, nil
+}
+
+// onAddr names the address that accepted when the user gave a name: " on
+// 127.0.0.1:8080" (a name may have several addresses), "" for an address.
+func onAddr(host string, addr netip.Addr, port int) string {
+	if hostAndAddr(host, addr) == addr.String() {
+		return ""
+	}
+	return " on " + netip.AddrPortFrom(addr, uint16(port)).String()
+}
+
+// WaitNotStarted ends wait --json with its summary, whose error says why
+// the wait could not start (a mistake in the command line, found before
+// Wait was called), so that a reader of the JSON is never left without
+// one. It returns err.
+func WaitNotStarted(o *WaitOptions, err error) error {
+	if o.JSON {
+		failed := failure(err)
+		writeJSONLine(o.Stdout, waitSummaryJSON{Type: "summary", Host: o.Target.Host, Port: o.Target.Port, State: "error", Error: &failed})
+	}
+	return err
 }

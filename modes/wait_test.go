@@ -44,8 +44,12 @@ func TestWaitTimeout(t *testing.T) {
 	}
 	lines := jsonLines(t, stdout.String())
 	last := lines[len(lines)-1]
+	checkFields(t, last, waitSummaryFields)
 	if last["type"] != "summary" || last["state"] != "timeout" || last["attempts"] != float64(len(lines)-1) || len(lines) < 3 {
 		t.Errorf("wait --json ended with %v after %d attempts, want a timeout summary after several attempts", last, len(lines)-1)
+	}
+	if why, _ := last["error"].(string); !strings.HasPrefix(why, closed.String()+" did not accept a connection within 100ms (") {
+		t.Errorf("wait --json timed out with the error %q, want the message of stderr", why)
 	}
 }
 
@@ -65,8 +69,8 @@ func TestWaitInterrupted(t *testing.T) {
 		t.Fatalf("interrupted wait: %v, want the interruption", err)
 	}
 	lines := jsonLines(t, stdout.String())
-	if last := lines[len(lines)-1]; last["state"] != "interrupted" || last["attempts"] != 2.0 {
-		t.Errorf("interrupted wait ended with %v, want an interrupted summary after 2 attempts", last)
+	if last := lines[len(lines)-1]; last["state"] != "interrupted" || last["attempts"] != 2.0 || last["error"] != "interrupted" {
+		t.Errorf("interrupted wait ended with %v, want an interrupted summary after 2 attempts, with its error", last)
 	}
 }
 
@@ -90,6 +94,36 @@ func TestWaitInterruptedSummary(t *testing.T) {
 	want := regexp.MustCompile(fmt.Sprintf(`\nsonde: %s did not accept a connection before the interruption \(2 attempts in [^)]+\)\n$`, closed))
 	if !want.MatchString(stderr.String()) {
 		t.Errorf("interrupted wait -v wrote:\n%s\nwant a last line matching %s", stderr.String(), want)
+	}
+}
+
+var waitSummaryFields = map[string]string{"type": "string", "host": "string", "port": "number", "addr": "string",
+	"state": "string", "attempts": "number", "elapsed_ms": "number", "error": "string"}
+
+// A wait that cannot go on (a source address of the other family) ends
+// --json with a summary that says why, as a wait that could not start
+// does.
+func TestWaitJSONError(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	closed := porttest.ClosedPort(t)
+	var stdout lineHook
+	err := waitFor(context.Background(), int(closed.Port()), &stdout, &lineHook{}, 0, func(o *WaitOptions) { o.JSON, o.Target.Source = true, "::1" })
+	if err == nil {
+		t.Fatal("wait -s ::1 127.0.0.1 succeeded")
+	}
+	notStarted := WaitNotStarted(&WaitOptions{JSON: true, Stdout: &stdout, Target: transport.Endpoint{Host: "db"}}, errors.New("bad --timeout x"))
+	lines := jsonLines(t, stdout.String())
+	if len(lines) != 2 {
+		t.Fatalf("wait --json wrote %d objects, want a summary for each of the two failures:\n%s", len(lines), stdout.String())
+	}
+	for i, want := range []string{"source address ::1 cannot reach 127.0.0.1: no address of the same family", "bad --timeout x"} {
+		checkFields(t, lines[i], waitSummaryFields)
+		if lines[i]["type"] != "summary" || lines[i]["state"] != "error" || lines[i]["error"] != want || lines[i]["attempts"] != 0.0 {
+			t.Errorf("summary %v, want state error, 0 attempts and the error %q", lines[i], want)
+		}
+	}
+	if notStarted == nil || notStarted.Error() != "bad --timeout x" {
+		t.Errorf("WaitNotStarted returned %v, want its error", notStarted)
 	}
 }
 

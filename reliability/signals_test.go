@@ -191,10 +191,11 @@ var (
 	sigWaitSummary         = func(target string, attempts string) *regexp.Regexp {
 		return regexp.MustCompile(`(?m)^sonde: ` + regexp.QuoteMeta(target) + ` did not accept a connection before the interruption \(` + attempts + ` in \S+\)$`)
 	}
-	// ping's: the probe still in flight when the signal comes is not
-	// counted, so the count sent is "\d+" for a probe that hangs
+	// ping's, on stdout: the probe still in flight when the signal
+	// comes is not counted, so the count sent is "\d+" for a probe that
+	// hangs
 	sigPingSummary = func(port int, sent string, ok int) *regexp.Regexp {
-		return regexp.MustCompile(fmt.Sprintf(`(?m)^sonde: --- 127\.0\.0\.1 port %d ping statistics ---\nsonde: %s probes sent, %d ok, \d+(\.\d)?%% loss, time \S+$`, port, sent, ok))
+		return regexp.MustCompile(fmt.Sprintf(`(?m)^--- 127\.0\.0\.1 port %d ping statistics ---\n%s probes sent, %d ok, \d+(\.\d)?%% loss, time \S+$`, port, sent, ok))
 	}
 )
 
@@ -227,7 +228,7 @@ var signalPhases = []signalPhase{
 		addr := porttest.FullQueue(t)
 		p := sigSonde(t, proctest.Stdio{}, "ping", "-v", "-w", "1h", addr.Addr().String(), strconv.Itoa(int(addr.Port())))
 		waitSynSent(t, p, int(addr.Port()))
-		return phaseRun{p: p, summary: sigPingSummary(int(addr.Port()), `\d+`, 0)}
+		return phaseRun{p: p, report: sigPingSummary(int(addr.Port()), `\d+`, 0)}
 	}},
 
 	// TLS handshaking: the peer accepts and never says a word.
@@ -364,8 +365,9 @@ var signalPhases = []signalPhase{
 	{name: "between-probes/ping", skip: syscall.SIGINT, start: func(t *testing.T, env *signalEnv) phaseRun {
 		ln := porttest.Listener(t)
 		p := sigSonde(t, proctest.Stdio{}, "ping", "-v", "-i", "1h", "127.0.0.1", strconv.Itoa(int(ln.Port())))
-		p.WaitStderr(t, regexp.MustCompile(`(?m)^sonde: 127\.0\.0\.1:\d+: seq=1 time=`))
-		return phaseRun{p: p, summary: sigPingSummary(int(ln.Port()), "1", 1), stdout: ""}
+		seq1 := regexp.MustCompile(`(?m)^127\.0\.0\.1:\d+: seq=1 time=`)
+		proctest.PollUntil(t, "ping's first probe line", p, func() bool { return seq1.MatchString(p.Stdout.String()) })
+		return phaseRun{p: p, report: sigPingSummary(int(ln.Port()), "1", 1)}
 	}},
 	{name: "mid-scan/scan", start: func(t *testing.T, env *signalEnv) phaseRun {
 		// Every port of the namespace's 127.0.0.1 is closed; -i spaces
