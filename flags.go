@@ -145,12 +145,14 @@ func concurrencyFlag(value int) cli.Flag {
 
 func timeoutFlag(usage string) cli.Flag { return stringFlag("timeout", "", catConn, usage) }
 
-// proxyFlags are -x, -X and --proxy-auth (connect only).
+// proxyFlags are -x, -X, --proxy-auth and --proxy-auth-file (connect
+// only); SONDE_PROXY_AUTH stands in for the last two.
 func proxyFlags() []cli.Flag {
 	return []cli.Flag{
 		stringFlag("proxy", "x", catConn, "connect through the proxy at `ADDR[:PORT]` (default port 1080, 3128 for -X connect)"),
 		stringFlag("proxy-type", "X", catConn, "proxy protocol `5|4|connect`: SOCKS5 (default), SOCKS4 (4a for names), HTTP CONNECT"),
-		stringFlag("proxy-auth", "", catConn, "proxy credentials `USER:PASS` (SOCKS5 user/password, HTTP Basic; -X 4: USER alone)"),
+		stringFlag("proxy-auth", "", catConn, "proxy credentials `USER:PASS` (SOCKS5 user/password, HTTP Basic; -X 4: USER alone); visible in ps: prefer --proxy-auth-file or $SONDE_PROXY_AUTH"),
+		stringFlag("proxy-auth-file", "", catConn, "read the proxy credentials from the first line of `FILE` (mode 0600 or stricter)"),
 	}
 }
 
