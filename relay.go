@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -123,7 +124,28 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	if err := relayTLS(c, u, o); err != nil {
 		return err
 	}
+	if exposesLocalOnly(o.Listen.Host, o.Target.Host) && !c.IsSet("allow") {
+		u.Warnf("relay listens on every interface and forwards to %s, a loopback address: it exposes a local-only service to the network", args[1])
+		u.Hintf("listen on 127.0.0.1 (e.g. sonde relay 127.0.0.1:%d %s), or restrict clients with --allow", o.Listen.Port, args[1])
+	}
 	return modes.Relay(env.ctx, o)
+}
+
+// exposesLocalOnly tells whether a relay listening on listenHost (every
+// interface when empty or unspecified) toward targetHost hands the
+// network a service that only this machine could reach: one on loopback.
+func exposesLocalOnly(listenHost, targetHost string) bool {
+	if listenHost != "" {
+		ip, err := netip.ParseAddr(listenHost)
+		if err != nil || !ip.IsUnspecified() {
+			return false
+		}
+	}
+	if ip, err := netip.ParseAddr(targetHost); err == nil {
+		return ip.Unmap().IsLoopback()
+	}
+	name := strings.TrimSuffix(strings.ToLower(targetHost), ".")
+	return name == "localhost" || strings.HasSuffix(name, ".localhost")
 }
 
 // relayTLS sets up TLS on either side. --tls and the client options
