@@ -97,7 +97,7 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 			return err
 		}
 	}
-	if o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp); err != nil {
+	if o.TLSClient, err = clientTLSConfig(c, u, o.Target.Host, udp); err != nil {
 		return err
 	}
 	return modes.Connect(env.ctx, o)

@@ -414,7 +414,7 @@ func checkClientTLS(c *cli.Context) error {
 }
 
 // clientTLSConfig builds the --tls client side for a connect to host.
-func clientTLSConfig(c *cli.Context, host string, udp bool) (*tls.Config, error) {
+func clientTLSConfig(c *cli.Context, u *ui.UI, host string, udp bool) (*tls.Config, error) {
 	if !tlsWanted(c) {
 		return nil, nil
 	}
@@ -424,7 +424,18 @@ func clientTLSConfig(c *cli.Context, host string, udp bool) (*tls.Config, error)
 	if err := checkClientTLS(c); err != nil {
 		return nil, err
 	}
-	return transport.ClientTLSConfig(tlsOptions(c), host)
+	cfg, err := transport.ClientTLSConfig(tlsOptions(c), host)
+	if err == nil {
+		warnUnverified(c, u)
+	}
+	return cfg, err
+}
+
+// warnUnverified says, once, what --insecure costs.
+func warnUnverified(c *cli.Context, u *ui.UI) {
+	if c.Bool("insecure") {
+		u.Warnf("certificate not verified: anyone in the path can read and change the traffic")
+	}
 }
 
 // serverTLSConfig builds the --tls server side for a listener on host.

@@ -180,6 +180,7 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Target.Host); err != nil {
 			return err
 		}
+		warnUnverified(c, u)
 	}
 	if listen {
 		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile}

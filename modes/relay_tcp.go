@@ -228,7 +228,7 @@ func (c *relayConn) handshake(conn net.Conn, cfg *tls.Config, side string) (net.
 	if err := transport.Handshake(c.r.ctx, tc, timeout); err != nil {
 		return nil, err
 	}
-	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+	for _, l := range transport.DescribeTLS(tc.ConnectionState(), transport.VerifiesPeer(cfg, side == "client")) {
 		c.r.o.UI.Verbosef(2, "conn %d: %s %s", c.id, side, l)
 	}
 	return tc, nil
