@@ -32,7 +32,7 @@ func flagList() []cli.Flag {
 		},
 		stdinEOFFlags(),
 		[]cli.Flag{maxConnsFlag("with -lk: refuse clients beyond this many at once")},
-		accessFlags(),
+		accessFlags(), []cli.Flag{allowUIDFlag()},
 		sessionDataFlags(),
 		[]cli.Flag{verboseFlag("report progress on stderr (-vv: more detail)")},
 		hexFlags(),
@@ -212,5 +212,5 @@ func checkMisuse(c *cli.Context, listen, unix bool) error {
 	case (c.IsSet("allow") || c.IsSet("deny")) && c.Bool("udp"):
 		return usageError("--allow and --deny are not supported with -lu yet: a UDP listener replies to any sender")
 	}
-	return nil
+	return checkAllowUID(c, listen, unix)
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,6 +132,13 @@ func accessFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "deny", Category: catConn,
 			Usage: "listening: refuse clients in this `CIDR` or host (repeatable, comma-separated)"},
 	}
+}
+
+// allowUIDFlag is --allow-uid, for the listeners that take -U; accessList
+// reads it with --allow and --deny, checkAllowUID where it applies.
+func allowUIDFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "allow-uid", Category: catConn,
+		Usage: "Unix listener (-lU): serve only clients running as user id `UID` (repeatable, comma-separated; Linux)"}
 }
 
 func countFlag() cli.Flag {
@@ -334,13 +342,47 @@ func colorMode(c *cli.Context) (string, error) {
 	return "", &transport.InputError{Msg: "bad --color " + c.String("color"), Hint: "use --color auto, always or never"}
 }
 
-// accessList builds --allow and --deny (nil without them). Host names are
-// resolved once, now.
-func accessList(ctx context.Context, c *cli.Context) (*transport.AccessList, error) {
-	if !c.IsSet("allow") && !c.IsSet("deny") {
-		return nil, nil
+// accessList builds --allow, --deny and --allow-uid (nil without them).
+// Host names are resolved once, now.
+func accessList(ctx context.Context, c *cli.Context) (a *transport.AccessList, err error) {
+	if c.IsSet("allow") || c.IsSet("deny") {
+		if a, err = transport.NewAccessList(ctx, c.StringSlice("allow"), c.StringSlice("deny"), c.Bool("numeric")); err != nil {
+			return nil, err
+		}
 	}
-	return transport.NewAccessList(ctx, c.StringSlice("allow"), c.StringSlice("deny"), c.Bool("numeric"))
+	if !c.IsSet("allow-uid") {
+		return a, nil
+	}
+	var uids []uint32
+	for _, v := range c.StringSlice("allow-uid") {
+		for _, item := range strings.Split(v, ",") {
+			uid, err := strconv.ParseUint(strings.TrimSpace(item), 10, 32)
+			if err != nil {
+				return nil, &transport.InputError{Msg: fmt.Sprintf("bad --allow-uid %q: want a numeric user id", item),
+					Hint: "e.g. --allow-uid 1000 (id -u USER tells a user's id)"}
+			}
+			uids = append(uids, uint32(uid))
+		}
+	}
+	return a.WithUIDs(uids), nil
+}
+
+// checkAllowUID rejects --allow-uid where it cannot apply: it reads the
+// user of a client of a Unix stream listener from the kernel's record of
+// the connection, which Linux keeps (SO_PEERCRED).
+func checkAllowUID(c *cli.Context, listen, unix bool) error {
+	switch {
+	case !c.IsSet("allow-uid"):
+		return nil
+	case !listen || !unix:
+		return usageError("--allow-uid chooses the users a Unix socket listener serves: it needs -lU")
+	case c.Bool("udp"):
+		return usageError("--allow-uid is not supported with -u: a Unix datagram carries no credentials sonde checks")
+	case !transport.PeerCredSupported:
+		return &transport.InputError{Msg: "--allow-uid is not supported here: sonde reads a client's user with SO_PEERCRED, which only Linux has",
+			Hint: "limit who may open the socket with the permissions of its directory"}
+	}
+	return nil
 }
 
 // openHexLog sets up --hex / --hex-file. The dump goes to stderr, coloured

@@ -52,6 +52,7 @@ func TestScripts(t *testing.T) {
 			env.Defer(func() { os.RemoveAll(dir) })
 			env.Setenv("SOCKDIR", dir)
 			env.Setenv("NO_COLOR", "")
+			env.Setenv("UID", strconv.Itoa(os.Getuid())) // for --allow-uid
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

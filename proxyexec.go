@@ -194,8 +194,9 @@ func parseExec(c *cli.Context) (*modes.Exec, error) {
 }
 
 // applyExec fills in the program of a connect or listen whose flags
-// checkExec has passed. A listener that runs a program for anyone who
-// connects says so, unless --allow limits who can.
+// checkExec has passed. A listener that runs a program for whoever can
+// connect says who that is, unless --allow (TCP) or --allow-uid (Unix)
+// limits it.
 func applyExec(c *cli.Context, o *modes.Options, listen bool, u *ui.UI, stderr io.Writer) error {
 	x, err := parseExec(c)
 	if err != nil || x == nil {
@@ -203,8 +204,32 @@ func applyExec(c *cli.Context, o *modes.Options, listen bool, u *ui.UI, stderr i
 	}
 	x.Stderr = stderr
 	o.Exec = x
-	if listen && !c.IsSet("allow") {
-		u.Warnf("%s on a listener runs %s for anyone who connects; restrict with --allow", execFlag(c), x.Name)
+	if !listen {
+		return nil
 	}
+	var who, hint string
+	switch {
+	case o.Network != "unix":
+		if c.IsSet("allow") {
+			return nil
+		}
+		who, hint = "anyone who can reach its port", "restrict clients with --allow CIDR"
+		if o.Listen.Port != 0 {
+			who = fmt.Sprintf("anyone who can reach port %d", o.Listen.Port)
+		}
+	case c.IsSet("allow-uid"):
+		return nil
+	case strings.HasPrefix(o.Listen.Host, "@"):
+		who = "anyone in this network namespace (an abstract socket has no file permissions)"
+		hint = "restrict clients with --allow-uid UID"
+	default:
+		who = fmt.Sprintf("whoever may open %s (its mode and its directory's decide)", o.Listen.Host)
+		hint = "restrict clients with --allow-uid UID, or put the socket in a directory only they can enter"
+		if !transport.PeerCredSupported {
+			hint = "put the socket in a directory only the users you trust can enter"
+		}
+	}
+	u.Warnf("%s on a listener runs %s for %s", execFlag(c), x.Name, who)
+	u.Hintf("%s", hint)
 	return nil
 }

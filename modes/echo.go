@@ -84,7 +84,7 @@ func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *e
 			}
 			return err
 		}
-		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
+		if ok, why := o.Access.PermitsConn(conn); !ok {
 			totals.refused.Add(1)
 			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
 			conn.Close()

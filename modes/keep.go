@@ -57,7 +57,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 			}
 			return err
 		}
-		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
+		if ok, why := o.Access.PermitsConn(conn); !ok {
 			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
 			refused.Add(1)
 			conn.Close()

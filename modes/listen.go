@@ -62,7 +62,7 @@ func acceptOne(ctx context.Context, ln net.Listener, o *Options) (net.Conn, erro
 			}
 			return nil, err
 		}
-		if ok, why := o.Access.Permits(conn.RemoteAddr()); !ok {
+		if ok, why := o.Access.PermitsConn(conn); !ok {
 			o.UI.Verbosef(1, "refused %s: %s", clientName(conn), why)
 			conn.Close()
 			continue // a refused client does not count: still listening
