@@ -444,12 +444,14 @@ func tlsWanted(c *cli.Context) bool {
 	return false
 }
 
-// checkClientTLS rejects the verification flags that contradict each other.
-func checkClientTLS(c *cli.Context) error {
+// checkClientTLS rejects the verification flags that contradict each
+// other; caForServer tells that --ca verifies the server (relay
+// --tls-listen gives it to the listener instead).
+func checkClientTLS(c *cli.Context, caForServer bool) error {
 	switch {
 	case c.Bool("insecure") && c.IsSet("pin"):
 		return usageError("--insecure and --pin cannot be combined: --pin already replaces verification")
-	case c.Bool("insecure") && c.IsSet("ca"): // the --ca would be silently ignored
+	case caForServer && c.Bool("insecure") && c.IsSet("ca"): // the --ca would be silently ignored
 		return usageError("--insecure and --ca cannot be combined: --insecure verifies nothing, --ca verifies against FILE")
 	}
 	return nil
@@ -463,7 +465,7 @@ func clientTLSConfig(c *cli.Context, u *ui.UI, host string, udp bool) (*tls.Conf
 	if udp {
 		return nil, usageError("TLS over UDP (DTLS) is not supported: drop -u or --tls")
 	}
-	if err := checkClientTLS(c); err != nil {
+	if err := checkClientTLS(c, true); err != nil {
 		return nil, err
 	}
 	cfg, err := transport.ClientTLSConfig(tlsOptions(c), host)

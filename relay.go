@@ -34,7 +34,7 @@ var relayTLSUsage = tlsUsage{
 	tls:      "speak TLS to TARGET (verifying it against the system roots)",
 	listen:   "speak TLS to clients, with --cert/--key or an ephemeral self-signed certificate",
 	insecure: "do not verify TARGET's certificate at all",
-	ca:       "verify TARGET against the CA certificates in `FILE` (PEM)",
+	ca:       "verify TARGET against the CA certificates in `FILE` (PEM); with --tls-listen: require client certificates they signed",
 	sni:      "send and verify server `NAME` instead of TARGET's host",
 	alpn:     "offer these ALPN protocols to TARGET, comma-separated",
 	pin:      "trust only the TARGET certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`",
@@ -149,16 +149,18 @@ func exposesLocalOnly(listenHost, targetHost string) bool {
 }
 
 // relayTLS sets up TLS on either side. --tls and the client options
-// (--insecure, --ca, --sni, --alpn, --pin) are for TARGET; --tls-listen is
-// for the clients, with --cert/--key if given (else they are a client
-// certificate for TARGET).
+// (--insecure, --sni, --alpn, --pin) are for TARGET; --tls-listen is for
+// the clients. --cert/--key and --ca go with --tls-listen when it is
+// given, as on a TLS listener: the certificate clients get, and the CA
+// their required certificates must be signed by; without it they are a
+// client certificate for TARGET and the CA that verifies TARGET.
 func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 	listen := c.Bool("tls-listen")
 	target := c.Bool("tls")
-	for _, name := range []string{"insecure", "ca", "sni", "alpn", "pin"} {
+	for _, name := range []string{"insecure", "sni", "alpn", "pin"} {
 		target = target || c.IsSet(name)
 	}
-	if !listen && (c.IsSet("cert") || c.IsSet("key")) {
+	if !listen && (c.IsSet("cert") || c.IsSet("key") || c.IsSet("ca")) {
 		target = true
 	}
 	switch {
@@ -167,14 +169,14 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 	case o.Network == "udp":
 		return usageError("TLS over UDP (DTLS) is not supported: drop -u, or --tls and --tls-listen")
 	}
-	if err := checkClientTLS(c); err != nil {
+	if err := checkClientTLS(c, !listen); err != nil {
 		return err
 	}
 	opts := tlsOptions(c)
 	if target {
 		clientOpts := opts
 		if listen {
-			clientOpts.CertFile, clientOpts.KeyFile = "", ""
+			clientOpts.CertFile, clientOpts.KeyFile, clientOpts.CAFile = "", "", ""
 		}
 		var err error
 		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Target.Host); err != nil {
@@ -183,7 +185,7 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 		warnUnverified(c, u)
 	}
 	if listen {
-		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile}
+		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile, CAFile: opts.CAFile}
 		var err error
 		if o.TLSServer, err = listenerTLS(serverOpts, u, o.Listen.Host); err != nil {
 			return err
