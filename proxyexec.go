@@ -88,6 +88,16 @@ func proxyCredentials(c *cli.Context) (auth, from string, err error) {
 	return "", "", nil
 }
 
+// pathCause is err without the *fs.PathError around it: the message names
+// the file already.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // maxSecretLine bounds the first line of a secret file: credentials are
 // short, and a huge file is a mistake.
 const maxSecretLine = 4096
@@ -105,11 +115,7 @@ func readSecretFile(flag, path string) (string, error) {
 	// Stat before opening: opening a FIFO would wait for a writer.
 	info, err := os.Stat(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return "", bad("cannot read it: %v", err)
+		return "", bad("cannot read it: %v", pathCause(err))
 	}
 	if !info.Mode().IsRegular() {
 		return "", bad("not a regular file")
@@ -121,11 +127,7 @@ func readSecretFile(flag, path string) (string, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return "", bad("cannot read it: %v", err)
+		return "", bad("cannot read it: %v", pathCause(err))
 	}
 	defer f.Close()
 	// The file read must be the file checked, not one swapped in since.
