@@ -33,7 +33,7 @@ func flagList() []cli.Flag {
 		},
 		stdinEOFFlags(),
 		[]cli.Flag{maxConnsFlag(fmt.Sprintf("with -lk: refuse clients beyond this many at once (0: no limit; with -e/-c: %d unless set)", modes.ExecMaxConns))},
-		accessFlags(),
+		accessFlags(), []cli.Flag{allowUIDFlag()},
 		sessionDataFlags(),
 		[]cli.Flag{verboseFlag("report progress on stderr (-vv: more detail)")},
 		hexFlags(),
@@ -113,7 +113,7 @@ func endpointOptions(c *cli.Context, u *ui.UI, o *modes.Options, source string, 
 			return err
 		}
 	}
-	o.TLSClient, err = clientTLSConfig(c, o.Target.Host, udp)
+	o.TLSClient, err = clientTLSConfig(c, u, o.Target.Host, udp)
 	return err
 }
 
@@ -226,5 +226,5 @@ func checkMisuse(c *cli.Context, listen, unix bool) error {
 	case (c.IsSet("allow") || c.IsSet("deny")) && c.Bool("udp"):
 		return usageError("--allow and --deny are not supported with -lu yet: a UDP listener replies to any sender")
 	}
-	return nil
+	return checkAllowUID(c, listen, unix)
 }

@@ -27,6 +27,7 @@ func echoCommand(env runEnv) *cli.Command {
 		},
 		accessFlags(),
 		[]cli.Flag{
+			allowUIDFlag(),
 			idleTimeoutFlag("close a client that sends nothing for this long"),
 			delayFlag(),
 			verboseFlag("log each client (-vv: each datagram, -vvv: each read)"),
@@ -60,6 +61,9 @@ func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
 	unix := c.Bool("unix")
 	if unix && (c.IsSet("allow") || c.IsSet("deny")) {
 		return usageError("--allow and --deny match IP addresses, and Unix socket clients have none")
+	}
+	if err := checkAllowUID(c, true, unix); err != nil {
+		return err
 	}
 	if o.Access, err = accessList(env.ctx, c); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"time"
 
@@ -132,6 +133,13 @@ func accessFlags() []cli.Flag {
 	}
 }
 
+// allowUIDFlag is --allow-uid, for the listeners that take -U; accessList
+// reads it with --allow and --deny, checkAllowUID where it applies.
+func allowUIDFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "allow-uid", Category: catConn,
+		Usage: "Unix listener (-lU): serve only clients running as user id `UID` (repeatable, comma-separated; Linux)"}
+}
+
 func countFlag() cli.Flag {
 	return &cli.IntFlag{Name: "count", Aliases: []string{"c"}, Category: catConn, DefaultText: "until interrupted",
 		Usage: "stop after this many probes"}
@@ -149,12 +157,14 @@ func retriesFlag(value int) cli.Flag {
 
 func timeoutFlag(usage string) cli.Flag { return stringFlag("timeout", "", catConn, usage) }
 
-// proxyFlags are -x, -X and --proxy-auth (connect only).
+// proxyFlags are -x, -X, --proxy-auth and --proxy-auth-file (connect
+// only); SONDE_PROXY_AUTH stands in for the last two.
 func proxyFlags() []cli.Flag {
 	return []cli.Flag{
 		stringFlag("proxy", "x", catConn, "connect through the proxy at `ADDR[:PORT]` (default port 1080, 3128 for -X connect)"),
 		stringFlag("proxy-type", "X", catConn, "proxy protocol `5|4|connect`: SOCKS5 (default), SOCKS4 (4a for names), HTTP CONNECT"),
-		stringFlag("proxy-auth", "", catConn, "proxy credentials `USER:PASS` (SOCKS5 user/password, HTTP Basic; -X 4: USER alone)"),
+		stringFlag("proxy-auth", "", catConn, "proxy credentials `USER:PASS` (SOCKS5 user/password, HTTP Basic; -X 4: USER alone); visible in ps: prefer --proxy-auth-file or $SONDE_PROXY_AUTH"),
+		stringFlag("proxy-auth-file", "", catConn, "read the proxy credentials from the first line of `FILE` (mode 0600 or stricter)"),
 	}
 }
 
@@ -336,13 +346,47 @@ func colorMode(c *cli.Context) (string, error) {
 	return "", &transport.InputError{Msg: "bad --color " + c.String("color"), Hint: "use --color auto, always or never"}
 }
 
-// accessList builds --allow and --deny (nil without them). Host names are
-// resolved once, now.
-func accessList(ctx context.Context, c *cli.Context) (*transport.AccessList, error) {
-	if !c.IsSet("allow") && !c.IsSet("deny") {
-		return nil, nil
+// accessList builds --allow, --deny and --allow-uid (nil without them).
+// Host names are resolved once, now.
+func accessList(ctx context.Context, c *cli.Context) (a *transport.AccessList, err error) {
+	if c.IsSet("allow") || c.IsSet("deny") {
+		if a, err = transport.NewAccessList(ctx, c.StringSlice("allow"), c.StringSlice("deny"), c.Bool("numeric")); err != nil {
+			return nil, err
+		}
 	}
-	return transport.NewAccessList(ctx, c.StringSlice("allow"), c.StringSlice("deny"), c.Bool("numeric"))
+	if !c.IsSet("allow-uid") {
+		return a, nil
+	}
+	var uids []uint32
+	for _, v := range c.StringSlice("allow-uid") {
+		for _, item := range strings.Split(v, ",") {
+			uid, err := strconv.ParseUint(strings.TrimSpace(item), 10, 32)
+			if err != nil {
+				return nil, &transport.InputError{Msg: fmt.Sprintf("bad --allow-uid %q: want a numeric user id", item),
+					Hint: "e.g. --allow-uid 1000 (id -u USER tells a user's id)"}
+			}
+			uids = append(uids, uint32(uid))
+		}
+	}
+	return a.WithUIDs(uids), nil
+}
+
+// checkAllowUID rejects --allow-uid where it cannot apply: it reads the
+// user of a client of a Unix stream listener from the kernel's record of
+// the connection, which Linux keeps (SO_PEERCRED).
+func checkAllowUID(c *cli.Context, listen, unix bool) error {
+	switch {
+	case !c.IsSet("allow-uid"):
+		return nil
+	case !listen || !unix:
+		return usageError("--allow-uid chooses the users a Unix socket listener serves: it needs -lU")
+	case c.Bool("udp"):
+		return usageError("--allow-uid is not supported with -u: a Unix datagram carries no credentials sonde checks")
+	case !transport.PeerCredSupported:
+		return &transport.InputError{Msg: "--allow-uid is not supported here: sonde reads a client's user with SO_PEERCRED, which only Linux has",
+			Hint: "limit who may open the socket with the permissions of its directory"}
+	}
+	return nil
 }
 
 // openHexLog sets up --hex / --hex-file. The dump goes to stderr, coloured
@@ -414,29 +458,42 @@ func tlsWanted(c *cli.Context) bool {
 	return false
 }
 
-// checkClientTLS rejects the verification flags that contradict each other.
-func checkClientTLS(c *cli.Context) error {
+// checkClientTLS rejects the verification flags that contradict each
+// other; caForServer tells that --ca verifies the server (relay
+// --tls-listen gives it to the listener instead).
+func checkClientTLS(c *cli.Context, caForServer bool) error {
 	switch {
 	case c.Bool("insecure") && c.IsSet("pin"):
 		return usageError("--insecure and --pin cannot be combined: --pin already replaces verification")
-	case c.Bool("insecure") && c.IsSet("ca"): // the --ca would be silently ignored
+	case caForServer && c.Bool("insecure") && c.IsSet("ca"): // the --ca would be silently ignored
 		return usageError("--insecure and --ca cannot be combined: --insecure verifies nothing, --ca verifies against FILE")
 	}
 	return nil
 }
 
 // clientTLSConfig builds the --tls client side for a connect to host.
-func clientTLSConfig(c *cli.Context, host string, udp bool) (*tls.Config, error) {
+func clientTLSConfig(c *cli.Context, u *ui.UI, host string, udp bool) (*tls.Config, error) {
 	if !tlsWanted(c) {
 		return nil, nil
 	}
 	if udp {
 		return nil, usageError("TLS over UDP (DTLS) is not supported: drop -u or --tls")
 	}
-	if err := checkClientTLS(c); err != nil {
+	if err := checkClientTLS(c, true); err != nil {
 		return nil, err
 	}
-	return transport.ClientTLSConfig(tlsOptions(c), host)
+	cfg, err := transport.ClientTLSConfig(tlsOptions(c), host)
+	if err == nil {
+		warnUnverified(c, u)
+	}
+	return cfg, err
+}
+
+// warnUnverified says, once, what --insecure costs.
+func warnUnverified(c *cli.Context, u *ui.UI) {
+	if c.Bool("insecure") {
+		u.Warnf("certificate not verified: anyone in the path can read and change the traffic")
+	}
 }
 
 // serverTLSConfig builds the --tls server side for a listener on host.

@@ -54,6 +54,7 @@ func TestScripts(t *testing.T) {
 			env.Defer(func() { os.RemoveAll(dir) })
 			env.Setenv("SOCKDIR", dir)
 			env.Setenv("NO_COLOR", "")
+			env.Setenv("UID", strconv.Itoa(os.Getuid())) // for --allow-uid
 			return nil
 		},
 		Condition: rootCondition,

@@ -5,7 +5,14 @@ package main
 // options.
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,7 +21,11 @@ import (
 	"github.com/sondeproject/sonde/ui"
 )
 
-// proxyFlag reads -x, -X and --proxy-auth (nil without -x), and rejects
+// proxyAuthEnv holds proxy credentials kept out of argv, which every
+// local user can read in ps.
+const proxyAuthEnv = "SONDE_PROXY_AUTH"
+
+// proxyFlag reads -x, -X and the credentials (nil without -x), and rejects
 // proxy flags that cannot apply, and bad values, before any socket is
 // opened.
 func proxyFlag(c *cli.Context, listen bool) (*transport.Proxy, error) {
@@ -24,6 +35,8 @@ func proxyFlag(c *cli.Context, listen bool) (*transport.Proxy, error) {
 			return nil, usageError("-X needs -x: give the proxy's address too")
 		case c.IsSet("proxy-auth"):
 			return nil, usageError("--proxy-auth needs -x: give the proxy's address too")
+		case c.IsSet("proxy-auth-file"):
+			return nil, usageError("--proxy-auth-file needs -x: give the proxy's address too")
 		}
 		return nil, nil
 	}
@@ -43,11 +56,96 @@ func proxyFlag(c *cli.Context, listen bool) (*transport.Proxy, error) {
 			return nil, err
 		}
 	}
-	if c.IsSet("proxy-auth") && c.String("proxy-auth") == "" {
-		_, _, err := transport.ParseProxyAuth("", "")
+	auth, from, err := proxyCredentials(c)
+	if err != nil {
 		return nil, err
 	}
-	return transport.ParseProxy(c.String("proxy"), c.String("proxy-type"), c.String("proxy-auth"))
+	return transport.ParseProxy(c.String("proxy"), c.String("proxy-type"), auth, from)
+}
+
+// proxyCredentials finds the proxy's USER:PASS and names where it came
+// from: --proxy-auth or --proxy-auth-file (never both), else
+// SONDE_PROXY_AUTH; "" for none.
+func proxyCredentials(c *cli.Context) (auth, from string, err error) {
+	switch {
+	case c.IsSet("proxy-auth") && c.IsSet("proxy-auth-file"):
+		return "", "", &transport.InputError{Msg: "--proxy-auth and --proxy-auth-file cannot be combined: give the credentials once",
+			Hint: "--proxy-auth-file keeps the password out of ps; drop --proxy-auth"}
+	case c.IsSet("proxy-auth"):
+		if c.String("proxy-auth") == "" {
+			_, _, err := transport.ParseProxyAuth("", "", "--proxy-auth")
+			return "", "", err
+		}
+		return c.String("proxy-auth"), "--proxy-auth", nil
+	case c.IsSet("proxy-auth-file"):
+		path := c.String("proxy-auth-file")
+		auth, err := readSecretFile("--proxy-auth-file", path)
+		return auth, "--proxy-auth-file " + path, err
+	}
+	if auth := os.Getenv(proxyAuthEnv); auth != "" {
+		return auth, proxyAuthEnv, nil
+	}
+	return "", "", nil
+}
+
+// pathCause is err without the *fs.PathError around it: the message names
+// the file already.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// maxSecretLine bounds the first line of a secret file: credentials are
+// short, and a huge file is a mistake.
+const maxSecretLine = 4096
+
+// readSecretFile reads the first line of a file that holds a secret
+// (trailing newline stripped), given with flag. It refuses a file that is
+// not a regular file, or that anyone but its owner may read or write: its
+// secret is no longer one. Windows keeps permissions in ACLs, which are
+// not checked.
+func readSecretFile(flag, path string) (string, error) {
+	bad := func(format string, args ...any) error {
+		return &transport.InputError{Msg: fmt.Sprintf("%s %s: ", flag, path) + fmt.Sprintf(format, args...),
+			Hint: "give a file of mode 0600 whose first line is USER:PASS"}
+	}
+	// Stat before opening: opening a FIFO would wait for a writer.
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", bad("cannot read it: %v", pathCause(err))
+	}
+	if !info.Mode().IsRegular() {
+		return "", bad("not a regular file")
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return "", &transport.InputError{
+			Msg:  fmt.Sprintf("%s %s: other users may read or change it (mode %04o)", flag, path, perm),
+			Hint: "chmod 600 " + path + ": a file that holds a password must be private to its owner"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", bad("cannot read it: %v", pathCause(err))
+	}
+	defer f.Close()
+	// The file read must be the file checked, not one swapped in since.
+	if opened, err := f.Stat(); err != nil || !os.SameFile(info, opened) {
+		return "", bad("it changed while sonde read it")
+	}
+	line, err := bufio.NewReaderSize(io.LimitReader(f, maxSecretLine+1), maxSecretLine+1).ReadString('\n')
+	switch {
+	case err != nil && err != io.EOF:
+		return "", bad("cannot read it: %v", err)
+	case len(line) > maxSecretLine:
+		return "", bad("its first line is longer than %d bytes", maxSecretLine)
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if line == "" {
+		return "", bad("its first line is empty")
+	}
+	return line, nil
 }
 
 // execFlag names the exec flag given ("-e" or "-c"), or "".
@@ -98,8 +196,9 @@ func parseExec(c *cli.Context) (*modes.Exec, error) {
 }
 
 // applyExec fills in the program of a connect or listen whose flags
-// checkExec has passed. A listener that runs a program for anyone who
-// connects says so, unless --allow limits who can.
+// checkExec has passed. A listener that runs a program for whoever can
+// connect says who that is, unless --allow (TCP) or --allow-uid (Unix)
+// limits it.
 func applyExec(c *cli.Context, o *modes.Options, listen bool, u *ui.UI, stderr io.Writer) error {
 	x, err := parseExec(c)
 	if err != nil || x == nil {
@@ -107,8 +206,32 @@ func applyExec(c *cli.Context, o *modes.Options, listen bool, u *ui.UI, stderr i
 	}
 	x.Stderr = stderr
 	o.Exec = x
-	if listen && !c.IsSet("allow") {
-		u.Warnf("%s on a listener runs %s for anyone who connects; restrict with --allow", execFlag(c), x.Name)
+	if !listen {
+		return nil
 	}
+	var who, hint string
+	switch {
+	case o.Network != "unix":
+		if c.IsSet("allow") {
+			return nil
+		}
+		who, hint = "anyone who can reach its port", "restrict clients with --allow CIDR"
+		if o.Listen.Port != 0 {
+			who = fmt.Sprintf("anyone who can reach port %d", o.Listen.Port)
+		}
+	case c.IsSet("allow-uid"):
+		return nil
+	case strings.HasPrefix(o.Listen.Host, "@"):
+		who = "anyone in this network namespace (an abstract socket has no file permissions)"
+		hint = "restrict clients with --allow-uid UID"
+	default:
+		who = fmt.Sprintf("whoever may open %s (its mode and its directory's decide)", o.Listen.Host)
+		hint = "restrict clients with --allow-uid UID, or put the socket in a directory only they can enter"
+		if !transport.PeerCredSupported {
+			hint = "put the socket in a directory only the users you trust can enter"
+		}
+	}
+	u.Warnf("%s on a listener runs %s for %s", execFlag(c), x.Name, who)
+	u.Hintf("%s", hint)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -33,7 +34,7 @@ var relayTLSUsage = tlsUsage{
 	tls:      "speak TLS to TARGET (verifying it against the system roots)",
 	listen:   "speak TLS to clients, with --cert/--key or an ephemeral self-signed certificate",
 	insecure: "do not verify TARGET's certificate at all",
-	ca:       "verify TARGET against the CA certificates in `FILE` (PEM)",
+	ca:       "verify TARGET against the CA certificates in `FILE` (PEM); with --tls-listen: require client certificates they signed",
 	sni:      "send and verify server `NAME` instead of TARGET's host",
 	alpn:     "offer these ALPN protocols to TARGET, comma-separated",
 	pin:      "trust only the TARGET certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`",
@@ -123,20 +124,43 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 		return err
 	}
 	defer closeHex()
+	if exposesLocalOnly(o.Listen.Host, o.Target.Host) && !c.IsSet("allow") {
+		u.Warnf("relay listens on every interface and forwards to %s, a loopback address: it exposes a local-only service to the network", args[1])
+		u.Hintf("listen on 127.0.0.1 (e.g. sonde relay 127.0.0.1:%d %s), or restrict clients with --allow", o.Listen.Port, args[1])
+	}
 	return modes.Relay(env.ctx, o)
 }
 
+// exposesLocalOnly tells whether a relay listening on listenHost (every
+// interface when empty or unspecified) toward targetHost hands the
+// network a service that only this machine could reach: one on loopback.
+func exposesLocalOnly(listenHost, targetHost string) bool {
+	if listenHost != "" {
+		ip, err := netip.ParseAddr(listenHost)
+		if err != nil || !ip.IsUnspecified() {
+			return false
+		}
+	}
+	if ip, err := netip.ParseAddr(targetHost); err == nil {
+		return ip.Unmap().IsLoopback()
+	}
+	name := strings.TrimSuffix(strings.ToLower(targetHost), ".")
+	return name == "localhost" || strings.HasSuffix(name, ".localhost")
+}
+
 // relayTLS sets up TLS on either side. --tls and the client options
-// (--insecure, --ca, --sni, --alpn, --pin) are for TARGET; --tls-listen is
-// for the clients, with --cert/--key if given (else they are a client
-// certificate for TARGET).
+// (--insecure, --sni, --alpn, --pin) are for TARGET; --tls-listen is for
+// the clients. --cert/--key and --ca go with --tls-listen when it is
+// given, as on a TLS listener: the certificate clients get, and the CA
+// their required certificates must be signed by; without it they are a
+// client certificate for TARGET and the CA that verifies TARGET.
 func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 	listen := c.Bool("tls-listen")
 	target := c.Bool("tls")
-	for _, name := range []string{"insecure", "ca", "sni", "alpn", "pin"} {
+	for _, name := range []string{"insecure", "sni", "alpn", "pin"} {
 		target = target || c.IsSet(name)
 	}
-	if !listen && (c.IsSet("cert") || c.IsSet("key")) {
+	if !listen && (c.IsSet("cert") || c.IsSet("key") || c.IsSet("ca")) {
 		target = true
 	}
 	switch {
@@ -145,22 +169,23 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 	case o.Network == "udp":
 		return usageError("TLS over UDP (DTLS) is not supported: drop -u, or --tls and --tls-listen")
 	}
-	if err := checkClientTLS(c); err != nil {
+	if err := checkClientTLS(c, !listen); err != nil {
 		return err
 	}
 	opts := tlsOptions(c)
 	if target {
 		clientOpts := opts
 		if listen {
-			clientOpts.CertFile, clientOpts.KeyFile = "", ""
+			clientOpts.CertFile, clientOpts.KeyFile, clientOpts.CAFile = "", "", ""
 		}
 		var err error
 		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Target.Host); err != nil {
 			return err
 		}
+		warnUnverified(c, u)
 	}
 	if listen {
-		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile}
+		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile, CAFile: opts.CAFile}
 		var err error
 		if o.TLSServer, err = listenerTLS(serverOpts, u, o.Listen.Host); err != nil {
 			return err

@@ -103,3 +103,33 @@ func FuzzRelayAddress(f *testing.F) {
 		}
 	})
 }
+
+// A relay on every interface toward loopback hands the network a service
+// only this machine could reach; on one address, or toward another host,
+// it does not.
+func TestExposesLocalOnly(t *testing.T) {
+	tests := []struct {
+		listen, target string
+		want           bool
+	}{
+		{"", "127.0.0.1", true},
+		{"0.0.0.0", "127.0.0.2", true},
+		{"::", "::1", true},
+		{"", "::ffff:127.0.0.1", true},
+		{"", "localhost", true},
+		{"::", "LOCALHOST.", true},
+		{"", "db.localhost", true},
+		{"127.0.0.1", "127.0.0.1", false},
+		{"::1", "localhost", false},
+		{"192.0.2.1", "127.0.0.1", false},
+		{"myhost", "127.0.0.1", false},
+		{"", "192.0.2.1", false},
+		{"", "example.com", false},
+		{"", "notlocalhost", false},
+	}
+	for _, tt := range tests {
+		if got := exposesLocalOnly(tt.listen, tt.target); got != tt.want {
+			t.Errorf("exposesLocalOnly(%q, %q) = %v, want %v", tt.listen, tt.target, got, tt.want)
+		}
+	}
+}

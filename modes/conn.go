@@ -47,8 +47,8 @@ func resetOnClose(c net.Conn) {
 // refusal says why a server turns a client away, or "" to serve it: the
 // access list (--allow, --deny) first, then --max-conns, against the
 // clients served now (serving of them, e.g. "relayed").
-func refusal(access *transport.AccessList, addr net.Addr, maxConns, serving int, what, verb string) string {
-	if ok, why := access.Permits(addr); !ok {
+func refusal(access *transport.AccessList, conn net.Conn, maxConns, serving int, what, verb string) string {
+	if ok, why := access.PermitsConn(conn); !ok {
 		return why
 	}
 	if maxConns > 0 && serving >= maxConns {

@@ -75,7 +75,7 @@ func echoStreams(ctx context.Context, ln net.Listener, o *EchoOptions, totals *e
 			return err
 		}
 		mu.Lock()
-		why := refusal(o.Access, conn.RemoteAddr(), o.MaxConns, len(active), "client", "connected")
+		why := refusal(o.Access, conn, o.MaxConns, len(active), "client", "connected")
 		if why == "" {
 			active[conn] = struct{}{}
 		}

@@ -66,7 +66,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 		// of its TLS handshake or the start of its program: a burst of
 		// clients cannot get past the limit while the first ones are
 		// still being set up. Only this loop adds to serving.
-		if why := refusal(o.Access, conn.RemoteAddr(), o.MaxConns, int(serving.Load()), "client", "connected"); why != "" {
+		if why := refusal(o.Access, conn, o.MaxConns, int(serving.Load()), "client", "connected"); why != "" {
 			refused.Add(1)
 			turnAway(o.UI, conn, why)
 			continue

@@ -43,7 +43,7 @@ func (r *relay) serveStreams(ln net.Listener) error {
 		var c *relayConn
 		stopped, why := r.stopped, ""
 		if !stopped {
-			why = refusal(r.o.Access, conn.RemoteAddr(), r.o.MaxConns, len(r.conns), "connection", "relayed")
+			why = refusal(r.o.Access, conn, r.o.MaxConns, len(r.conns), "connection", "relayed")
 		}
 		if !stopped && why == "" {
 			ids++
@@ -228,7 +228,7 @@ func (c *relayConn) handshake(conn net.Conn, cfg *tls.Config, side string) (net.
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+	for _, l := range transport.DescribeTLS(tc.ConnectionState(), transport.VerifiesPeer(cfg, side == "client")) {
 		c.r.o.UI.Verbosef(2, "conn %d: %s %s", c.id, side, l)
 	}
 	return tc, nil

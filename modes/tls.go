@@ -39,7 +39,7 @@ func clientTLS(ctx context.Context, conn net.Conn, o *Options) (net.Conn, error)
 		conn.Close()
 		return nil, err
 	}
-	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+	for _, l := range transport.DescribeTLS(tc.ConnectionState(), transport.VerifiesPeer(o.TLSClient, false)) {
 		o.UI.Verbosef(1, "%s", l)
 	}
 	return tc, nil
@@ -60,7 +60,7 @@ func serverTLS(ctx context.Context, conn net.Conn, o *Server, timeout time.Durat
 		conn.Close()
 		return nil, err
 	}
-	for _, l := range transport.DescribeTLS(tc.ConnectionState()) {
+	for _, l := range transport.DescribeTLS(tc.ConnectionState(), transport.VerifiesPeer(o.TLSServer, true)) {
 		o.UI.Verbosef(2, "%s", l)
 	}
 	return tc, nil

@@ -116,7 +116,7 @@ func TestWaitJSONError(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("wait --json wrote %d objects, want a summary for each of the two failures:\n%s", len(lines), stdout.String())
 	}
-	for i, want := range []string{"source address ::1 cannot reach 127.0.0.1: no address of the same family", "bad --timeout x"} {
+	for i, want := range []string{"source address ::1 cannot reach 127.0.0.1: different address families", "bad --timeout x"} {
 		checkFields(t, lines[i], waitSummaryFields)
 		if lines[i]["type"] != "summary" || lines[i]["state"] != "error" || lines[i]["error"] != want || lines[i]["attempts"] != 0.0 {
 			t.Errorf("summary %v, want state error, 0 attempts and the error %q", lines[i], want)

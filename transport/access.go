@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -14,6 +15,7 @@ import (
 // names (resolved once, when the list is built).
 type AccessList struct {
 	allow, deny []netip.Prefix
+	uids        []uint32 // --allow-uid: the users a Unix listener serves
 }
 
 // NewAccessList parses --allow and --deny values (each may be repeated or
@@ -90,7 +92,36 @@ func checkNoZone(flag, item string) error {
 }
 
 // Active tells whether any rule was given.
-func (a *AccessList) Active() bool { return a != nil && (len(a.allow) > 0 || len(a.deny) > 0) }
+func (a *AccessList) Active() bool {
+	return a != nil && (len(a.allow) > 0 || len(a.deny) > 0 || len(a.uids) > 0)
+}
+
+// WithUIDs limits the Unix clients served to those running as one of uids
+// (--allow-uid), read from each peer's credentials. a may be nil.
+func (a *AccessList) WithUIDs(uids []uint32) *AccessList {
+	if a == nil {
+		a = &AccessList{}
+	}
+	a.uids = uids
+	return a
+}
+
+// PermitsConn tells whether an accepted client may be served, and if not,
+// why: Permits for its address, and, with --allow-uid, a Unix client's
+// user as its credentials give it. A client whose credentials cannot be
+// read is refused.
+func (a *AccessList) PermitsConn(c net.Conn) (ok bool, why string) {
+	if a.Active() && len(a.uids) > 0 && c.LocalAddr().Network() == "unix" {
+		uid, err := PeerUID(c)
+		if err != nil {
+			return false, "its user cannot be told: " + err.Error()
+		}
+		if !slices.Contains(a.uids, uid) {
+			return false, fmt.Sprintf("its user id %d matches no --allow-uid", uid)
+		}
+	}
+	return a.Permits(c.RemoteAddr())
+}
 
 // Permits tells whether the client at addr may be served, and if not, why.
 // Clients without an IP address (Unix sockets) are always permitted.

@@ -67,12 +67,12 @@ func connectHandshake(conn net.Conn, p *Proxy, target string) *proxyFailure {
 	case 407:
 		switch {
 		case !p.Auth:
-			f.hint = "the proxy wants a user name and password: give --proxy-auth USER:PASS"
+			f.hint = "the proxy wants a user name and password: " + giveAuthHint
 		case !offersBasic(hdr.Values("Proxy-Authenticate")):
 			f.hint = fmt.Sprintf("sonde sends Basic credentials, and the proxy offers only: %s",
 				printable([]byte(strings.Join(hdr.Values("Proxy-Authenticate"), ", "))))
 		default:
-			f.hint = "the proxy rejected the user name or password given with --proxy-auth"
+			f.hint = "the proxy rejected the user name or password given with " + p.authSource()
 		}
 	case 403:
 		f.hint = "the proxy's rules forbid this destination (many allow CONNECT to port 443 only)"

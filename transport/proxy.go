@@ -42,9 +42,21 @@ type Proxy struct {
 	Type     string // ProxySOCKS5, ProxySOCKS4 or ProxyConnect
 	Host     string // name or IP literal, without brackets
 	Port     int
-	Auth     bool   // --proxy-auth was given
+	Auth     bool   // credentials were given
 	User     string // for SOCKS4, the user id
 	Password string
+	// AuthFrom names where the credentials came from, for hints:
+	// "--proxy-auth" (the default), "--proxy-auth-file" or
+	// "SONDE_PROXY_AUTH".
+	AuthFrom string
+}
+
+// authSource is AuthFrom, or --proxy-auth when unset.
+func (p *Proxy) authSource() string {
+	if p.AuthFrom == "" {
+		return "--proxy-auth"
+	}
+	return p.AuthFrom
 }
 
 // Addr is the proxy's host:port.
@@ -66,7 +78,9 @@ func protocolName(typ string) string {
 const (
 	proxyTypeHint = "use -X 5 (SOCKS5, the default), -X 4 (SOCKS4, SOCKS4a for names) or -X connect (HTTP CONNECT)"
 	proxyAddrHint = "give -x HOST or HOST:PORT, e.g. -x 127.0.0.1, -x proxy.example:3128 or -x [::1]:1080"
-	proxyAuthHint = "give --proxy-auth USER:PASS (with -X 4: --proxy-auth USER, the SOCKS4 user id)"
+	proxyAuthHint = "give USER:PASS (with -X 4: USER alone, the SOCKS4 user id)"
+	// giveAuthHint puts the ways that keep a password out of ps first.
+	giveAuthHint = "give USER:PASS with --proxy-auth-file FILE, SONDE_PROXY_AUTH or --proxy-auth"
 )
 
 // ParseProxyType reads -X: 5, 4 or connect, as nc has them; socks5,
@@ -140,33 +154,36 @@ func inputMsg(err error) string {
 	return err.Error()
 }
 
-// ParseProxyAuth reads --proxy-auth USER:PASS (split at the first colon:
-// a password may hold colons, a user name cannot). SOCKS4 carries only a
-// user id, so there USER alone is accepted and a password is an error.
-func ParseProxyAuth(s, typ string) (user, password string, err error) {
+// ParseProxyAuth reads credentials USER:PASS (split at the first colon:
+// a password may hold colons, a user name cannot) given by from
+// ("--proxy-auth", "SONDE_PROXY_AUTH", "--proxy-auth-file FILE"). SOCKS4
+// carries only a user id, so there USER alone is accepted and a password
+// is an error. No message quotes the value: it holds a password.
+func ParseProxyAuth(s, typ, from string) (user, password string, err error) {
 	user, password, hasColon := strings.Cut(s, ":")
 	switch {
 	case s == "":
-		return "", "", badInput(proxyAuthHint, "missing --proxy-auth value")
+		return "", "", badInput(proxyAuthHint, "missing %s value", from)
 	case !hasColon && typ != ProxySOCKS4:
-		return "", "", badInput(proxyAuthHint, "bad --proxy-auth: want USER:PASS, with a colon")
+		return "", "", badInput(proxyAuthHint, "bad %s: want USER:PASS, with a colon", from)
 	case user == "":
-		return "", "", badInput(proxyAuthHint, "bad --proxy-auth: missing user name before ':'")
+		return "", "", badInput(proxyAuthHint, "bad %s: missing user name before ':'", from)
 	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", "", badInput(proxyAuthHint, "bad --proxy-auth: control characters are not allowed")
+		return "", "", badInput(proxyAuthHint, "bad %s: control characters are not allowed", from)
 	case typ == ProxySOCKS4 && password != "":
-		return "", "", badInput("give --proxy-auth USER alone, or use -X 5, which has passwords",
+		return "", "", badInput("give USER alone, or use -X 5, which has passwords",
 			"SOCKS4 has no password, only a user id")
 	case typ == ProxySOCKS5 && (len(user) > 255 || len(password) > 255):
 		return "", "", badInput("use a shorter user name and password",
-			"bad --proxy-auth: SOCKS5 allows at most 255 bytes of user name and 255 of password")
+			"bad %s: SOCKS5 allows at most 255 bytes of user name and 255 of password", from)
 	}
 	return user, password, nil
 }
 
 // ParseProxy reads -x, -X and --proxy-auth together. typ "" means SOCKS5,
-// auth "" means no authentication.
-func ParseProxy(addr, typ, auth string) (*Proxy, error) {
+// auth "" means no authentication; authFrom names where auth came from
+// ("" for --proxy-auth).
+func ParseProxy(addr, typ, auth, authFrom string) (*Proxy, error) {
 	p := &Proxy{Type: ProxySOCKS5}
 	var err error
 	if typ != "" {
@@ -178,8 +195,8 @@ func ParseProxy(addr, typ, auth string) (*Proxy, error) {
 		return nil, err
 	}
 	if auth != "" {
-		p.Auth = true
-		if p.User, p.Password, err = ParseProxyAuth(auth, p.Type); err != nil {
+		p.Auth, p.AuthFrom = true, authFrom
+		if p.User, p.Password, err = ParseProxyAuth(auth, p.Type, p.authSource()); err != nil {
 			return nil, err
 		}
 	}

@@ -62,7 +62,7 @@ func TestParseProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		name := tt.addr + "|" + tt.typ + "|" + tt.auth
-		p, err := ParseProxy(tt.addr, tt.typ, tt.auth)
+		p, err := ParseProxy(tt.addr, tt.typ, tt.auth, "")
 		if tt.err != "" {
 			if err == nil {
 				t.Errorf("ParseProxy(%q): got %+v, want error %q", name, *p, tt.err)
@@ -86,7 +86,7 @@ func TestParseProxy(t *testing.T) {
 
 func FuzzParseProxy(f *testing.F) {
 	f.Fuzz(func(t *testing.T, addr, typ, auth string) {
-		p, err := ParseProxy(addr, typ, auth)
+		p, err := ParseProxy(addr, typ, auth, "")
 		if err != nil {
 			checkFuzzError(t, err)
 			return
@@ -121,7 +121,7 @@ func FuzzParseProxy(f *testing.F) {
 func FuzzParseProxyAuth(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, typ byte) {
 		proxyType := []string{ProxySOCKS5, ProxySOCKS4, ProxyConnect}[int(typ)%3]
-		user, pass, err := ParseProxyAuth(s, proxyType)
+		user, pass, err := ParseProxyAuth(s, proxyType, "--proxy-auth")
 		if err != nil {
 			checkFuzzError(t, err)
 			return
@@ -133,6 +133,32 @@ func FuzzParseProxyAuth(f *testing.F) {
 			t.Fatalf("ParseProxyAuth(%q): too long for SOCKS5", s)
 		}
 	})
+}
+
+// TestParseProxyAuthKeepsSecret: a refused value is named by where it came
+// from, and the password it holds is in neither the message nor the hint.
+func TestParseProxyAuthKeepsSecret(t *testing.T) {
+	const pw = "Zq8-secret-pw"
+	tests := []struct{ auth, typ string }{
+		{"alice:" + pw + "\x01", ProxySOCKS5},
+		{"alice:" + pw, ProxySOCKS4},
+		{"alice:" + pw + strings.Repeat("x", 255), ProxySOCKS5},
+		{":" + pw, ProxyConnect},
+	}
+	for _, tt := range tests {
+		_, _, err := ParseProxyAuth(tt.auth, tt.typ, "SONDE_PROXY_AUTH")
+		var in *InputError
+		if !errors.As(err, &in) {
+			t.Fatalf("ParseProxyAuth(%q, %q) = %v, want an *InputError", tt.auth, tt.typ, err)
+		}
+		if strings.Contains(in.Msg+in.Hint, pw) {
+			t.Errorf("ParseProxyAuth(%q, %q) error shows the password: %q / %q", tt.auth, tt.typ, in.Msg, in.Hint)
+		}
+	}
+	_, _, err := ParseProxyAuth("alice", ProxySOCKS5, "SONDE_PROXY_AUTH")
+	if err == nil || !strings.Contains(err.Error(), "bad SONDE_PROXY_AUTH: want USER:PASS") {
+		t.Errorf("ParseProxyAuth(alice) from SONDE_PROXY_AUTH = %v, want it named", err)
+	}
 }
 
 // echoServer serves every client of a loopback listener: it sends back
@@ -167,7 +193,7 @@ func noLeaks(t *testing.T) {
 // line parses them.
 func proxyOf(t *testing.T, addr, typ, auth string) *Proxy {
 	t.Helper()
-	p, err := ParseProxy(addr, typ, auth)
+	p, err := ParseProxy(addr, typ, auth, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,14 +304,14 @@ func TestDialProxyRefusals(t *testing.T) {
 		{name: "socks5-8", cfg: proxytest.Config{Type: "5", Reply: 8}, msg: "proxy refused: address type not supported (SOCKS5 reply 8)", hint: "kind of address"},
 		{name: "socks5-unreachable-target", cfg: proxytest.Config{Type: "5"}, host: "192.0.2.1", msg: "host unreachable (SOCKS5 reply 4)"},
 		{name: "socks5-needs-auth", cfg: proxytest.Config{Type: "5", User: "alice", Password: "pw"},
-			msg: "proxy refused: it requires authentication", hint: "give --proxy-auth USER:PASS"},
+			msg: "proxy refused: it requires authentication", hint: "give USER:PASS with --proxy-auth-file FILE"},
 		{name: "socks5-bad-password", cfg: proxytest.Config{Type: "5", User: "alice", Password: "pw"}, auth: "alice:nope",
 			msg: "proxy refused: user name or password rejected", hint: "check the user name and password"},
 		{name: "socks4-91", cfg: proxytest.Config{Type: "4", Reply: 91}, msg: "proxy refused: request rejected or failed (SOCKS4 reply 91)"},
 		{name: "socks4-92", cfg: proxytest.Config{Type: "4", Reply: 92}, msg: "could not reach identd", hint: "identd"},
-		{name: "socks4-93", cfg: proxytest.Config{Type: "4", User: "alice"}, auth: "bob", msg: "the user id does not match what identd reports (SOCKS4 reply 93)", hint: "--proxy-auth USER"},
+		{name: "socks4-93", cfg: proxytest.Config{Type: "4", User: "alice"}, auth: "bob", msg: "the user id does not match what identd reports (SOCKS4 reply 93)", hint: "(USER alone) with --proxy-auth-file FILE"},
 		{name: "connect-407", cfg: proxytest.Config{Type: "connect", User: "alice", Password: "pw"},
-			msg: "proxy refused: 407 Proxy Authentication Required", hint: "give --proxy-auth USER:PASS"},
+			msg: "proxy refused: 407 Proxy Authentication Required", hint: "give USER:PASS with --proxy-auth-file FILE"},
 		{name: "connect-407-bad-password", cfg: proxytest.Config{Type: "connect", User: "alice", Password: "pw"}, auth: "alice:nope",
 			msg: "proxy refused: 407 Proxy Authentication Required", hint: "rejected the user name or password"},
 		{name: "connect-403", cfg: proxytest.Config{Type: "connect", Reply: 403}, msg: "proxy refused: 403 Forbidden", hint: "rules forbid"},

@@ -31,12 +31,13 @@ func socks5Handshake(ctx context.Context, conn net.Conn, p *Proxy, target string
 	if ctx.Err() != nil && !isTimeout(err) {
 		err = context.Cause(ctx)
 	}
-	return socks5Failure(rec.got, p.Auth, rootCause(err))
+	return socks5Failure(rec.got, p, rootCause(err))
 }
 
 // socks5Failure reads a failed SOCKS5 exchange (RFC 1928, RFC 1929) from
 // the bytes the proxy sent: method choice, auth status, reply.
-func socks5Failure(got []byte, offeredAuth bool, err error) *proxyFailure {
+func socks5Failure(got []byte, p *Proxy, err error) *proxyFailure {
+	offeredAuth := p.Auth
 	short := func(n int) bool { return len(got) < n }
 	if !short(1) && got[0] != 5 {
 		return notProtocol(got, ProxySOCKS5)
@@ -48,7 +49,7 @@ func socks5Failure(got []byte, offeredAuth bool, err error) *proxyFailure {
 	switch {
 	case method == 0xff && !offeredAuth:
 		return &proxyFailure{why: "proxy refused: it requires authentication",
-			hint: "give --proxy-auth USER:PASS", err: err}
+			hint: giveAuthHint, err: err}
 	case method == 0xff:
 		return &proxyFailure{why: "proxy refused: it accepts none of the offered authentication methods (none, username/password)",
 			hint: "the proxy wants a method sonde does not speak, such as GSSAPI", err: err}
@@ -63,7 +64,7 @@ func socks5Failure(got []byte, offeredAuth bool, err error) *proxyFailure {
 		}
 		if got[3] != 0 {
 			return &proxyFailure{why: "proxy refused: user name or password rejected",
-				hint: "check the user name and password given with --proxy-auth", err: err}
+				hint: "check the user name and password given with " + p.authSource(), err: err}
 		}
 		i = 4
 	}
@@ -146,7 +147,7 @@ func socks4Handshake(conn net.Conn, p *Proxy, host string, port int) *proxyFailu
 			hint: "this proxy checks user ids with identd; run one, or use -X 5"}
 	case 93:
 		return &proxyFailure{why: "proxy refused: the user id does not match what identd reports (SOCKS4 reply 93)",
-			hint: "give the user id the proxy expects with --proxy-auth USER"}
+			hint: "give the user id the proxy expects (USER alone) with --proxy-auth-file FILE, SONDE_PROXY_AUTH or --proxy-auth"}
 	}
 	return &proxyFailure{why: fmt.Sprintf("proxy refused: unknown SOCKS4 reply %d", got[1]),
 		hint: "the proxy does not follow the SOCKS4 protocol"}

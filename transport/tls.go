@@ -319,13 +319,29 @@ func ServerHandshake(ctx context.Context, c *tls.Conn, timeout time.Duration) er
 }
 
 // DescribeTLS words a finished handshake for -v: version, cipher suite,
-// ALPN, and the peer certificate with its expiry.
-func DescribeTLS(cs tls.ConnectionState) []string {
+// ALPN, and the peer certificate with its expiry, marked "not verified"
+// unless peerVerified (see VerifiesPeer).
+func DescribeTLS(cs tls.ConnectionState, peerVerified bool) []string {
 	lines := []string{fmt.Sprintf("%s, %s, ALPN %s", tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), orNone(cs.NegotiatedProtocol))}
 	if len(cs.PeerCertificates) > 0 {
-		lines = append(lines, describeCert("peer certificate", cs.PeerCertificates[0])...)
+		what := "peer certificate"
+		if !peerVerified {
+			what += " (not verified)"
+		}
+		lines = append(lines, describeCert(what, cs.PeerCertificates[0])...)
 	}
 	return lines
+}
+
+// VerifiesPeer tells whether a handshake under cfg checked the peer's
+// certificate: a client's config does unless built with Insecure (its own
+// checks replace crypto/tls's, so InsecureSkipVerify alone says nothing);
+// a server's does when it requires client certificates (--ca).
+func VerifiesPeer(cfg *tls.Config, server bool) bool {
+	if server {
+		return cfg.ClientAuth >= tls.VerifyClientCertIfGiven
+	}
+	return !cfg.InsecureSkipVerify || cfg.VerifyConnection != nil || cfg.VerifyPeerCertificate != nil
 }
 
 func describeCert(what string, c *x509.Certificate) []string {

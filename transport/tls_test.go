@@ -455,7 +455,7 @@ func TestTLSALPNAndDescribe(t *testing.T) {
 	if cs.NegotiatedProtocol != "http/1.1" {
 		t.Errorf("negotiated ALPN %q, want http/1.1", cs.NegotiatedProtocol)
 	}
-	lines := DescribeTLS(cs)
+	lines := DescribeTLS(cs, true)
 	if len(lines) != 3 {
 		t.Fatalf("DescribeTLS gave %d lines, want 3:\n%s", len(lines), strings.Join(lines, "\n"))
 	}
@@ -485,8 +485,9 @@ func TestDescribeTLSWithoutALPNAndExpired(t *testing.T) {
 	if err != nil {
 		t.Fatalf("handshake: %v", err)
 	}
-	lines := DescribeTLS(tc.ConnectionState())
+	lines := DescribeTLS(tc.ConnectionState(), false)
 	wantContains(t, "line 1", lines[0], ", ALPN none")
+	wantContains(t, "line 2", lines[1], "peer certificate (not verified): subject ")
 	// With --insecure, -v is how the user learns what is wrong.
 	wantContains(t, "line 3", lines[2], fmt.Sprintf("valid until %s (expired 3 days ago)", c.Leaf.NotAfter.UTC().Format("2006-01-02 15:04 MST")))
 	pingPong(t, tc, s)
@@ -872,4 +873,44 @@ func FuzzALPN(f *testing.F) {
 			t.Fatalf("ALPN %q accepted, but crypto/tls sent no ClientHello: %v", s, herr)
 		}
 	})
+}
+
+// VerifiesPeer: a client config checks the server unless --insecure (a
+// pin is a check); a server config checks clients only when --ca
+// requires their certificates.
+func TestVerifiesPeer(t *testing.T) {
+	pki := certtest.New(t)
+	client := func(o TLSOptions) *tls.Config {
+		cfg, err := ClientTLSConfig(o, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	server := func(o TLSOptions) *tls.Config {
+		cfg, _, _, err := ServerTLSConfig(o, []string{"127.0.0.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	pin := "sha256:" + strings.Repeat("00", 32)
+	tests := []struct {
+		name   string
+		cfg    *tls.Config
+		server bool
+		want   bool
+	}{
+		{"client default", client(TLSOptions{}), false, true},
+		{"client --ca", client(TLSOptions{CAFile: pki.CAFile}), false, true},
+		{"client --pin", client(TLSOptions{Pin: pin}), false, true},
+		{"client --insecure", client(TLSOptions{Insecure: true}), false, false},
+		{"server", server(TLSOptions{}), true, false},
+		{"server --ca", server(TLSOptions{CAFile: pki.CAFile}), true, true},
+	}
+	for _, tt := range tests {
+		if got := VerifiesPeer(tt.cfg, tt.server); got != tt.want {
+			t.Errorf("%s: VerifiesPeer = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
