@@ -426,7 +426,11 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 				ignored.Add(1)
 				if reported.first(name) {
 					_, to := peer.current()
-					o.UI.Verbosef(1, "ignored a datagram from %s: sonde hears only %s, the first sender (-k hears every sender)", orUnnamed(name), to)
+					first := "the first sender"
+					if o.Network == "unixgram" {
+						first = "the first named sender"
+					}
+					o.UI.Verbosef(1, "ignored a datagram from %s: sonde hears only %s, %s (-k hears every sender)", orUnnamed(name), to, first)
 				}
 				o.UI.Verbosef(2, "ignored %d bytes from %s", n, orUnnamed(name))
 				return name, false
