@@ -223,8 +223,8 @@ func checkMisuse(c *cli.Context, listen, unix bool) error {
 		return usageError("--allow and --deny choose the clients of a listener: they need -l")
 	case (c.IsSet("allow") || c.IsSet("deny")) && unix:
 		return usageError("--allow and --deny match IP addresses, and Unix socket clients have none")
-	case (c.IsSet("allow") || c.IsSet("deny")) && c.Bool("udp"):
-		return usageError("--allow and --deny are not supported with -lu yet: a UDP listener replies to any sender")
+	case c.IsSet("max-conns") && c.Bool("udp"):
+		return usageError("--max-conns counts connections: a UDP listener has none (-k makes it hear every sender)")
 	}
 	return checkAllowUID(c, listen, unix)
 }

@@ -71,7 +71,7 @@ func udpFlag(usage string) *cli.BoolFlag { return boolFlag("udp", "u", catMode, 
 func unixFlag(usage string) *cli.BoolFlag { return boolFlag("unix", "U", catMode, usage) }
 
 func keepOpenFlag() cli.Flag {
-	return boolFlag("keep-open", "k", catMode, "with -l: keep listening, serve clients concurrently")
+	return boolFlag("keep-open", "k", catMode, "with -l: keep listening, serve clients concurrently (with -u: hear every sender)")
 }
 
 func zeroFlag() cli.Flag {
@@ -127,7 +127,7 @@ func maxConnsFlag(usage string) cli.Flag {
 func accessFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "allow", Category: catConn,
-			Usage: "listening: serve only clients in this `CIDR` or host (repeatable, comma-separated)"},
+			Usage: "listening: serve only clients (UDP: senders) in this `CIDR` or host (repeatable, comma-separated)"},
 		&cli.StringSliceFlag{Name: "deny", Category: catConn,
 			Usage: "listening: refuse clients in this `CIDR` or host (repeatable, comma-separated)"},
 	}
@@ -183,7 +183,7 @@ func sessionDataFlags() []cli.Flag {
 		intervalFlag(catData, "pause this long after each line sent"),
 		boolFlag("send-only", "", catData, "only send: discard what arrives"),
 		boolFlag("recv-only", "", catData, "only receive: never read stdin (same as -d)"),
-		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after this many datagrams have arrived"},
+		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after this many datagrams have arrived; exit 1 if the session ends with fewer"},
 	}
 }
 

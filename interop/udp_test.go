@@ -4,6 +4,8 @@ package interop
 
 import (
 	"fmt"
+	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,8 +78,8 @@ func TestUDPPeerSendsToSonde(t *testing.T) {
 	})
 
 	t.Run("python-seed-client-gets-reply", func(t *testing.T) {
-		// A UDP listener sends its replies (stdin) to the most recent
-		// sender. -q 1: quit 1 s after stdin ends, since a listener
+		// A UDP listener sends its replies (stdin) to its first sender.
+		// -q 1: quit 1 s after stdin ends, since a listener
 		// otherwise keeps receiving.
 		t.Parallel()
 		s := sonde(t, stdio{Stdin: strings.NewReader("answer from sonde")}, "-u", "-l", "127.0.0.1", "0", "-q", "1")
@@ -98,6 +100,49 @@ func TestUDPPeerSendsToSonde(t *testing.T) {
 			"socat", "-u", "STDIN", fmt.Sprintf("UDP-SENDTO:127.0.0.1:%d", port))
 		checkDelivered(t, peer, s, s.Stdout.Bytes, []byte("datagram from socat\n"))
 	})
+}
+
+// TestUDPOneShotResponder: `sonde -luv --replies 1 < reply` answers the
+// seed client every time, its stdin at EOF before the datagram comes, and
+// its summary counts the bytes it sent. sonde once ended the session
+// before stdin was sent (about one run in ten got no reply) and reported
+// "sent 0 bytes" even when the reply went out. 30 runs, one after another.
+func TestUDPOneShotResponder(t *testing.T) {
+	t.Parallel()
+	for i := range 30 {
+		s := sonde(t, stdio{Stdin: dataFile(t, []byte("answer from sonde"))}, "-luv", "--replies", "1", "127.0.0.1", "0")
+		_, port := s.ListenAddr(t)
+		client := python(t, stdio{}, "udp_client.py", strconv.Itoa(port))
+		client.ExpectExit(t, 0)
+		s.ExpectExit(t, 0)
+		if got := client.Stdout.String(); got != "server says:  answer from sonde\n" {
+			t.Fatalf("run %d: the client printed %q: no reply from sonde\nsonde stderr:\n%s", i, got, s.Stderr)
+		}
+		if want := "sonde: sent 17 bytes, received 16 bytes in 1 datagram\n"; !strings.Contains(s.Stderr.String(), want) {
+			t.Fatalf("run %d: sonde's summary should say %q; stderr:\n%s", i, want, s.Stderr)
+		}
+	}
+}
+
+// TestUDPListenerStaysWithFirstSender: two Python senders, one after the
+// other; `sonde -lu` hears the first only, and sends its stdin, written
+// only once the second sender's datagram was ignored, to the first alone.
+// sonde once answered the most recent sender, so a datagram from anywhere
+// took the rest of stdin.
+func TestUDPListenerStaysWithFirstSender(t *testing.T) {
+	t.Parallel()
+	stdin, w := io.Pipe()
+	s := sonde(t, stdio{Stdin: stdin}, "-luv", "-q", "0", "127.0.0.1", "0")
+	t.Cleanup(func() { w.Close() }) // before sonde's cleanup waits for its stdin copier
+	_, port := s.ListenAddr(t)
+	senders := python(t, stdio{}, "udp_two_senders.py", strconv.Itoa(port))
+	s.WaitStderr(t, regexp.MustCompile(`ignored a datagram from 127\.0\.0\.1:\d+`))
+	w.Write([]byte("answer from sonde\n"))
+	w.Close()
+	senders.ExpectExit(t, 0)
+	s.ExpectExit(t, 0)
+	sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("from the first sender\n"))
+	sameBytes(t, "python stdout", senders.Stdout.Bytes(), []byte("first got: answer from sonde\nsecond got: nothing\n"))
 }
 
 // TestUDPPortUnreachable: a datagram to a port nobody listens on draws an

@@ -123,8 +123,8 @@ func TestUnixDatagram(t *testing.T) {
 	})
 
 	t.Run("python-client-gets-reply-from-sonde-listener", func(t *testing.T) {
-		// A datagram listener sends its replies (stdin) to the most recent
-		// sender, for Unix datagrams as for UDP. -q 1: quit 1 s after
+		// A datagram listener sends its replies (stdin) to its first
+		// named sender, for Unix datagrams as for UDP. -q 1: quit 1 s after
 		// stdin ends, since a listener otherwise keeps receiving.
 		t.Parallel()
 		path := filepath.Join(sockDir(t), "s")

@@ -28,6 +28,14 @@ type datagramSession struct {
 	datagrams      atomic.Int64
 	active         activity // the last datagram either way, for -w
 	heard          activity // the last datagram received, for the linger
+
+	// sendMu makes each datagram sent and its count one step, so that
+	// the summary, read after stopSending, counts exactly what was sent.
+	sendMu      sync.Mutex
+	sendStopped bool
+	// canFinish, on a listener, tells whether stdin still has somewhere
+	// to go once --replies are in (a peer to answer); nil in connect mode.
+	canFinish func() bool
 }
 
 func (s *datagramSession) touch(recv bool) {
@@ -98,11 +106,11 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	}
 	recvDone := make(chan error, 1)
 	go func() {
-		recvDone <- s.receive(conn.(datagramReader), func(_ int, _ net.Addr, truncated bool, size int) string {
+		recvDone <- s.receive(conn.(datagramReader), func(_ int, _ net.Addr, truncated bool, size int) (string, bool) {
 			if truncated {
 				s.truncated(peerName(conn), size)
 			}
-			return peerName(conn)
+			return peerName(conn), true
 		})
 	}()
 	var sendDone chan error
@@ -114,21 +122,26 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 		return &transport.StreamError{Peer: peerName(conn), Network: o.Network, Received: s.received.Load(), Err: err}
 	}, false)
 	reportDrops()
+	s.stopSending(conn)
 	conn.Close()
 	return s.sent.Load(), s.received.Load(), err
 }
 
 // receive reads datagrams from c and delivers them until --replies are
 // in, or reading or delivering fails. seen is told of each datagram before
-// it is delivered, and names its sender.
-func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Addr, truncated bool, size int) string) error {
+// it is delivered: it names its sender and says whether it is heard at
+// all (a listener drops the datagrams of senders other than its peer).
+func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Addr, truncated bool, size int) (name string, heard bool)) error {
 	buf := make([]byte, datagramBuffer(s.o.Network))
 	for {
 		n, from, truncated, err := readDatagram(c, buf)
 		if err != nil {
 			return err
 		}
-		name := seen(n, from, truncated, len(buf))
+		name, heard := seen(n, from, truncated, len(buf))
+		if !heard {
+			continue
+		}
 		if err := s.deliver(buf[:n], name); err != nil {
 			return err
 		}
@@ -142,27 +155,81 @@ func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Ad
 // datagram through write. It returns nil at stdin EOF.
 func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func() string) error {
 	buf := make([]byte, maxDatagram)
-	lines := lineWriter{w: writerFunc(write), crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx,
-		onWrite: func(p []byte) {
+	send := func(p []byte) (int, error) {
+		s.sendMu.Lock()
+		defer s.sendMu.Unlock()
+		if s.sendStopped {
+			return 0, net.ErrClosed
+		}
+		n, err := write(p)
+		if n > 0 {
 			s.touch(false)
-			s.sent.Add(int64(len(p)))
+			s.sent.Add(int64(n))
 			if s.hex != nil {
-				s.hex.Note("datagram of %d bytes to %s", len(p), to())
-				s.hex.Sent(p)
+				s.hex.Note("datagram of %d bytes to %s", n, to())
+				s.hex.Sent(p[:n])
 			}
-		}}
+		}
+		return n, err
+	}
+	lines := lineWriter{w: writerFunc(send), crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx}
 	return lines.copyFrom(s.o.Stdin, buf, nil)
 }
 
+// stopSending ends the sending of stdin on socket c once the session is
+// over: a datagram is either sent and counted or not sent at all, so the
+// counts read afterwards are exact. A send stuck on a full Unix datagram
+// queue is cut short.
+func (s *datagramSession) stopSending(c interface{ SetWriteDeadline(time.Time) error }) {
+	c.SetWriteDeadline(time.Unix(1, 0))
+	s.sendMu.Lock()
+	s.sendStopped = true
+	s.sendMu.Unlock()
+}
+
+// tooFewReplies is the end of a session that brought fewer datagrams than
+// --replies asked for: a failure, since whoever asked for N counted on
+// them. cause is why the session ended, if it was not the linger.
+type tooFewReplies struct {
+	want  int
+	got   int64
+	cause error
+}
+
+func (e *tooFewReplies) Error() string {
+	noun := "replies"
+	if e.want == 1 {
+		noun = "reply"
+	}
+	msg := fmt.Sprintf("expected %d %s, got %d", e.want, noun, e.got)
+	if e.cause != nil {
+		msg += " (" + e.cause.Error() + ")"
+	}
+	return msg
+}
+
+// ended is the end of a session by the linger (cause nil) or by -w: a
+// failure when --replies N datagrams have not all come.
+func (s *datagramSession) ended(cause error) error {
+	if s.o.Replies > 0 && !s.gotEnough() {
+		return &tooFewReplies{want: s.o.Replies, got: s.datagrams.Load(), cause: cause}
+	}
+	return cause
+}
+
 // wait runs the end-of-session rules of both datagram modes. listening
-// changes two of them: stdin EOF starts no linger (a listener keeps
-// serving unless -q says otherwise), and -w counts from the first datagram.
+// changes three of them: stdin EOF starts no linger (a listener keeps
+// serving unless -q says otherwise), -w counts from the first datagram,
+// and once --replies are in, a listener still sends the rest of a piped
+// stdin to its peer (a terminal's ends the session at once, as a stream
+// session does when its peer closes).
 func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error) error, listening bool) error {
 	o := s.o
 	var (
-		lingerC <-chan time.Time
-		linger  time.Duration
-		timer   *time.Timer
+		lingerC   <-chan time.Time
+		linger    time.Duration
+		timer     *time.Timer
+		finishing bool // --replies are in; stdin is still being sent
 	)
 	startLinger := func(d time.Duration) {
 		linger = d
@@ -183,6 +250,9 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 		select {
 		case err := <-recvDone:
 			switch {
+			case err == nil && sendDone != nil && !o.Interactive && s.canFinish != nil && s.canFinish():
+				recvDone, finishing = nil, true
+				continue
 			case err == nil, errors.Is(err, errStdoutClosed):
 				return nil
 			case context.Cause(s.ctx) != nil:
@@ -203,6 +273,8 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 				return netErr(err)
 			}
 			switch {
+			case finishing:
+				return nil
 			case o.QuitSet && o.Quit >= 0:
 				startLinger(o.Quit)
 			case o.QuitSet || listening:
@@ -214,7 +286,7 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 		case <-lingerC:
 			quiet := s.heard.idleFor()
 			if quiet >= linger {
-				return nil
+				return s.ended(nil)
 			}
 			timer.Reset(linger - quiet)
 		case <-idle.C:
@@ -225,7 +297,7 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 				continue
 			}
 			if idle.expired() {
-				return &transport.IdleError{Peer: s.peer(), Idle: o.Timeout}
+				return s.ended(&transport.IdleError{Peer: s.peer(), Idle: o.Timeout})
 			}
 		case <-s.ctx.Done():
 			return context.Cause(s.ctx)
@@ -233,8 +305,85 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 	}
 }
 
-// runDatagramListen receives from any sender; stdin goes to the most
-// recent sender, and is read only once someone has sent something.
+// datagramPeer is who a datagram listener talks to. It locks onto the
+// first sender it can answer and hears no one else, as nc and ncat do, so
+// that a datagram from elsewhere can neither reach stdout nor take the
+// rest of stdin. With -k (any) it hears every sender and answers the
+// latest. Unnamed Unix datagram sockets cannot be answered: they are heard
+// until a peer is locked, and never become it.
+type datagramPeer struct {
+	any   bool
+	known chan struct{} // closed once there is someone to answer
+
+	mu        sync.Mutex
+	addr      net.Addr // the peer (with -k, the latest sender); nil until known
+	name      string
+	lastHeard *string // the sender of the last datagram heard, for -v
+}
+
+func newDatagramPeer(any bool) *datagramPeer {
+	return &datagramPeer{any: any, known: make(chan struct{})}
+}
+
+// admit tells whether a datagram from from, whose name is name, is heard,
+// and whether its sender differs from the last one heard.
+func (p *datagramPeer) admit(from net.Addr, name string) (heard, newSender bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case name == "":
+		heard = p.any || p.addr == nil
+	case p.addr == nil:
+		p.addr, p.name = from, name
+		close(p.known)
+		heard = true
+	case p.any || name == p.name:
+		p.addr, p.name = from, name
+		heard = true
+	}
+	if heard {
+		newSender = p.lastHeard == nil || *p.lastHeard != name
+		p.lastHeard = &name
+	}
+	return heard, newSender
+}
+
+// current is the address stdin goes to, and its name.
+func (p *datagramPeer) current() (net.Addr, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addr, p.name
+}
+
+// answerable tells whether someone is known to answer.
+func (p *datagramPeer) answerable() bool {
+	select {
+	case <-p.known:
+		return true
+	default:
+		return false
+	}
+}
+
+// reportedSenders remembers the senders already reported, so that each is
+// reported once however many datagrams it sends; a flood from many
+// addresses cannot grow it past 4096.
+type reportedSenders map[string]bool
+
+// first tells whether key is reported for the first time.
+func (r reportedSenders) first(key string) bool {
+	if r[key] {
+		return false
+	}
+	if len(r) >= 4096 {
+		clear(r)
+	}
+	r[key] = true
+	return true
+}
+
+// runDatagramListen receives from the first sender (see datagramPeer) and
+// sends it stdin, which is read only once that sender is known.
 func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error {
 	s := &datagramSession{o: o, ctx: ctx, peer: func() string { return "the senders" }}
 	if o.Hex != nil {
@@ -245,12 +394,17 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 		stop := startProgress(o, &s.sent, &s.received)
 		defer stop()
 	}
-	var (
-		mu       sync.Mutex
-		last     net.Addr
-		haveAddr = make(chan struct{})
-		once     sync.Once
-	)
+	peer := newDatagramPeer(o.Keep)
+	s.canFinish = peer.answerable
+	if !o.Keep {
+		s.peer = func() string {
+			if _, name := peer.current(); name != "" {
+				return name
+			}
+			return "the senders"
+		}
+	}
+	var ignored, refused atomic.Int64
 	reportDrops := watchDrops(o.UI, pc)
 	defer reportDrops() // at the end, while pc is open: unless the AfterFunc closed it, and reported first
 	stop := context.AfterFunc(ctx, func() {
@@ -259,26 +413,39 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	})
 	defer stop()
 	recvDone := make(chan error, 1)
+	reported := make(reportedSenders)
 	go func() {
-		recvDone <- s.receive(pc, func(n int, from net.Addr, truncated bool, size int) string {
+		recvDone <- s.receive(pc, func(n int, from net.Addr, truncated bool, size int) (string, bool) {
 			name := addrName(from)
+			if ok, why := o.Access.Permits(from); !ok {
+				refused.Add(1)
+				if reported.first("refused " + name) {
+					o.UI.Verbosef(1, "refused %s: %s", name, why)
+				}
+				return name, false
+			}
+			heard, newSender := peer.admit(from, name)
+			if !heard {
+				ignored.Add(1)
+				if reported.first(name) {
+					_, to := peer.current()
+					first := "the first sender"
+					if o.Network == "unixgram" {
+						first = "the first named sender"
+					}
+					o.UI.Verbosef(1, "ignored a datagram from %s: sonde hears only %s, %s (-k hears every sender)", orUnnamed(name), to, first)
+				}
+				o.UI.Verbosef(2, "ignored %d bytes from %s", n, orUnnamed(name))
+				return name, false
+			}
 			if truncated {
 				s.truncated(orUnnamed(name), size)
 			}
-			mu.Lock()
-			isNew := last == nil || addrName(last) != name
-			if name != "" {
-				last = from
-			}
-			mu.Unlock()
-			if isNew {
+			if newSender {
 				o.UI.Verbosef(1, "datagram from %s", orUnnamed(name))
-				if name != "" {
-					once.Do(func() { close(haveAddr) })
-				}
 			}
 			o.UI.Verbosef(2, "received %d bytes from %s", n, orUnnamed(name))
-			return name
+			return name, true
 		})
 	}()
 	var sendDone chan error
@@ -286,22 +453,15 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 		sendDone = make(chan error, 1)
 		go func() {
 			select {
-			case <-haveAddr:
+			case <-peer.known:
 			case <-ctx.Done():
 				sendDone <- context.Cause(ctx)
 				return
 			}
-			lastName := func() string {
-				mu.Lock()
-				defer mu.Unlock()
-				return addrName(last)
-			}
 			sendDone <- s.sendDatagrams(func(p []byte) (int, error) {
-				mu.Lock()
-				to := last
-				mu.Unlock()
+				to, _ := peer.current()
 				return pc.WriteTo(p, to)
-			}, lastName)
+			}, func() string { _, name := peer.current(); return name })
 		}()
 	}
 	err := s.wait(recvDone, sendDone, func(err error) error {
@@ -310,7 +470,14 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 		}
 		return &transport.StreamError{Peer: "sender", Network: o.Network, Received: s.received.Load(), Err: err}
 	}, true)
+	s.stopSending(pc)
 	o.UI.Verbosef(1, "sent %s, received %s in %s", bytesString(s.sent.Load()), bytesString(s.received.Load()), plural(s.datagrams.Load(), "datagram"))
+	if n := ignored.Load(); n > 0 {
+		o.UI.Verbosef(1, "ignored %s from other senders", plural(n, "datagram"))
+	}
+	if n := refused.Load(); n > 0 {
+		o.UI.Verbosef(1, "refused %s (--allow, --deny)", plural(n, "datagram"))
+	}
 	return err
 }
 

@@ -181,7 +181,7 @@ func TestUDPFlood(t *testing.T) {
 	}
 	t.Run("listen", func(t *testing.T) {
 		out := proctest.NewOutFile(t)
-		s := proctest.Start(t, proctest.Stdio{Stdout: out}, sondeBin, "-v", "-u", "-l", "127.0.0.1", "0")
+		s := proctest.Start(t, proctest.Stdio{Stdout: out}, sondeBin, "-v", "-u", "-l", "-k", "127.0.0.1", "0") // -k: hear all 16 senders
 		_, port := s.ListenAddr(t)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		sent, nonEmpty := flood(t, addr)
