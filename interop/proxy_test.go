@@ -107,7 +107,7 @@ func TestProxyNcatHTTPRefusals(t *testing.T) {
 		msg, hint  string
 	}{
 		{"no-credentials", "alice:s3cret", []string{"127.0.0.1", open},
-			"proxy refused: 407 Proxy Authentication Required", "give --proxy-auth USER:PASS"},
+			"proxy refused: 407 Proxy Authentication Required", "give USER:PASS with --proxy-auth-file FILE, SONDE_PROXY_AUTH or --proxy-auth"},
 		{"wrong-password", "alice:s3cret", []string{"--proxy-auth", "alice:nope", "127.0.0.1", open},
 			"proxy refused: 407 Proxy Authentication Required", "rejected the user name or password"},
 		// Ncat answers 504 when the target refuses.
