@@ -351,6 +351,38 @@ func TestDialProxyWrongProtocol(t *testing.T) {
 	}
 }
 
+// TestDialProxyRepliesEscaped: what a proxy answers reaches messages
+// and hints escaped, its text kept: a status phrase, a challenge, an
+// answer in another protocol.
+func TestDialProxyRepliesEscaped(t *testing.T) {
+	answering := func(answer string) string {
+		return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+			c.Write([]byte(answer))
+			c.SetReadDeadline(time.Now().Add(guard))
+			c.Read(make([]byte, 1024))
+		}).String()
+	}
+	for _, tt := range []struct {
+		name, answer, typ, auth, msg, hint string
+	}{
+		{"phrase", "HTTP/1.1 403 D\x1b[2J\u202eénié\x9b\r\n\r\n", "connect", "",
+			`proxy refused: 403 D\x1b[2J\u202eénié\x9b`, "rules forbid"},
+		{"challenge", "HTTP/1.1 407 Who\r\nProxy-Authenticate: Négo\u2066\x9b8m\r\n\r\n", "connect", "u:p",
+			"proxy refused: 407 Who", `the proxy offers only: Négo\u2066\x9b8m`},
+		{"other protocol", "\x1b]0;\u202e\x9b", "5", "",
+			`the proxy's answer is not SOCKS5: "\x1b]"`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := answering(tt.answer)
+			_, err := Dial(context.Background(), Target{Host: "127.0.0.1", Port: "9"},
+				DialOptions{Network: "tcp", Proxy: proxy, ProxyType: tt.typ, ProxyAuth: tt.auth, Timeout: guard})
+			x := explain(t, err)
+			wantContains(t, "message", x.Msg, tt.msg)
+			wantContains(t, "hint", x.Hint, tt.hint)
+		})
+	}
+}
+
 // TestDialProxyTimeout: -w bounds the handshake of a proxy that accepts
 // and never answers; cancelling (Ctrl-C) interrupts it too.
 func TestDialProxyTimeout(t *testing.T) {
