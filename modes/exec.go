@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sondeproject/sonde/safetext"
 	"github.com/sondeproject/sonde/transport"
 )
 
@@ -248,7 +249,10 @@ func programError(name string, st *os.ProcessState) *ProgramError {
 }
 
 // sessionEnv tells the program about its connection, as ncat's
-// NCAT_REMOTE_ADDR and friends do.
+// NCAT_REMOTE_ADDR and friends do. The values are escaped: a Unix peer
+// picks its name, and a script that echoes $SONDE_REMOTE_ADDR to a
+// terminal (or a NUL that would stop the program from starting) must not
+// get it raw.
 func sessionEnv(conn net.Conn) []string {
 	var env []string
 	add := func(prefix string, a net.Addr) {
@@ -259,7 +263,7 @@ func sessionEnv(conn net.Conn) []string {
 		if err != nil {
 			host, port = a.String(), ""
 		}
-		env = append(env, "SONDE_"+prefix+"_ADDR="+host, "SONDE_"+prefix+"_PORT="+port)
+		env = append(env, "SONDE_"+prefix+"_ADDR="+safetext.Escape(host), "SONDE_"+prefix+"_PORT="+safetext.Escape(port))
 	}
 	add("REMOTE", conn.RemoteAddr())
 	add("LOCAL", conn.LocalAddr())
