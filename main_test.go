@@ -61,6 +61,7 @@ func TestScripts(t *testing.T) {
 			"sha256":    cmdSHA256,
 			"fakeproxy": cmdFakeProxy,
 			"grepvar":   cmdGrepVar,
+			"unixpeer":  cmdUnixPeer,
 		},
 	})
 }
