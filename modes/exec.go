@@ -159,13 +159,17 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 		return 0, 0, &ExecStartError{Name: x.Name, Err: err}
 	}
 	cmd.Stdin, cmd.Stdout = inR, outW
-	err = cmd.Start()
+	group, err := startProgram(cmd)
 	inR.Close()
 	outW.Close()
 	if err != nil {
 		inW.Close()
 		outR.Close()
 		return 0, 0, &ExecStartError{Name: x.Name, Err: err}
+	}
+	defer group.release()
+	if err := group.watchErr; err != nil {
+		o.UI.Warnf("%s may outlive sonde if sonde is killed: %v", x.Name, err)
 	}
 	o.UI.Verbosef(1, "started %s (pid %d)", x.Name, cmd.Process.Pid)
 	exited := make(chan struct{})
@@ -213,24 +217,10 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 	in.Close()
 	outR.Close()
 
-	killed := false
-	grace := time.NewTimer(execGrace)
-	defer grace.Stop()
-	select {
-	case <-exited:
-	case <-ctx.Done():
-	case <-grace.C:
-	}
-	select {
-	case <-exited:
-	default:
-		cmd.Process.Kill()
-		killed = true
-		<-exited
-	}
+	endProgram(ctx, group, exited)
 	switch {
-	case killed:
-		o.UI.Verbosef(1, "killed %s: the session was over", x.Name)
+	case group.endedBySonde(state):
+		o.UI.Verbosef(1, "ended %s (%s): the session was over", x.Name, signalName(state))
 	case state.ExitCode() == 0:
 		o.UI.Verbosef(1, "%s exited with status 0", x.Name)
 	case err == nil:
@@ -239,6 +229,53 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 		o.UI.Warnf("%s", programError(x.Name, state))
 	}
 	return sent, received, err
+}
+
+// endProgram ends what is left of a program once its session is over:
+// the program itself if it still runs, and whatever it started (a
+// command put in the background, a daemon). Its whole process group gets
+// SIGTERM, then SIGKILL if anything of it remains after execGrace; at
+// once when ctx is done (sonde is interrupted). It returns once the
+// program has been waited for and its group is gone.
+func endProgram(ctx context.Context, g *programGroup, exited <-chan struct{}) {
+	if ctx.Err() == nil && g.signal(groupTerminate) && g.gone(ctx, exited) {
+		return
+	}
+	if !isClosed(exited) || g.signal(0) {
+		g.signal(groupKill)
+	}
+	<-exited
+}
+
+// gone waits, for execGrace at most, until the program has exited and
+// nothing of its group is left.
+func (g *programGroup) gone(ctx context.Context, exited <-chan struct{}) bool {
+	grace := time.NewTimer(execGrace)
+	defer grace.Stop()
+	// The other members of the group are not sonde's children: nothing
+	// says when they are gone, so look now and then.
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for !isClosed(exited) || g.signal(0) {
+		select {
+		case <-exited:
+		case <-poll.C:
+		case <-grace.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func programError(name string, st *os.ProcessState) *ProgramError {
