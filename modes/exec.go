@@ -13,7 +13,11 @@ package modes
 //   - when the program has exited and everything it wrote is sent, the
 //     session ends once the peer closes too, or after execLinger (-q
 //     overrides it); what the peer sends then is dropped, as a program
-//     that no longer reads would have dropped it.
+//     that no longer reads would have dropped it;
+//   - the program runs in a session and process group of its own, and
+//     when the session is over the whole group ends: SIGTERM, then
+//     SIGKILL after execGrace (exec_other.go; a watchdog covers a killed
+//     sonde, exec_watchdog_other.go).
 
 import (
 	"context"
@@ -125,8 +129,8 @@ const (
 	// execLinger bounds how long a session outlives its program, waiting
 	// for the peer to close after sonde half-closed (-q overrides it).
 	execLinger = time.Second
-	// execGrace is how long a program may take to exit once its session
-	// is over and its stdin and stdout are closed, before it is killed.
+	// execGrace is how long a program's group has, once its session is
+	// over (stdin and stdout closed, SIGTERM sent), before SIGKILL.
 	execGrace = 2 * time.Second
 )
 

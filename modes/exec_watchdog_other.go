@@ -70,13 +70,15 @@ type programWatcher struct {
 
 var watchdog programWatcher
 
-// programWatchdog starts the watchdog, once per sonde process.
+// programWatchdog starts the watchdog, once per sonde process. The error
+// is returned to that first call only, so that it is reported once.
 func programWatchdog() (*programWatcher, error) {
 	watchdog.mu.Lock()
 	defer watchdog.mu.Unlock()
-	if watchdog.w == nil && watchdog.err == nil {
-		watchdog.w, watchdog.err = startWatchdog()
+	if watchdog.w != nil || watchdog.err != nil {
+		return &watchdog, nil
 	}
+	watchdog.w, watchdog.err = startWatchdog()
 	return &watchdog, watchdog.err
 }
 
