@@ -320,23 +320,26 @@ func TestDialProxyUnreachable(t *testing.T) {
 	wantContains(t, "hint", x.Hint, "nothing listens on that port", "-x")
 }
 
+// answering starts a fake proxy that sends answer to whoever connects,
+// and returns its address.
+func answering(t *testing.T, answer string) string {
+	return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		c.Write([]byte(answer))
+		c.SetReadDeadline(time.Now().Add(guard))
+		c.Read(make([]byte, 1024))
+	}).String()
+}
+
 // TestDialProxyWrongProtocol: a proxy that speaks another protocol is
 // told apart from one that refuses, with the -X to try.
 func TestDialProxyWrongProtocol(t *testing.T) {
-	answering := func(answer string) string {
-		return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
-			c.Write([]byte(answer))
-			c.SetReadDeadline(time.Now().Add(guard))
-			c.Read(make([]byte, 1024))
-		}).String()
-	}
 	socks5 := startProxy(t, proxytest.Config{Type: "5"})
 	tests := []struct {
 		name, proxy, typ, msg, hint string
 	}{
-		{"socks5-to-http", answering("HTTP/1.1 400 Bad Request\r\n\r\n"), "5", `the proxy's answer is not SOCKS5: "HT"`, "try -X connect"},
-		{"socks4-to-http", answering("HTTP/1.1 400 Bad Request\r\n\r\n"), "4", `the proxy's answer is not SOCKS4: "HTTP/1.1"`, "try -X connect"},
-		{"connect-to-socks5-answer", answering("\x05\xff"), "connect", `the proxy's answer is not HTTP CONNECT`, "try -X 5"},
+		{"socks5-to-http", answering(t, "HTTP/1.1 400 Bad Request\r\n\r\n"), "5", `the proxy's answer is not SOCKS5: "HT"`, "try -X connect"},
+		{"socks4-to-http", answering(t, "HTTP/1.1 400 Bad Request\r\n\r\n"), "4", `the proxy's answer is not SOCKS4: "HTTP/1.1"`, "try -X connect"},
+		{"connect-to-socks5-answer", answering(t, "\x05\xff"), "connect", `the proxy's answer is not HTTP CONNECT`, "try -X 5"},
 		{"connect-to-socks5", socks5.Addr(), "connect", "the proxy closed the connection without answering", "is it a HTTP CONNECT proxy?"},
 		{"socks4-to-socks5", socks5.Addr(), "4", "the proxy closed the connection without answering", "is it a SOCKS4 proxy?"},
 	}
@@ -355,13 +358,6 @@ func TestDialProxyWrongProtocol(t *testing.T) {
 // and hints escaped, its text kept: a status phrase, a challenge, an
 // answer in another protocol.
 func TestDialProxyRepliesEscaped(t *testing.T) {
-	answering := func(answer string) string {
-		return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
-			c.Write([]byte(answer))
-			c.SetReadDeadline(time.Now().Add(guard))
-			c.Read(make([]byte, 1024))
-		}).String()
-	}
 	for _, tt := range []struct {
 		name, answer, typ, auth, msg, hint string
 	}{
@@ -373,7 +369,7 @@ func TestDialProxyRepliesEscaped(t *testing.T) {
 			`the proxy's answer is not SOCKS5: "\x1b]"`, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			proxy := answering(tt.answer)
+			proxy := answering(t, tt.answer)
 			_, err := Dial(context.Background(), Target{Host: "127.0.0.1", Port: "9"},
 				DialOptions{Network: "tcp", Proxy: proxy, ProxyType: tt.typ, ProxyAuth: tt.auth, Timeout: guard})
 			x := explain(t, err)
