@@ -67,6 +67,7 @@ func TestScripts(t *testing.T) {
 			"grepvar":   cmdGrepVar,
 			"waitfile":  cmdWaitFile,
 			"holdconns": cmdHoldConns,
+			"unixpeer":  cmdUnixPeer,
 		},
 	})
 }

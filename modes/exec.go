@@ -13,7 +13,11 @@ package modes
 //   - when the program has exited and everything it wrote is sent, the
 //     session ends once the peer closes too, or after execLinger (-q
 //     overrides it); what the peer sends then is dropped, as a program
-//     that no longer reads would have dropped it.
+//     that no longer reads would have dropped it;
+//   - the program runs in a session and process group of its own, and
+//     when the session is over the whole group ends: SIGTERM, then
+//     SIGKILL after execGrace (exec_other.go; a watchdog covers a killed
+//     sonde, exec_watchdog_other.go).
 
 import (
 	"context"
@@ -29,6 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sondeproject/sonde/safetext"
 	"github.com/sondeproject/sonde/transport"
 )
 
@@ -124,8 +129,8 @@ const (
 	// execLinger bounds how long a session outlives its program, waiting
 	// for the peer to close after sonde half-closed (-q overrides it).
 	execLinger = time.Second
-	// execGrace is how long a program may take to exit once its session
-	// is over and its stdin and stdout are closed, before it is killed.
+	// execGrace is how long a program's group has, once its session is
+	// over (stdin and stdout closed, SIGTERM sent), before SIGKILL.
 	execGrace = 2 * time.Second
 )
 
@@ -158,13 +163,17 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 		return 0, 0, &ExecStartError{Name: x.Name, Err: err}
 	}
 	cmd.Stdin, cmd.Stdout = inR, outW
-	err = cmd.Start()
+	group, err := startProgram(cmd)
 	inR.Close()
 	outW.Close()
 	if err != nil {
 		inW.Close()
 		outR.Close()
 		return 0, 0, &ExecStartError{Name: x.Name, Err: err}
+	}
+	defer group.release()
+	if err := group.watchErr; err != nil {
+		o.UI.Warnf("%s may outlive sonde if sonde is killed: %v", x.Name, err)
 	}
 	o.UI.Verbosef(1, "started %s (pid %d)", x.Name, cmd.Process.Pid)
 	exited := make(chan struct{})
@@ -212,24 +221,10 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 	in.Close()
 	outR.Close()
 
-	killed := false
-	grace := time.NewTimer(execGrace)
-	defer grace.Stop()
-	select {
-	case <-exited:
-	case <-ctx.Done():
-	case <-grace.C:
-	}
-	select {
-	case <-exited:
-	default:
-		cmd.Process.Kill()
-		killed = true
-		<-exited
-	}
+	endProgram(ctx, group, exited)
 	switch {
-	case killed:
-		o.UI.Verbosef(1, "killed %s: the session was over", x.Name)
+	case group.endedBySonde(state):
+		o.UI.Verbosef(1, "ended %s (%s): the session was over", x.Name, signalName(state))
 	case state.ExitCode() == 0:
 		o.UI.Verbosef(1, "%s exited with status 0", x.Name)
 	case err == nil:
@@ -240,6 +235,53 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 	return sent, received, err
 }
 
+// endProgram ends what is left of a program once its session is over:
+// the program itself if it still runs, and whatever it started (a
+// command put in the background, a daemon). Its whole process group gets
+// SIGTERM, then SIGKILL if anything of it remains after execGrace; at
+// once when ctx is done (sonde is interrupted). It returns once the
+// program has been waited for and its group is gone.
+func endProgram(ctx context.Context, g *programGroup, exited <-chan struct{}) {
+	if ctx.Err() == nil && g.signal(groupTerminate) && g.gone(ctx, exited) {
+		return
+	}
+	if !isClosed(exited) || g.signal(0) {
+		g.signal(groupKill)
+	}
+	<-exited
+}
+
+// gone waits, for execGrace at most, until the program has exited and
+// nothing of its group is left.
+func (g *programGroup) gone(ctx context.Context, exited <-chan struct{}) bool {
+	grace := time.NewTimer(execGrace)
+	defer grace.Stop()
+	// The other members of the group are not sonde's children: nothing
+	// says when they are gone, so look now and then.
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for !isClosed(exited) || g.signal(0) {
+		select {
+		case <-exited:
+		case <-poll.C:
+		case <-grace.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 func programError(name string, st *os.ProcessState) *ProgramError {
 	if code := st.ExitCode(); code >= 0 {
 		return &ProgramError{Name: name, Status: code}
@@ -248,7 +290,10 @@ func programError(name string, st *os.ProcessState) *ProgramError {
 }
 
 // sessionEnv tells the program about its connection, as ncat's
-// NCAT_REMOTE_ADDR and friends do.
+// NCAT_REMOTE_ADDR and friends do. The values are escaped: a Unix peer
+// picks its name, and a script that echoes $SONDE_REMOTE_ADDR to a
+// terminal (or a NUL that would stop the program from starting) must not
+// get it raw.
 func sessionEnv(conn net.Conn) []string {
 	var env []string
 	add := func(prefix string, a net.Addr) {
@@ -259,7 +304,7 @@ func sessionEnv(conn net.Conn) []string {
 		if err != nil {
 			host, port = a.String(), ""
 		}
-		env = append(env, "SONDE_"+prefix+"_ADDR="+host, "SONDE_"+prefix+"_PORT="+port)
+		env = append(env, "SONDE_"+prefix+"_ADDR="+safetext.Escape(host), "SONDE_"+prefix+"_PORT="+safetext.Escape(port))
 	}
 	add("REMOTE", conn.RemoteAddr())
 	add("LOCAL", conn.LocalAddr())

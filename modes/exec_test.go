@@ -449,3 +449,31 @@ func FuzzShellExec(f *testing.F) {
 		}
 	})
 }
+
+// addrConn is a connection that only has addresses.
+type addrConn struct {
+	net.Conn
+	local, remote net.Addr
+}
+
+func (c addrConn) LocalAddr() net.Addr  { return c.local }
+func (c addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestSessionEnvEscaped: a Unix peer picks its name (an abstract one can
+// hold any byte, NUL included); the program gets it escaped, as sonde's
+// messages show it, and a NUL cannot keep the program from starting.
+func TestSessionEnvEscaped(t *testing.T) {
+	conn := addrConn{
+		local:  &net.UnixAddr{Net: "unix", Name: "@sonde"},
+		remote: &net.UnixAddr{Net: "unix", Name: "@x\x00\x1b]0;t\x07\u202egnp\n\x9b"},
+	}
+	got := sessionEnv(conn)
+	want := []string{
+		`SONDE_REMOTE_ADDR=@x\x00\x1b]0;t\a\u202egnp\n\x9b`, "SONDE_REMOTE_PORT=",
+		"SONDE_LOCAL_ADDR=@sonde", "SONDE_LOCAL_PORT=",
+		"SONDE_PROTO=UNIX",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("sessionEnv = %q\nwant %q", got, want)
+	}
+}

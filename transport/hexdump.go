@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/sondeproject/sonde/safetext"
 )
 
 // HexLog writes the traffic of a session as direction-tagged hex dumps
@@ -57,11 +59,13 @@ func (s *HexStream) Sent(p []byte) { s.dump('>', &s.sentOff, p) }
 func (s *HexStream) Received(p []byte) { s.dump('<', &s.receivedOff, p) }
 
 // Note writes an annotation line, stamped with the time and connection.
+// The note is escaped: it names peers, and a peer picks its name.
 func (s *HexStream) Note(format string, args ...any) {
 	l := s.log
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	line := fmt.Sprintf("# %s conn %d: %s\n", l.now().UTC().Format("15:04:05.000000"), s.id, fmt.Sprintf(format, args...))
+	note := safetext.Escape(fmt.Sprintf(format, args...))
+	line := fmt.Sprintf("# %s conn %d: %s\n", l.now().UTC().Format("15:04:05.000000"), s.id, note)
 	if l.colors.Note != nil {
 		line = l.colors.Note(line[:len(line)-1]) + "\n"
 	}

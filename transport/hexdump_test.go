@@ -293,3 +293,24 @@ func FuzzHexDump(f *testing.F) {
 		}
 	})
 }
+
+// TestHexNotesEscapePeerNames: a note names a peer, and a peer picks its
+// name (an abstract Unix name can hold any byte): the note is one line
+// of text that cannot drive a terminal, whatever the name holds.
+func TestHexNotesEscapePeerNames(t *testing.T) {
+	var out bytes.Buffer
+	log := NewHexLog(&out, HexColors{})
+	name := "@x\x1b]0;owned\x07\x1b[2J\u202egnp.exe\nfake\x9b\u0085"
+	s := log.Stream(1, true, "accepted "+name)
+	s.Note("datagram of %d bytes from %s", 3, name)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("two notes wrote %d lines: %q", len(lines), out.String())
+	}
+	want := `@x\x1b]0;owned\a\x1b[2J\u202egnp.exe\nfake\x9b\u0085`
+	for i, suffix := range []string{"accepted " + want, "datagram of 3 bytes from " + want} {
+		if !strings.HasPrefix(lines[i], "# ") || !strings.HasSuffix(lines[i], " conn 1: "+suffix) {
+			t.Errorf("note %d is %q, want it to end with %q", i+1, lines[i], suffix)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+
+	"github.com/sondeproject/sonde/safetext"
 )
 
 // maxConnectHeader bounds the head of a CONNECT answer sonde will read.
@@ -57,8 +59,8 @@ func connectHandshake(conn net.Conn, p *Proxy, target string) *proxyFailure {
 	if code >= 200 && code < 300 {
 		return nil
 	}
-	// The proxy's words go to the terminal: no control characters.
-	phrase = strings.TrimSpace(printable([]byte(phrase)))
+	// The proxy's words go to the terminal: escaped.
+	phrase = strings.TrimSpace(safetext.Escape(phrase))
 	if phrase == "" {
 		phrase = statusText[code]
 	}
@@ -70,7 +72,7 @@ func connectHandshake(conn net.Conn, p *Proxy, target string) *proxyFailure {
 			f.hint = "the proxy wants a user name and password: " + giveAuthHint
 		case !offersBasic(hdr.Values("Proxy-Authenticate")):
 			f.hint = fmt.Sprintf("sonde sends Basic credentials, and the proxy offers only: %s",
-				printable([]byte(strings.Join(hdr.Values("Proxy-Authenticate"), ", "))))
+				safetext.Escape(strings.Join(hdr.Values("Proxy-Authenticate"), ", ")))
 		default:
 			f.hint = "the proxy rejected the user name or password given with " + p.authSource()
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/sondeproject/sonde/safetext"
 )
 
 // dialProxy connects to t through the proxy of o. Connecting to the proxy
@@ -145,7 +147,7 @@ func notProtocol(got []byte, typ string) *proxyFailure {
 func quoteStart(b []byte) string {
 	const max = 24
 	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..."
+		return `"` + safetext.Escape(string(b[:max])) + `"...`
 	}
-	return strconv.Quote(string(b))
+	return `"` + safetext.Escape(string(b)) + `"`
 }

@@ -357,23 +357,26 @@ func TestDialProxyUnreachable(t *testing.T) {
 	wantContains(t, "hint", x.Hint, "nothing listens on that port", "-x")
 }
 
+// answering starts a fake proxy that sends answer to whoever connects,
+// and returns its address.
+func answering(t *testing.T, answer string) string {
+	return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		c.Write([]byte(answer))
+		c.SetReadDeadline(time.Now().Add(guard))
+		c.Read(make([]byte, 1024))
+	}).String()
+}
+
 // TestDialProxyWrongProtocol: a proxy that speaks another protocol is
 // told apart from one that refuses, with the -X to try.
 func TestDialProxyWrongProtocol(t *testing.T) {
-	answering := func(answer string) string {
-		return porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
-			c.Write([]byte(answer))
-			c.SetReadDeadline(time.Now().Add(guard))
-			c.Read(make([]byte, 1024))
-		}).String()
-	}
 	socks5 := startProxy(t, proxytest.Config{Type: "5"})
 	tests := []struct {
 		name, proxy, typ, msg, hint string
 	}{
-		{"socks5-to-http", answering("HTTP/1.1 400 Bad Request\r\n\r\n"), "5", `the proxy's answer is not SOCKS5: "HT"`, "try -X connect"},
-		{"socks4-to-http", answering("HTTP/1.1 400 Bad Request\r\n\r\n"), "4", `the proxy's answer is not SOCKS4: "HTTP/1.1"`, "try -X connect"},
-		{"connect-to-socks5-answer", answering("\x05\xff"), "connect", `the proxy's answer is not HTTP CONNECT`, "try -X 5"},
+		{"socks5-to-http", answering(t, "HTTP/1.1 400 Bad Request\r\n\r\n"), "5", `the proxy's answer is not SOCKS5: "HT"`, "try -X connect"},
+		{"socks4-to-http", answering(t, "HTTP/1.1 400 Bad Request\r\n\r\n"), "4", `the proxy's answer is not SOCKS4: "HTTP/1.1"`, "try -X connect"},
+		{"connect-to-socks5-answer", answering(t, "\x05\xff"), "connect", `the proxy's answer is not HTTP CONNECT`, "try -X 5"},
 		{"connect-to-socks5", socks5.Addr(), "connect", "the proxy closed the connection without answering", "is it a HTTP CONNECT proxy?"},
 		{"socks4-to-socks5", socks5.Addr(), "4", "the proxy closed the connection without answering", "is it a SOCKS4 proxy?"},
 	}
@@ -383,6 +386,31 @@ func TestDialProxyWrongProtocol(t *testing.T) {
 				DialOptions{Network: "tcp", Proxy: proxyOf(t, tt.proxy, tt.typ, ""), Timeout: guard})
 			x := explain(t, err)
 			wantContains(t, "message", x.Msg, "through proxy "+tt.proxy, tt.msg)
+			wantContains(t, "hint", x.Hint, tt.hint)
+		})
+	}
+}
+
+// TestDialProxyRepliesEscaped: what a proxy answers reaches messages
+// and hints escaped, its text kept: a status phrase, a challenge, an
+// answer in another protocol.
+func TestDialProxyRepliesEscaped(t *testing.T) {
+	for _, tt := range []struct {
+		name, answer, typ, auth, msg, hint string
+	}{
+		{"phrase", "HTTP/1.1 403 D\x1b[2J\u202eénié\x9b\r\n\r\n", "connect", "",
+			`proxy refused: 403 D\x1b[2J\u202eénié\x9b`, "rules forbid"},
+		{"challenge", "HTTP/1.1 407 Who\r\nProxy-Authenticate: Négo\u2066\x9b8m\r\n\r\n", "connect", "u:p",
+			"proxy refused: 407 Who", `the proxy offers only: Négo\u2066\x9b8m`},
+		{"other protocol", "\x1b]0;\u202e\x9b", "5", "",
+			`the proxy's answer is not SOCKS5: "\x1b]"`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := answering(t, tt.answer)
+			_, err := Dial(context.Background(), Endpoint{Host: "127.0.0.1", Port: 9},
+				DialOptions{Network: "tcp", Proxy: proxyOf(t, proxy, tt.typ, tt.auth), Timeout: guard})
+			x := explain(t, err)
+			wantContains(t, "message", x.Msg, tt.msg)
 			wantContains(t, "hint", x.Hint, tt.hint)
 		})
 	}

@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sondeproject/sonde/safetext"
 )
 
 // TLSOptions are the --tls family of flags: verification, trust roots,
@@ -421,7 +423,7 @@ func explainTLS(e *TLSError) Explanation {
 		x.Msg = fmt.Sprintf("TLS: %s: %v", e.Peer, pin)
 		x.Hint = "the server's key changed, or this is not the server you pinned"
 	case errors.As(e.Err, &rh):
-		x.Msg = fmt.Sprintf("TLS: %s did not answer with TLS; it sent %q", e.Peer, printable(rh.RecordHeader[:]))
+		x.Msg = fmt.Sprintf("TLS: %s did not answer with TLS; it sent \"%s\"", e.Peer, safetext.Escape(string(rh.RecordHeader[:])))
 		x.Hint = "this looks like a plain-text port: drop --tls"
 	case errors.As(e.Err, &ae) || errors.As(e.Err, &op) && op.Op == "remote error":
 		alert := ae.Error()
@@ -479,15 +481,4 @@ func fileCause(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func printable(p []byte) string {
-	b := make([]byte, len(p))
-	for i, c := range p {
-		if c < 0x20 || c > 0x7e {
-			c = '.'
-		}
-		b[i] = c
-	}
-	return string(b)
 }

@@ -6,8 +6,11 @@
 //     reports (text, or --json records), which are what the user asked
 //     for; nothing in this package ever writes to it;
 //   - every message goes to standard error, starts with "sonde: ", is lower
-//     case and has no trailing period, and is one line (a newline it quotes
-//     is written \n);
+//     case and has no trailing period, and is one line;
+//   - what a message quotes cannot drive the terminal: a peer's name, a
+//     certificate field or a proxy's words pass through safetext.Escape
+//     here, so a newline is written \n, an escape sequence \x1b[..., a
+//     bidi override \u202e;
 //   - a hint the user can act on goes on its own "sonde: hint: " line;
 //   - colour (errors red, warnings yellow, hints cyan) only when standard
 //     error is a terminal, NO_COLOR is unset and --color is auto, or when
@@ -17,12 +20,12 @@ package ui
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/fatih/color"
+
+	"github.com/sondeproject/sonde/safetext"
 )
 
 // UI writes messages to standard error. It is safe for concurrent use:
@@ -53,7 +56,7 @@ var (
 )
 
 func (u *UI) line(c *color.Color, label, format string, args ...any) {
-	msg := oneLine(strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
+	msg := safetext.Escape(strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
 	var b strings.Builder
 	b.WriteString("sonde: ")
 	if c != nil {
@@ -71,31 +74,11 @@ func (u *UI) line(c *color.Color, label, format string, args ...any) {
 	u.mu.Unlock()
 }
 
-// oneLine keeps a message on one line: the control characters in it,
-// which can only come from what it quotes (a newline in a socket path,
-// a peer's reply), are written as Go escapes (\n, \r, \x1b), not sent to
-// the terminal.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // Status draws line in place of the previous status line (on a terminal:
 // carriage return, line, erase to end of line). The next message clears it.
 func (u *UI) Status(line string) {
 	u.mu.Lock()
-	io.WriteString(u.w, "\rsonde: "+line+"\x1b[K")
+	io.WriteString(u.w, "\rsonde: "+safetext.Escape(line)+"\x1b[K")
 	u.status = true
 	u.mu.Unlock()
 }

@@ -65,6 +65,9 @@ func TestMessages(t *testing.T) {
 		{"quoted control characters escaped", func(u *UI) { u.Errorf("peer said %s", "a\nb\r\x1b[2Jc\td") },
 			"sonde: peer said a\\nb\\r\\x1b[2Jc\\td\n",
 			"sonde: \x1b[31;1mpeer said a\\nb\\r\\x1b[2Jc\\td\x1b[0;22m\n"},
+		{"peer names escaped", func(u *UI) { u.Verbosef(0, "accepted %s", "@x\x1b]0;t\x07\u202egnp.exe\x9b2J\u0085\u200b") },
+			"sonde: accepted @x\\x1b]0;t\\a\\u202egnp.exe\\x9b2J\\u0085\\u200b\n",
+			"sonde: accepted @x\\x1b]0;t\\a\\u202egnp.exe\\x9b2J\\u0085\\u200b\n"},
 	} {
 		for _, colour := range []bool{false, true} {
 			name, want := tc.name, tc.plain

@@ -1,0 +1,210 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// groupProgram starts a shell with a child in the background, and tells
+// the peer their pids: the shell is the -c program, sleep what it left
+// running.
+const groupProgram = `sleep 300 & echo $$ $!; wait`
+
+// readPids reads the "SHELL SLEEP" line a groupProgram sends, and makes
+// sure both end with the test.
+func readPids(t *testing.T, c net.Conn) (shell, sleep int) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // guards a hang only
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the program's pids: %v", err)
+	}
+	if _, err := fmt.Sscan(line, &shell, &sleep); err != nil {
+		t.Fatalf("the program sent %q, not two pids", line)
+	}
+	t.Cleanup(func() {
+		for _, pid := range []int{shell, sleep} {
+			if running(pid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	return shell, sleep
+}
+
+// running tells whether pid is a live process (not a zombie) of sleep or
+// sh: a pid reused by another program does not count.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	comm, rest, ok := strings.Cut(string(b), ") ")
+	return ok && (strings.HasSuffix(comm, "(sleep") || strings.HasSuffix(comm, "(sh")) && !strings.HasPrefix(rest, "Z")
+}
+
+// wantGone fails unless every pid has ended within a bound that only
+// guards a hang.
+func wantGone(t *testing.T, what string, pids ...int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, pid := range pids {
+		for running(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: process %d is still running", what, pid)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// TestExecGroupEndsWithSession: when the session of a -c program ends
+// (here the peer resets it), the program and what it started in the
+// background end too: SIGTERM to its group, then SIGKILL for what
+// ignores it.
+func TestExecGroupEndsWithSession(t *testing.T) {
+	for _, tc := range []struct{ name, prog string }{
+		{"terminated", groupProgram},
+		{"killed", `trap "" TERM; ` + groupProgram}, // sleep inherits the ignored SIGTERM
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd, stderr, addr := startSonde(t, nil, io.Discard, "-l", "-v", "127.0.0.1", "0", "-c", tc.prog)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shell, sleep := readPids(t, c)
+			c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+			// Before waiting for sonde: sleep holds sonde's stderr, so a
+			// leftover would keep the wait from ending.
+			wantGone(t, "after the session", shell, sleep)
+			exitCode(t, cmd)
+			if !strings.Contains(stderr.String(), "the session was over") {
+				t.Errorf("-v does not say the program was ended; stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestExecGroupEndsWithSonde: sonde killed by SIGKILL can do nothing, yet
+// its program and what that started do not outlive it.
+func TestExecGroupEndsWithSonde(t *testing.T) {
+	cmd, _, addr := startSonde(t, nil, io.Discard, "-l", "127.0.0.1", "0", "-c", groupProgram)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	shell, sleep := readPids(t, c)
+	cmd.Process.Kill() // reaped by startSonde's cleanup, once sleep no longer holds its stderr
+	wantGone(t, "after kill -9 of sonde", shell, sleep)
+}
+
+// openPty returns the two ends of a new pseudo-terminal.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	var unlock int32
+	var n uint32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		t.Fatal(e)
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
+		t.Fatal(e)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return m, s
+}
+
+// TestExecHasNoTerminal: sonde runs with a terminal as its controlling
+// terminal (as in an interactive shell), and its -c program runs in a
+// session of its own, without one: it cannot open /dev/tty, so an
+// interactive shell run by -e cannot take over sonde's terminal.
+func TestExecHasNoTerminal(t *testing.T) {
+	bin, err := exec.LookPath("sonde")
+	if err != nil {
+		t.Fatalf("sonde not in PATH (TestMain sets it up): %v", err)
+	}
+	_, tty := openPty(t)
+	ready := filepath.Join(t.TempDir(), "ready")
+	prog := `if (exec 3</dev/tty) 2>/dev/null; then echo tty; else echo none; fi; echo $$; cut -d" " -f6,7 /proc/$$/stat`
+	cmd := exec.Command(bin, "-l", "127.0.0.1", "0", "-c", prog)
+	cmd.Env = append(os.Environ(), "SONDE_READY="+ready)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	var addr []byte
+	for len(addr) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("sonde never became ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+		addr, _ = os.ReadFile(ready)
+	}
+	// sonde itself has the terminal: the test sets up what it means to.
+	if _, ttyNr := sessionAndTerminal(t, cmd.Process.Pid); ttyNr == 0 {
+		t.Fatal("sonde has no controlling terminal: the test is broken")
+	}
+	c, err := net.Dial("tcp", string(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // guards a hang only
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened string
+	var pid, sid, ttyNr int
+	if _, err := fmt.Sscan(string(out), &opened, &pid, &sid, &ttyNr); err != nil {
+		t.Fatalf("the program said %q", out)
+	}
+	if opened != "none" || ttyNr != 0 {
+		t.Errorf("the program has a controlling terminal (opening /dev/tty: %s, tty_nr %d)", opened, ttyNr)
+	}
+	if sid != pid {
+		t.Errorf("the program (pid %d) is in session %d, not a session of its own", pid, sid)
+	}
+}
+
+// sessionAndTerminal reads the session and tty_nr of a process.
+func sessionAndTerminal(t *testing.T, pid int) (sid, ttyNr int) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest) // state ppid pgrp session tty_nr
+	sid, _ = strconv.Atoi(f[3])
+	ttyNr, _ = strconv.Atoi(f[4])
+	return sid, ttyNr
+}
