@@ -231,10 +231,13 @@ var signalPhases = []signalPhase{
 		return phaseRun{p: p, report: sigPingSummary(int(addr.Port()), `\d+`, 0)}
 	}},
 
-	// TLS handshaking: the peer accepts and never says a word.
+	// TLS handshaking: the peer accepts and never says a word. A pin
+	// (which no certificate will be checked against) keeps the
+	// verification on, so that no --insecure warning comes first.
 	{name: "tls-handshake/connect", start: func(t *testing.T, env *signalEnv) phaseRun {
 		silent := porttest.Serve(t, "127.0.0.1:0", func(c net.Conn) { io.Copy(io.Discard, c) }) // never writes
-		p := sigSonde(t, proctest.Stdio{}, "-v", "--tls", "--insecure", "127.0.0.1", strconv.Itoa(int(silent.Port())))
+		pin := "sha256:" + strings.Repeat("0", 64)
+		p := sigSonde(t, proctest.Stdio{}, "-v", "--tls", "--pin", pin, "127.0.0.1", strconv.Itoa(int(silent.Port())))
 		p.WaitStderr(t, regexp.MustCompile(`(?m)^sonde: connected to 127\.0\.0\.1:\d+ \(tcp\) in `))
 		return phaseRun{p: p, summary: sigStreamSummary(0, 0)}
 	}},
