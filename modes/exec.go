@@ -237,11 +237,22 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 
 // endProgram ends what is left of a program once its session is over:
 // the program itself if it still runs, and whatever it started (a
-// command put in the background, a daemon). Its whole process group gets
-// SIGTERM, then SIGKILL if anything of it remains after execGrace; at
-// once when ctx is done (sonde is interrupted). It returns once the
-// program has been waited for and its group is gone.
+// command put in the background, a daemon). Its standard input is closed
+// by then, so a program that ends at end of input (cat, most scripts) is
+// given execGrace to do so and keeps its own exit status. Then its whole
+// process group gets SIGTERM, and SIGKILL if anything of it remains after
+// another execGrace; all at once when ctx is done (sonde is interrupted).
+// It returns once the program has been waited for and its group is gone.
 func endProgram(ctx context.Context, g *programGroup, exited <-chan struct{}) {
+	if ctx.Err() == nil {
+		own := time.NewTimer(execGrace)
+		select {
+		case <-exited:
+		case <-own.C:
+		case <-ctx.Done():
+		}
+		own.Stop()
+	}
 	if ctx.Err() == nil && g.signal(groupTerminate) && g.gone(ctx, exited) {
 		return
 	}
