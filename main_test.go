@@ -66,6 +66,8 @@ func TestScripts(t *testing.T) {
 			"grepvar":   cmdGrepVar,
 			"waitfile":  cmdWaitFile,
 			"holdconns": cmdHoldConns,
+			"netchain":  cmdNetChain,
+			"publicbin": cmdPublicBin,
 		},
 	})
 }

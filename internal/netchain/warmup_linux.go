@@ -1,0 +1,66 @@
+package netchain
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// warmUp waits until the client reaches the server over both families
+// (a connect to a closed port is refused): then every neighbour on the
+// way, both ways, is resolved, and the first probes of a test are not
+// lost to address resolution.
+func (c *Chain) warmUp() error {
+	for _, dst := range []string{Server4, Server6} {
+		if err := c.do(c.Client, func() error { return untilRefused(net.JoinHostPort(dst, "9")) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func untilRefused(addr string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("netchain: %s does not answer the client: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond) // a bounded poll: the links are coming up
+	}
+}
+
+// do runs f in network namespace ns, on a thread of its own: sockets f
+// opens belong to ns.
+func (c *Chain) do(ns string, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread, in another namespace, ends with the goroutine.
+		runtime.LockOSThread()
+		h, err := os.Open("/run/netns/" + ns)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer h.Close()
+		if err := unix.Setns(int(h.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
