@@ -18,7 +18,7 @@ import (
 // lost to address resolution.
 func (c *Chain) warmUp() error {
 	for _, dst := range []string{Server4, Server6} {
-		if err := c.do(c.Client, func() error { return untilRefused(net.JoinHostPort(dst, "9")) }); err != nil {
+		if err := c.Do(c.Client, func() error { return untilRefused(net.JoinHostPort(dst, "9")) }); err != nil {
 			return err
 		}
 	}
@@ -43,9 +43,10 @@ func untilRefused(addr string) error {
 	}
 }
 
-// do runs f in network namespace ns, on a thread of its own: sockets f
-// opens belong to ns.
-func (c *Chain) do(ns string, f func() error) error {
+// Do runs f in network namespace ns (one of the chain's), on a thread
+// of its own: the sockets f opens, on the calling goroutine, belong to
+// ns, and keep to it wherever they are used afterwards.
+func (c *Chain) Do(ns string, f func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		// Never unlocked: the thread, in another namespace, ends with the goroutine.
