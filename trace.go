@@ -62,6 +62,9 @@ func readTraceArgs(c *cli.Context, o *modes.TraceOptions) (err error) {
 	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
 		return err
 	}
-	return probeTarget(c, &o.Target, o.Network,
-		&transport.InputError{Msg: "missing host to trace", Hint: "e.g. sonde trace example.com 443 or sonde trace 192.0.2.1:22"})
+	missing := &transport.InputError{Msg: "missing host to trace", Hint: "e.g. sonde trace example.com 443 or sonde trace 192.0.2.1:22"}
+	if c.NArg() == 0 {
+		return missing
+	}
+	return probeTarget(c, &o.Target, o.Network, missing)
 }
