@@ -45,23 +45,39 @@ func untilRefused(addr string) error {
 
 // Do runs f in network namespace ns (one of the chain's), on a thread
 // of its own: the sockets f opens, on the calling goroutine, belong to
-// ns, and keep to it wherever they are used afterwards.
+// ns, and keep to it wherever they are used afterwards. The thread goes
+// back to its namespace afterwards: it may be the main thread, whose
+// namespace /proc/self/net shows the whole process.
 func (c *Chain) Do(ns string, f func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		// Never unlocked: the thread, in another namespace, ends with the goroutine.
 		runtime.LockOSThread()
-		h, err := os.Open("/run/netns/" + ns)
+		home, err := os.Open("/proc/thread-self/ns/net")
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- err
 			return
 		}
-		defer h.Close()
-		if err := unix.Setns(int(h.Fd()), unix.CLONE_NEWNET); err != nil {
+		defer home.Close()
+		target, err := os.Open("/run/netns/" + ns)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("setns %s: %w", ns, err)
 			return
 		}
-		errc <- f()
+		err = f()
+		// A thread that cannot go home stays locked, and so ends with
+		// the goroutine (or, the main thread, is never used again).
+		if unix.Setns(int(home.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
 }
