@@ -127,6 +127,7 @@ func newApp(env runEnv) *cli.App {
 			scanCommand(env),
 			pingCommand(env),
 			waitCommand(env),
+			traceCommand(env),
 			relayCommand(env),
 		},
 		Action: env.action(func(env runEnv, c *cli.Context, u *ui.UI) error {

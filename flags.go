@@ -155,6 +155,16 @@ func retriesFlag(value int) cli.Flag {
 		Usage: "probe a silent port `N` more times, each for -w, before calling it filtered (-u: open|filtered)"}
 }
 
+func maxHopsFlag(value int) cli.Flag {
+	return &cli.IntFlag{Name: "max-hops", Aliases: []string{"m"}, Category: catConn, Value: value,
+		Usage: "probe with TTLs (IPv6: hop limits) up to `N`"}
+}
+
+func probesFlag(value int) cli.Flag {
+	return &cli.IntFlag{Name: "probes", Category: catConn, Value: value,
+		Usage: "send `N` probes with each TTL"}
+}
+
 func timeoutFlag(usage string) cli.Flag { return stringFlag("timeout", "", catConn, usage) }
 
 // proxyFlags are -x, -X, --proxy-auth and --proxy-auth-file (connect

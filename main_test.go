@@ -68,6 +68,8 @@ func TestScripts(t *testing.T) {
 			"waitfile":  cmdWaitFile,
 			"holdconns": cmdHoldConns,
 			"unixpeer":  cmdUnixPeer,
+			"netchain":  cmdNetChain,
+			"publicbin": cmdPublicBin,
 		},
 	})
 }
