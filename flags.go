@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,9 +55,30 @@ func stringFlag(name, alias, category, usage string) *cli.StringFlag {
 
 // hidden keeps a flag out of --help, for one a command accepts only to
 // explain that it does not support it.
-func hidden(f *cli.BoolFlag) *cli.BoolFlag {
-	f.Hidden = true
+func hidden(f cli.Flag) cli.Flag {
+	switch f := f.(type) {
+	case *cli.BoolFlag:
+		f.Hidden = true
+	case *cli.StringFlag:
+		f.Hidden = true
+	case *cli.IntFlag:
+		f.Hidden = true
+	case *cli.StringSliceFlag:
+		f.Hidden = true
+	default:
+		panic(fmt.Sprintf("hidden: flag type %T", f))
+	}
 	return f
+}
+
+// hideFlags hides the flags of names among flags (see hidden).
+func hideFlags(flags []cli.Flag, names ...string) []cli.Flag {
+	for _, f := range flags {
+		if slices.Contains(names, f.Names()[0]) {
+			hidden(f)
+		}
+	}
+	return flags
 }
 
 // Mode: what kind of socket, and which way.
@@ -97,7 +119,7 @@ func addressFlags() []cli.Flag { return append(familyFlags(), numericFlag()) }
 
 // probeFlags are the address flags scan, wait and ping share with connect.
 func probeFlags() []cli.Flag {
-	return append(addressFlags(), sourceFlag("source address of the probes"))
+	return append(addressFlags(), sourceFlag("source `ADDR` of the probes"))
 }
 
 func portFlag(usage string) cli.Flag { return stringFlag("port", "p", catConn, usage) }
@@ -110,7 +132,7 @@ func waitFlag(usage string) cli.Flag { return stringFlag("wait", "w", catConn, u
 // once stdin ends.
 func stdinEOFFlags() []cli.Flag {
 	return []cli.Flag{
-		stringFlag("quit", "q", catConn, "after stdin ends, quit after this long (negative: never; UDP default 1s)"),
+		stringFlag("quit", "q", catConn, "after stdin ends, quit after `DUR` (negative: never; UDP default 1s)"),
 		boolFlag("shutdown", "N", catConn, "accepted for nc compatibility: sonde half-closes on stdin EOF by default"),
 		boolFlag("no-shutdown", "", catConn, "keep the write side open after stdin ends (for servers that treat FIN as abort)"),
 	}
@@ -134,12 +156,12 @@ func accessFlags() []cli.Flag {
 
 func countFlag() cli.Flag {
 	return &cli.IntFlag{Name: "count", Aliases: []string{"c"}, Category: catConn, DefaultText: "until interrupted",
-		Usage: "stop after this many probes"}
+		Usage: "stop after `N` probes"}
 }
 
 func concurrencyFlag(value int) cli.Flag {
 	return &cli.IntFlag{Name: "concurrency", Category: catConn, Value: value,
-		Usage: "probe this many ports at once (fewer if the open-file limit is lower)"}
+		Usage: "probe `N` ports at once (fewer if the open-file limit is lower)"}
 }
 
 func retriesFlag(value int) cli.Flag {
@@ -170,15 +192,15 @@ func sessionDataFlags() []cli.Flag {
 	return []cli.Flag{
 		boolFlag("no-stdin", "d", catData, "do not read stdin"),
 		boolFlag("crlf", "C", catData, "send CRLF for each LF read from stdin"),
-		intervalFlag(catData, "pause this long after each line sent"),
+		intervalFlag(catData, "pause `DUR` after each line sent"),
 		boolFlag("send-only", "", catData, "only send: discard what arrives"),
 		boolFlag("recv-only", "", catData, "only receive: never read stdin (same as -d)"),
-		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after this many datagrams have arrived"},
+		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after `N` datagrams have arrived"},
 	}
 }
 
 func delayFlag() cli.Flag {
-	return stringFlag("delay", "", catData, "wait this long before echoing each read or datagram")
+	return stringFlag("delay", "", catData, "wait `DUR` before echoing each read or datagram")
 }
 
 // execFlags are -e and -c (connect and listen).
@@ -203,7 +225,7 @@ var sessionTLS = tlsUsage{
 	insecure: "TLS client: do not verify the server's certificate at all",
 	ca:       "trust the CA certificates in `FILE` (PEM); on a listener: require client certificates they signed",
 	sni:      "TLS client: send and verify server `NAME` instead of HOST",
-	alpn:     "offer these ALPN protocols, comma-separated (e.g. h2,http/1.1)",
+	alpn:     "offer the ALPN protocols in `LIST`, comma-separated (e.g. h2,http/1.1)",
 	pin:      "TLS client: trust only the certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`",
 	cert:     "certificate `FILE` (PEM) to present: a listener's, or a client certificate",
 }
@@ -250,7 +272,7 @@ func reportFlags(json, verbose string) []cli.Flag {
 
 // colorFlag is --color; the action wrapper reads it for every command.
 func colorFlag() cli.Flag {
-	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"}
+	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages `WHEN`: auto, always or never"}
 }
 
 // The readers.

@@ -76,6 +76,10 @@ func report(u *ui.UI, err error) int {
 	if x.Hint != "" {
 		u.Hintf("%s", x.Hint)
 	}
+	var hinted *hintedError
+	if errors.As(err, &hinted) {
+		u.Hintf("%s", hinted.hint)
+	}
 	if x.Usage {
 		return exitUsage
 	}
