@@ -79,7 +79,7 @@ func (env runEnv) action(run commandFunc) cli.ActionFunc {
 		if err != nil {
 			return err
 		}
-		setColor(os.Getenv("NO_COLOR"), mode, env.stderr)
+		setColor(os.Getenv, mode, env.stderr)
 		return run(env, c, ui.New(env.stderr, c.Count("verbose")))
 	}
 }
@@ -159,17 +159,17 @@ func runApp(env runEnv, args []string) error {
 	return app.Run(append([]string{"sonde"}, normalizeArgs(args, flags, names)...))
 }
 
-// setColor decides whether messages are coloured: only on a terminal, and
-// not when NO_COLOR is set, unless --color always or never overrides.
-func setColor(noColor, mode string, stderr io.Writer) {
+// setColor decides whether messages are coloured: --color never or always
+// wins over everything; else (auto) NO_COLOR set to anything but "" or
+// TERM=dumb forbids it, and otherwise stderr must be a terminal.
+func setColor(getenv func(string) string, mode string, stderr io.Writer) {
 	switch mode {
 	case "always":
 		color.NoColor = false
 	case "never":
 		color.NoColor = true
 	default:
-		f, ok := stderr.(*os.File)
-		color.NoColor = noColor != "" || !ok || !term.IsTerminal(int(f.Fd()))
+		color.NoColor = getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" || !isTerminalWriter(stderr)
 	}
 }
 

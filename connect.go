@@ -177,6 +177,16 @@ func sessionOptions(env runEnv, c *cli.Context, u *ui.UI, listen bool) (*modes.O
 		Stdout:          env.stdout,
 		Interactive:     isTerminal(env.stdin),
 	}
+	if o.Progress && o.ProgressInPlace {
+		// The bytes received and the echo of what is typed share the
+		// screen with the status line.
+		if isTerminalWriter(env.stdout) {
+			o.Stdout = u.StatusOutput(env.stdout)
+		}
+		if o.Interactive {
+			o.Stdin = u.StatusInput(env.stdin)
+		}
+	}
 	unix := c.Bool("unix")
 	if err := checkMisuse(c, listen, unix); err != nil {
 		return nil, err

@@ -399,11 +399,7 @@ func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
 	}
 	colors := transport.HexColors{}
 	if !color.NoColor {
-		paint := func(a color.Attribute) func(string) string {
-			c := color.New(a)
-			return func(s string) string { return c.Sprint(s) }
-		}
-		colors = transport.HexColors{Sent: paint(color.FgGreen), Received: paint(color.FgCyan), Note: paint(color.Faint)}
+		colors = transport.HexColors{Sent: ui.Paint(color.FgGreen), Received: ui.Paint(color.FgCyan), Note: ui.Paint(color.Faint)}
 	}
 	return transport.NewHexLog(u.Writer(), colors), func() {}, nil
 }

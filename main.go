@@ -34,7 +34,7 @@ const (
 
 // run is sonde without the process around it: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	setColor(os.Getenv("NO_COLOR"), "auto", stderr)
+	setColor(os.Getenv, "auto", stderr)
 	u := ui.New(stderr, 0)
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, shortUsage)
