@@ -67,7 +67,7 @@ func (s *datagramSession) deliver(p []byte, from string) error {
 	s.datagrams.Add(1)
 	s.touch(true)
 	if s.hex != nil {
-		s.hex.Note("datagram of %d bytes from %s", len(p), orUnnamed(from))
+		s.hex.Note("datagram of %s from %s", byteCount(len(p)), orUnnamed(from))
 		s.hex.Received(p)
 	}
 	if s.o.SendOnly {
@@ -147,7 +147,7 @@ func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func
 			s.touch(false)
 			s.sent.Add(int64(len(p)))
 			if s.hex != nil {
-				s.hex.Note("datagram of %d bytes to %s", len(p), to())
+				s.hex.Note("datagram of %s to %s", byteCount(len(p)), to())
 				s.hex.Sent(p)
 			}
 		}}
@@ -277,7 +277,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 					once.Do(func() { close(haveAddr) })
 				}
 			}
-			o.UI.Verbosef(2, "received %d bytes from %s", n, orUnnamed(name))
+			o.UI.Verbosef(2, "received %s from %s", byteCount(n), orUnnamed(name))
 			return name
 		})
 	}()

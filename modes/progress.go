@@ -60,7 +60,7 @@ func startProgress(o *Options, sent, received *atomic.Int64) (stop func()) {
 		elapsed := time.Since(start)
 		s, r := sent.Load(), received.Load()
 		o.UI.Infof("sent %s, received %s in %s (average %s sent, %s received)",
-			humanBytes(s), humanBytes(r), elapsed.Round(time.Millisecond),
+			humanBytes(s), humanBytes(r), roundDuration(elapsed),
 			humanRate(rate(s, elapsed)), humanRate(rate(r, elapsed)))
 	}
 }
