@@ -214,6 +214,9 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	}
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 		name = strings.TrimLeft(name, "-")
+		if err := ncatError(name); err != nil {
+			return err
+		}
 		if s := suggestFlag(flags, name); s != "" {
 			helpHint = "did you mean " + s + "?"
 		}

@@ -27,7 +27,7 @@ func flagList() []cli.Flag {
 		},
 		addressFlags(),
 		[]cli.Flag{
-			portFlag("source `PORT` (connect), or the port to listen on (-l)"),
+			withAlias(portFlag("source `PORT` (connect), or the port to listen on (-l)"), "source-port"), // ncat's name
 			sourceFlag("source `ADDR` (connect), or the address to listen on (-l)"),
 			waitFlag("give up connecting, and close an idle session, after `DUR` (e.g. 5, 500ms)"),
 		},

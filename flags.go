@@ -71,6 +71,13 @@ func hidden(f cli.Flag) cli.Flag {
 	return f
 }
 
+// withAlias adds another name to a string flag (ncat's spelling).
+func withAlias(f cli.Flag, alias string) cli.Flag {
+	s := f.(*cli.StringFlag)
+	s.Aliases = append(s.Aliases, alias)
+	return s
+}
+
 // hideFlags hides the flags of names among flags (see hidden).
 func hideFlags(flags []cli.Flag, names ...string) []cli.Flag {
 	for _, f := range flags {
@@ -89,7 +96,11 @@ func listenFlag() cli.Flag {
 
 func udpFlag(usage string) *cli.BoolFlag { return boolFlag("udp", "u", catMode, usage) }
 
-func unixFlag(usage string) *cli.BoolFlag { return boolFlag("unix", "U", catMode, usage) }
+func unixFlag(usage string) *cli.BoolFlag {
+	f := boolFlag("unix", "U", catMode, usage)
+	f.Aliases = append(f.Aliases, "unixsock") // ncat's name
+	return f
+}
 
 func keepOpenFlag() cli.Flag {
 	return boolFlag("keep-open", "k", catMode, "with -l: keep listening, serve clients concurrently")
@@ -111,7 +122,9 @@ func familyFlags() []cli.Flag {
 }
 
 func numericFlag() cli.Flag {
-	return boolFlag("numeric", "n", catConn, "numeric addresses only, never ask DNS")
+	f := boolFlag("numeric", "n", catConn, "numeric addresses only, never ask DNS")
+	f.Aliases = append(f.Aliases, "nodns") // ncat's name
+	return f
 }
 
 // addressFlags are -4, -6 and -n, which every command that resolves names takes.
@@ -237,12 +250,12 @@ func tlsFlags(u tlsUsage) []cli.Flag {
 	}
 	return append(flags,
 		boolFlag("insecure", "", catTLS, u.insecure),
-		stringFlag("ca", "", catTLS, u.ca),
-		stringFlag("sni", "", catTLS, u.sni),
-		stringFlag("alpn", "", catTLS, u.alpn),
+		stringFlag("ca", "ssl-trustfile", catTLS, u.ca),
+		stringFlag("sni", "ssl-servername", catTLS, u.sni),
+		stringFlag("alpn", "ssl-alpn", catTLS, u.alpn),
 		stringFlag("pin", "", catTLS, u.pin),
-		stringFlag("cert", "", catTLS, u.cert),
-		stringFlag("key", "", catTLS, "private key `FILE` (PEM) for --cert"),
+		stringFlag("cert", "ssl-cert", catTLS, u.cert),
+		stringFlag("key", "ssl-key", catTLS, "private key `FILE` (PEM) for --cert"),
 	)
 }
 
