@@ -17,6 +17,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 	"strings"
@@ -267,7 +268,7 @@ func verboseFlag(usage string) cli.Flag { return boolFlag("verbose", "v", catOut
 func hexFlags() []cli.Flag {
 	return []cli.Flag{
 		boolFlag("hex", "", catOutput, "dump all traffic to stderr, hexdump -C style, > sent, < received"),
-		stringFlag("hex-file", "", catOutput, "write the hex dump to `FILE` (created 0600) instead of stderr"),
+		stringFlag("hex-file", "", catOutput, "write the hex dump to `FILE` (made 0600), - for stderr; with --hex: to both"),
 	}
 }
 
@@ -381,40 +382,48 @@ func accessList(ctx context.Context, c *cli.Context) (*transport.AccessList, err
 }
 
 // openHexLog sets up --hex / --hex-file. The dump goes to stderr, coloured
-// by direction when messages are, or to a file of its own, never coloured.
+// by direction when messages are (--hex, or --hex-file -), to a file of its
+// own, never coloured (--hex-file FILE), or to both, uncoloured, when
+// --hex and --hex-file FILE are given together.
 func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
-	if path := c.String("hex-file"); path != "" {
-		f, was, err := transport.OpenPrivateFile(path)
-		if err != nil {
-			// Worded here, as --ca is: Explain would take the ENOENT of a
-			// bad path for a missing Unix socket.
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			hint := "give a file in a directory that exists and that sonde may write to"
-			var notOwner *transport.NotOwnerError
-			switch {
-			case errors.Is(err, transport.ErrSymlink):
-				hint = "sonde never writes through a symbolic link; give the path of the file itself"
-			case errors.As(err, &notOwner):
-				hint = "sonde writes only its own user's files; choose another path"
-			}
-			return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err), Hint: hint}
+	path := c.String("hex-file")
+	if path == "" || path == "-" {
+		if !c.Bool("hex") && path == "" {
+			return nil, func() {}, nil
 		}
-		if was != 0 {
-			u.Verbosef(1, "--hex-file %s was mode %04o: made 0600 before writing", path, was.Perm())
+		colors := transport.HexColors{}
+		if !color.NoColor {
+			colors = transport.HexColors{Sent: ui.Paint(color.FgGreen), Received: ui.Paint(color.FgCyan), Note: ui.Paint(color.Faint)}
 		}
-		return transport.NewHexLog(f, transport.HexColors{}), func() { f.Close() }, nil
+		return transport.NewHexLog(u.Writer(), colors), func() {}, nil
 	}
-	if !c.Bool("hex") {
-		return nil, func() {}, nil
+	f, was, err := transport.OpenPrivateFile(path)
+	if err != nil {
+		// Worded here, as --ca is: Explain would take the ENOENT of a
+		// bad path for a missing Unix socket.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		hint := "give a file in a directory that exists and that sonde may write to"
+		var notOwner *transport.NotOwnerError
+		switch {
+		case errors.Is(err, transport.ErrSymlink):
+			hint = "sonde never writes through a symbolic link; give the path of the file itself"
+		case errors.As(err, &notOwner):
+			hint = "sonde writes only its own user's files; choose another path"
+		}
+		return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err), Hint: hint}
 	}
-	colors := transport.HexColors{}
-	if !color.NoColor {
-		colors = transport.HexColors{Sent: ui.Paint(color.FgGreen), Received: ui.Paint(color.FgCyan), Note: ui.Paint(color.Faint)}
+	if was != 0 {
+		// Said always: sonde changed a file the user had.
+		u.Infof("--hex-file %s was mode %04o: made 0600 before writing", path, was.Perm())
 	}
-	return transport.NewHexLog(u.Writer(), colors), func() {}, nil
+	var w io.Writer = f
+	if c.Bool("hex") {
+		w = io.MultiWriter(f, u.Writer())
+	}
+	return transport.NewHexLog(w, transport.HexColors{}), func() { f.Close() }, nil
 }
 
 func tlsOptions(c *cli.Context) transport.TLSOptions {
