@@ -5,25 +5,25 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/sondeproject/sonde/internal/proctest"
 )
 
 // terminal is a pseudo-terminal for sonde's standard streams, and what
 // reached its screen.
 type terminal struct {
-	tty  *os.File // sonde's end
-	ptm  *os.File // the terminal's end
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
+	tty *os.File // sonde's end
+	ptm *os.File // the terminal's end
+	out proctest.Buffer
 }
 
 func newTerminal(t *testing.T) *terminal {
@@ -32,20 +32,8 @@ func newTerminal(t *testing.T) *terminal {
 	if err != nil {
 		t.Fatalf("no pseudo-terminal: %v", err)
 	}
-	term := &terminal{tty: tty, ptm: ptm, done: make(chan struct{})}
-	go func() {
-		defer close(term.done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptm.Read(buf)
-			term.mu.Lock()
-			term.out.Write(buf[:n])
-			term.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	term := &terminal{tty: tty, ptm: ptm}
+	go io.Copy(&term.out, ptm) // ends when the cleanup closes ptm
 	t.Cleanup(func() { ptm.Close(); tty.Close() })
 	return term
 }
@@ -56,27 +44,15 @@ func newTerminal(t *testing.T) *terminal {
 func (term *terminal) output(t *testing.T, last string) string {
 	t.Helper()
 	term.waitFor(t, last)
-	term.mu.Lock()
-	defer term.mu.Unlock()
 	return term.out.String()
 }
 
-// waitFor waits (at most 30 s) until the terminal has received s.
+// waitFor waits until the terminal has received s.
 func (term *terminal) waitFor(t *testing.T, s string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		term.mu.Lock()
-		seen := strings.Contains(term.out.String(), s)
-		term.mu.Unlock()
-		if seen {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the terminal never showed %q", s)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	proctest.PollUntil(t, fmt.Sprintf("the terminal shows %q", s), nil, func() bool {
+		return strings.Contains(term.out.String(), s)
+	})
 }
 
 // screen renders what a terminal shows for out: carriage return, line
@@ -203,15 +179,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	}
 	defer ln.Close()
 	term := newTerminal(t)
-	peerErr := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			peerErr <- err
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second))
+	peerErr := serveOne(ln, func(c net.Conn) error {
 		line, err := bufio.NewReader(c).ReadString('\n')
 		if err == nil && line != "hello\n" {
 			err = io.ErrUnexpectedEOF
@@ -219,8 +187,8 @@ func TestProgressOnTerminal(t *testing.T) {
 		if err == nil {
 			_, err = io.WriteString(c, "world\n")
 		}
-		peerErr <- err
-	}()
+		return err
+	})
 	code := make(chan int, 1)
 	go func() {
 		code <- run([]string{"--progress", "127.0.0.1", portOf(ln)}, term.tty, term.tty, term.tty)
