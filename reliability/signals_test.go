@@ -194,7 +194,7 @@ var (
 	// ping's: the probe still in flight when the signal comes is not
 	// counted, so the count sent is "\d+" for a probe that hangs
 	sigPingSummary = func(port int, sent string, ok int) *regexp.Regexp {
-		return regexp.MustCompile(fmt.Sprintf(`(?m)^sonde: --- 127\.0\.0\.1 port %d ping statistics ---\nsonde: %s probes sent, %d ok, \d+(\.\d)?%% loss, time \S+$`, port, sent, ok))
+		return regexp.MustCompile(fmt.Sprintf(`(?m)^sonde: --- 127\.0\.0\.1 port %d ping statistics ---\nsonde: %s probes? sent, %d ok, \d+(\.\d)?%% loss, time \S+$`, port, sent, ok))
 	}
 )
 
