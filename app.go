@@ -40,7 +40,8 @@ const appUsageText = `sonde [flags] HOST PORT           connect (TCP; -u UDP; -U
 sonde -l [flags] [HOST] PORT      listen  (also: sonde -l -p PORT, sonde -lvnp PORT)
 sonde connect|listen ...          explicit spellings of the two above
 sonde -z [flags] HOST PORTS       zero-I/O scan as in nc: only the exit status tells
-sonde scan|ping|wait ...          reachability, latency, readiness (sonde scan --help)
+sonde scan|ping|wait ...          reachability, latency, readiness
+sonde echo|relay ...              throwaway servers (sonde help COMMAND for each)
 
 HOST PORT may be written HOST:PORT ([::1]:80 for IPv6). Flags may come
 anywhere and combine as in nc (-lvnp 4444, -w5). Durations take Go syntax
@@ -78,7 +79,7 @@ func (env runEnv) action(run commandFunc) cli.ActionFunc {
 		if err != nil {
 			return err
 		}
-		setColor(os.Getenv("NO_COLOR"), mode, env.stderr)
+		setColor(os.Getenv, mode, env.stderr)
 		return run(env, c, ui.New(env.stderr, c.Count("verbose")))
 	}
 }
@@ -87,15 +88,14 @@ func (env runEnv) action(run commandFunc) cli.ActionFunc {
 // command (else "sonde connect h 80" asks for help) and usage errors in
 // sonde's one-line form.
 func (env runEnv) newCommand(name, usage, usageText string, flags []cli.Flag, run commandFunc) *cli.Command {
-	return &cli.Command{
+	return withHelp(&cli.Command{
 		Name:            name,
 		Usage:           usage,
-		UsageText:       usageText,
 		HideHelpCommand: true,
 		OnUsageError:    onUsageError,
 		Flags:           flags,
 		Action:          env.action(run),
-	}
+	}, usageText)
 }
 
 // probeCommand builds scan, ping or wait: the address flags they share,
@@ -107,10 +107,13 @@ func (env runEnv) probeCommand(name, usage, usageText string, run commandFunc, r
 func newApp(env runEnv) *cli.App {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true}
 	cli.VersionPrinter = printVersion
+	synopsis, description, examples := splitHelp(appUsageText)
 	return &cli.App{
 		Name:                   "sonde",
 		Usage:                  "talk to ports, pipe data, see why connections fail",
-		UsageText:              appUsageText,
+		UsageText:              synopsis,
+		Description:            description,
+		CustomAppHelpTemplate:  helpTemplate(examples, true),
 		Version:                appVersion(),
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
@@ -120,8 +123,8 @@ func newApp(env runEnv) *cli.App {
 		OnUsageError:           onUsageError,
 		ExitErrHandler:         func(*cli.Context, error) {},
 		Commands: []*cli.Command{
-			connectCommand(env, "connect", "connect to HOST PORT (the default mode)", false),
-			connectCommand(env, "listen", "listen on [HOST] PORT (same as -l)", true),
+			connectCommand(env, false),
+			connectCommand(env, true),
 			completionCommand(env),
 			echoCommand(env),
 			scanCommand(env),
@@ -131,7 +134,8 @@ func newApp(env runEnv) *cli.App {
 			relayCommand(env),
 		},
 		Action: env.action(func(env runEnv, c *cli.Context, u *ui.UI) error {
-			return connect(env, c, u, c.Bool("listen"))
+			err := connect(env, c, u, c.Bool("listen"))
+			return withCommandHint(err, c.App.Commands, c.Args().First())
 		}),
 	}
 }
@@ -139,6 +143,14 @@ func newApp(env runEnv) *cli.App {
 // runApp runs sonde's command line, written as for nc, on the app.
 func runApp(env runEnv, args []string) error {
 	app := newApp(env)
+	if len(args) > 0 && args[0] == "help" {
+		helpLine, ok := helpArgs(args, app.Commands)
+		if !ok {
+			return &transport.InputError{Msg: fmt.Sprintf("no help for %q: sonde help takes a command name", strings.Join(args[1:], " ")),
+				Hint: "sonde help lists the commands; to reach a host named help: sonde connect help PORT"}
+		}
+		args = helpLine
+	}
 	var names []string
 	flags := app.Flags
 	for _, c := range app.Commands {
@@ -148,17 +160,17 @@ func runApp(env runEnv, args []string) error {
 	return app.Run(append([]string{"sonde"}, normalizeArgs(args, flags, names)...))
 }
 
-// setColor decides whether messages are coloured: only on a terminal, and
-// not when NO_COLOR is set, unless --color always or never overrides.
-func setColor(noColor, mode string, stderr io.Writer) {
+// setColor decides whether messages are coloured: --color never or always
+// wins over everything; else (auto) NO_COLOR set to anything but "" or
+// TERM=dumb forbids it, and otherwise stderr must be a terminal.
+func setColor(getenv func(string) string, mode string, stderr io.Writer) {
 	switch mode {
 	case "always":
 		color.NoColor = false
 	case "never":
 		color.NoColor = true
 	default:
-		f, ok := stderr.(*os.File)
-		color.NoColor = noColor != "" || !ok || !term.IsTerminal(int(f.Fd()))
+		color.NoColor = getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" || !isTerminalWriter(stderr)
 	}
 }
 
@@ -189,21 +201,38 @@ func usageError(format string, args ...any) error {
 }
 
 // onUsageError turns urfave/cli's parse errors into sonde's one-line form.
-func onUsageError(_ *cli.Context, err error, _ bool) error {
+// An unknown flag near one of the command's gets "did you mean" instead
+// of the pointer to --help.
+func onUsageError(c *cli.Context, err error, _ bool) error {
 	msg := err.Error()
+	helpHint := "sonde --help lists every flag"
+	var flags []cli.Flag
+	if c != nil && c.Command != nil {
+		flags = c.Command.Flags
+		if name := c.Command.Name; name != "" && name != c.App.Name {
+			helpHint = "sonde " + name + " --help lists its flags"
+		}
+	}
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return &transport.InputError{Msg: "unknown flag " + dashed(name), Hint: "sonde --help lists every flag"}
+		name = strings.TrimLeft(name, "-")
+		if err := ncatError(name); err != nil {
+			return err
+		}
+		if s := suggestFlag(flags, name); s != "" {
+			helpHint = "did you mean " + s + "?"
+		}
+		return &transport.InputError{Msg: "unknown flag " + dashed(name), Hint: helpHint}
 	}
 	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
-		return &transport.InputError{Msg: "flag " + rest + " needs a value", Hint: "sonde --help lists every flag"}
+		return &transport.InputError{Msg: "flag " + rest + " needs a value", Hint: helpHint}
 	}
 	if rest, ok := strings.CutPrefix(msg, "Cannot use two forms of the same flag: "); ok {
 		if alias, name, ok := strings.Cut(rest, " "); ok { // "w wait": -w and --wait both given
 			return &transport.InputError{Msg: dashed(alias) + " and " + dashed(name) + " are the same flag: give it once",
-				Hint: "sonde --help lists every flag"}
+				Hint: helpHint}
 		}
 	}
-	return &transport.InputError{Msg: msg, Hint: "sonde --help lists every flag"}
+	return &transport.InputError{Msg: msg, Hint: helpHint}
 }
 
 // dashed spells a flag name the way the user must have typed it: Go's flag

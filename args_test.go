@@ -150,8 +150,8 @@ func TestHelpWithArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"127.0.0.1", "9999", "--help"}, "GLOBAL OPTIONS"},
-		{[]string{"--help", "127.0.0.1"}, "GLOBAL OPTIONS"},
+		{[]string{"127.0.0.1", "9999", "--help"}, "CONNECTION OPTIONS"},
+		{[]string{"--help", "127.0.0.1"}, "CONNECTION OPTIONS"},
 		{[]string{"scan", "127.0.0.1", "80", "-h"}, "sonde scan [flags] HOST PORTS"},
 		{[]string{"completion", "bash", "--help"}, "sonde completion bash|zsh|fish"},
 		{[]string{"echo", "--help", "7"}, "sonde echo [flags] [HOST] PORT"},
@@ -185,7 +185,7 @@ func TestHelpGoesToStdout(t *testing.T) {
 	if code := run([]string{"--help"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
 		t.Fatalf("--help exit %d", code)
 	}
-	for _, want := range []string{"--listen, -l", "--wait value, -w value", "EXAMPLES"} {
+	for _, want := range []string{"--listen, -l", "--wait DUR, -w DUR", "EXAMPLES"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("--help lacks %q", want)
 		}

@@ -209,7 +209,8 @@ var completionCases = []completionCase{
 	// a command's own flags and words
 	{"sonde completion ", []string{"bash", "zsh", "fish"}, []string{"connect", "testhost.example"}},
 	{"sonde completion --", []string{"--help"}, []string{"--listen", "--version"}},
-	{"sonde listen --", []string{"--listen", "--keep-open"}, []string{"--version"}},
+	{"sonde listen --", []string{"--keep-open", "--allow"}, []string{"--version", "--listen", "--proxy", "--pin"}},
+	{"sonde connect --", []string{"--proxy", "--pin"}, []string{"--listen", "--keep-open", "--allow"}},
 	{"sonde -v listen --k", []string{"--keep-open"}, nil},
 	// file names: -U makes HOST a path; --hex-file takes a FILE
 	{"sonde -U {dir}/so", []string{"sock1"}, []string{"testhost.example"}},

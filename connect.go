@@ -27,12 +27,12 @@ func flagList() []cli.Flag {
 		},
 		addressFlags(),
 		[]cli.Flag{
-			portFlag("source port (connect) or port to listen on (-l)"),
-			sourceFlag("source address (connect) or address to listen on (-l)"),
-			waitFlag("connect timeout, and idle timeout of an established session (e.g. 5, 500ms)"),
+			withAlias(portFlag("source `PORT` (connect), or the port to listen on (-l)"), "source-port"), // ncat's name
+			sourceFlag("source `ADDR` (connect), or the address to listen on (-l)"),
+			waitFlag("give up connecting, and close an idle session, after `DUR` (e.g. 5, 500ms)"),
 		},
 		stdinEOFFlags(),
-		[]cli.Flag{maxConnsFlag(fmt.Sprintf("with -lk: refuse clients beyond this many at once (0: no limit; with -e/-c: %d unless set)", modes.ExecMaxConns))},
+		[]cli.Flag{maxConnsFlag(fmt.Sprintf("with -lk: refuse clients beyond `N` at once (0: no limit; with -e/-c: %d unless set)", modes.ExecMaxConns))},
 		accessFlags(), []cli.Flag{allowUIDFlag()},
 		sessionDataFlags(),
 		[]cli.Flag{verboseFlag("report progress on stderr (-vv: more detail)")},
@@ -42,12 +42,49 @@ func flagList() []cli.Flag {
 	)
 }
 
+// listenOnly and connectOnly are the flags of the root that only a
+// listener, or only a connect, takes. sonde connect and sonde listen keep
+// them out of their --help but still accept them, to say why they do not
+// apply ("-k needs -l") rather than call them unknown.
+var (
+	listenOnly  = []string{"listen", "keep-open", "max-conns", "allow", "deny"}
+	connectOnly = []string{"listen", "zero", "proxy", "proxy-type", "proxy-auth", "insecure", "sni", "pin"}
+)
+
 // connectCommand is sonde connect or sonde listen: the root action under
 // an explicit name.
-func connectCommand(env runEnv, name, usage string, listen bool) *cli.Command {
-	return env.newCommand(name, usage, "sonde "+name+" [flags] HOST PORT", flagList(),
+func connectCommand(env runEnv, listen bool) *cli.Command {
+	name, usage, text, hide := "connect", "connect to HOST PORT (the default mode)", connectUsageText, listenOnly
+	if listen {
+		name, usage, text, hide = "listen", "listen on [HOST] PORT (same as -l)", listenUsageText, connectOnly
+	}
+	return env.newCommand(name, usage, text, hideFlags(flagList(), hide...),
 		func(env runEnv, c *cli.Context, u *ui.UI) error { return connect(env, c, u, listen) })
 }
+
+const connectUsageText = `sonde connect [flags] HOST PORT
+
+Connects to HOST PORT (TCP; -u UDP; -U PATH for a Unix socket) and copies
+stdin to the socket and the socket to stdout, as sonde HOST PORT does.
+HOST PORT may be written HOST:PORT ([::1]:80 for IPv6).
+
+EXAMPLES:
+sonde connect example.com 80               talk to a port by hand
+sonde connect -x proxy:1080 db.internal 5432  through a SOCKS5 proxy
+sonde connect --tls example.com 443        speak TLS
+`
+
+const listenUsageText = `sonde listen [flags] [HOST] PORT
+
+Waits for one client on PORT (every address, or HOST's) and copies stdin
+to it and what it sends to stdout, as sonde -l does; -k serves clients
+until interrupted. Port 0 picks a free port, which is reported.
+
+EXAMPLES:
+sonde listen 4444                          one client on port 4444
+sonde listen -k --allow 10.0.0.0/8 9000    many clients, from 10/8 only
+sonde listen -U /tmp/app.sock              a Unix socket
+`
 
 // connect turns parsed flags into modes.Options, checks misuse before
 // touching the network, and connects or listens.
@@ -139,6 +176,16 @@ func sessionOptions(env runEnv, c *cli.Context, u *ui.UI, listen bool) (*modes.O
 		Stdin:           env.stdin,
 		Stdout:          env.stdout,
 		Interactive:     isTerminal(env.stdin),
+	}
+	if o.Progress && o.ProgressInPlace {
+		// The bytes received and the echo of what is typed share the
+		// screen with the status line.
+		if isTerminalWriter(env.stdout) {
+			o.Stdout = u.StatusOutput(env.stdout)
+		}
+		if o.Interactive {
+			o.Stdin = u.StatusInput(env.stdin)
+		}
 	}
 	unix := c.Bool("unix")
 	if err := checkMisuse(c, listen, unix); err != nil {

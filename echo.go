@@ -10,7 +10,15 @@ import (
 	"github.com/sondeproject/sonde/ui"
 )
 
-const echoUsageText = "sonde echo [flags] [HOST] PORT\n\nexamples:\n   sonde echo 7000                 echo over TCP on every address\n   sonde echo -u 127.0.0.1 7000    echo datagrams\n   sonde echo -v --delay 200ms 7000  a slow echo, logging each client"
+const echoUsageText = `sonde echo [flags] [HOST] PORT
+
+Sends back whatever each client sends (RFC 862), to any number of clients
+at once, until interrupted. Port 0 picks a free port, which is reported.
+
+EXAMPLES:
+sonde echo 7000                            echo over TCP on every address
+sonde echo -u 127.0.0.1 7000               echo datagrams
+sonde echo -v --delay 200ms 7000           a slow echo, logging each client`
 
 // echoCommand is `sonde echo [HOST] PORT`: an RFC 862 echo server.
 func echoCommand(env runEnv) *cli.Command {
@@ -21,14 +29,14 @@ func echoCommand(env runEnv) *cli.Command {
 		},
 		addressFlags(),
 		[]cli.Flag{
-			portFlag("port to listen on"),
-			sourceFlag("address to listen on"),
-			maxConnsFlag("close clients beyond this many at once (0: no limit)"),
+			portFlag("`PORT` to listen on"),
+			sourceFlag("`ADDR` to listen on"),
+			maxConnsFlag("close clients beyond `N` at once (0: no limit)"),
 		},
 		accessFlags(),
 		[]cli.Flag{
 			allowUIDFlag(),
-			idleTimeoutFlag("close a client that sends nothing for this long"),
+			idleTimeoutFlag("close a client that sends nothing for `DUR`"),
 			delayFlag(),
 			verboseFlag("log each client (-vv: each datagram, -vvv: each read)"),
 		},

@@ -17,7 +17,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,9 +57,37 @@ func stringFlag(name, alias, category, usage string) *cli.StringFlag {
 
 // hidden keeps a flag out of --help, for one a command accepts only to
 // explain that it does not support it.
-func hidden(f *cli.BoolFlag) *cli.BoolFlag {
-	f.Hidden = true
+func hidden(f cli.Flag) cli.Flag {
+	switch f := f.(type) {
+	case *cli.BoolFlag:
+		f.Hidden = true
+	case *cli.StringFlag:
+		f.Hidden = true
+	case *cli.IntFlag:
+		f.Hidden = true
+	case *cli.StringSliceFlag:
+		f.Hidden = true
+	default:
+		panic(fmt.Sprintf("hidden: flag type %T", f))
+	}
 	return f
+}
+
+// withAlias adds another name to a string flag (ncat's spelling).
+func withAlias(f cli.Flag, alias string) cli.Flag {
+	s := f.(*cli.StringFlag)
+	s.Aliases = append(s.Aliases, alias)
+	return s
+}
+
+// hideFlags hides the flags of names among flags (see hidden).
+func hideFlags(flags []cli.Flag, names ...string) []cli.Flag {
+	for _, f := range flags {
+		if slices.Contains(names, f.Names()[0]) {
+			hidden(f)
+		}
+	}
+	return flags
 }
 
 // Mode: what kind of socket, and which way.
@@ -68,7 +98,11 @@ func listenFlag() cli.Flag {
 
 func udpFlag(usage string) *cli.BoolFlag { return boolFlag("udp", "u", catMode, usage) }
 
-func unixFlag(usage string) *cli.BoolFlag { return boolFlag("unix", "U", catMode, usage) }
+func unixFlag(usage string) *cli.BoolFlag {
+	f := boolFlag("unix", "U", catMode, usage)
+	f.Aliases = append(f.Aliases, "unixsock") // ncat's name
+	return f
+}
 
 func keepOpenFlag() cli.Flag {
 	return boolFlag("keep-open", "k", catMode, "with -l: keep listening, serve clients concurrently (with -u: hear every sender)")
@@ -90,7 +124,9 @@ func familyFlags() []cli.Flag {
 }
 
 func numericFlag() cli.Flag {
-	return boolFlag("numeric", "n", catConn, "numeric addresses only, never ask DNS")
+	f := boolFlag("numeric", "n", catConn, "numeric addresses only, never ask DNS")
+	f.Aliases = append(f.Aliases, "nodns") // ncat's name
+	return f
 }
 
 // addressFlags are -4, -6 and -n, which every command that resolves names takes.
@@ -98,7 +134,7 @@ func addressFlags() []cli.Flag { return append(familyFlags(), numericFlag()) }
 
 // probeFlags are the address flags scan, wait and ping share with connect.
 func probeFlags() []cli.Flag {
-	return append(addressFlags(), sourceFlag("source address of the probes"))
+	return append(addressFlags(), sourceFlag("source `ADDR` of the probes"))
 }
 
 func portFlag(usage string) cli.Flag { return stringFlag("port", "p", catConn, usage) }
@@ -111,7 +147,7 @@ func waitFlag(usage string) cli.Flag { return stringFlag("wait", "w", catConn, u
 // once stdin ends.
 func stdinEOFFlags() []cli.Flag {
 	return []cli.Flag{
-		stringFlag("quit", "q", catConn, "after stdin ends, quit after this long (negative: never; UDP default 1s)"),
+		stringFlag("quit", "q", catConn, "after stdin ends, quit after `DUR` (negative: never; UDP default 1s)"),
 		boolFlag("shutdown", "N", catConn, "accepted for nc compatibility: sonde half-closes on stdin EOF by default"),
 		boolFlag("no-shutdown", "", catConn, "keep the write side open after stdin ends (for servers that treat FIN as abort)"),
 	}
@@ -142,12 +178,12 @@ func allowUIDFlag() cli.Flag {
 
 func countFlag() cli.Flag {
 	return &cli.IntFlag{Name: "count", Aliases: []string{"c"}, Category: catConn, DefaultText: "until interrupted",
-		Usage: "stop after this many probes"}
+		Usage: "stop after `N` probes"}
 }
 
 func concurrencyFlag(value int) cli.Flag {
 	return &cli.IntFlag{Name: "concurrency", Category: catConn, Value: value,
-		Usage: "probe this many ports at once (fewer if the open-file limit is lower)"}
+		Usage: "probe `N` ports at once (fewer if the open-file limit is lower)"}
 }
 
 func retriesFlag(value int) cli.Flag {
@@ -190,15 +226,15 @@ func sessionDataFlags() []cli.Flag {
 	return []cli.Flag{
 		boolFlag("no-stdin", "d", catData, "do not read stdin"),
 		boolFlag("crlf", "C", catData, "send CRLF for each LF read from stdin"),
-		intervalFlag(catData, "pause this long after each line sent"),
+		intervalFlag(catData, "pause `DUR` after each line sent"),
 		boolFlag("send-only", "", catData, "only send: discard what arrives"),
 		boolFlag("recv-only", "", catData, "only receive: never read stdin (same as -d)"),
-		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after this many datagrams have arrived; exit 1 if the session ends with fewer"},
+		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after `N` datagrams have arrived; exit 1 if the session ends with fewer"},
 	}
 }
 
 func delayFlag() cli.Flag {
-	return stringFlag("delay", "", catData, "wait this long before echoing each read or datagram")
+	return stringFlag("delay", "", catData, "wait `DUR` before echoing each read or datagram")
 }
 
 // execFlags are -e and -c (connect and listen).
@@ -223,7 +259,7 @@ var sessionTLS = tlsUsage{
 	insecure: "TLS client: do not verify the server's certificate at all",
 	ca:       "trust the CA certificates in `FILE` (PEM); on a listener: require client certificates they signed",
 	sni:      "TLS client: send and verify server `NAME` instead of HOST",
-	alpn:     "offer these ALPN protocols, comma-separated (e.g. h2,http/1.1)",
+	alpn:     "offer the ALPN protocols in `LIST`, comma-separated (e.g. h2,http/1.1)",
 	pin:      "TLS client: trust only the certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`",
 	cert:     "certificate `FILE` (PEM) to present: a listener's, or a client certificate",
 }
@@ -235,12 +271,12 @@ func tlsFlags(u tlsUsage) []cli.Flag {
 	}
 	return append(flags,
 		boolFlag("insecure", "", catTLS, u.insecure),
-		stringFlag("ca", "", catTLS, u.ca),
-		stringFlag("sni", "", catTLS, u.sni),
-		stringFlag("alpn", "", catTLS, u.alpn),
+		stringFlag("ca", "ssl-trustfile", catTLS, u.ca),
+		stringFlag("sni", "ssl-servername", catTLS, u.sni),
+		stringFlag("alpn", "ssl-alpn", catTLS, u.alpn),
 		stringFlag("pin", "", catTLS, u.pin),
-		stringFlag("cert", "", catTLS, u.cert),
-		stringFlag("key", "", catTLS, "private key `FILE` (PEM) for --cert"),
+		stringFlag("cert", "ssl-cert", catTLS, u.cert),
+		stringFlag("key", "ssl-key", catTLS, "private key `FILE` (PEM) for --cert"),
 	)
 }
 
@@ -252,7 +288,7 @@ func verboseFlag(usage string) cli.Flag { return boolFlag("verbose", "v", catOut
 func hexFlags() []cli.Flag {
 	return []cli.Flag{
 		boolFlag("hex", "", catOutput, "dump all traffic to stderr, hexdump -C style, > sent, < received"),
-		stringFlag("hex-file", "", catOutput, "write the hex dump to `FILE` (created 0600) instead of stderr"),
+		stringFlag("hex-file", "", catOutput, "write the hex dump to `FILE` (made 0600), - for stderr; with --hex: to both"),
 	}
 }
 
@@ -270,7 +306,7 @@ func reportFlags(json, verbose string) []cli.Flag {
 
 // colorFlag is --color; the action wrapper reads it for every command.
 func colorFlag() cli.Flag {
-	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages: auto, always or never"}
+	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages `WHEN`: auto, always or never"}
 }
 
 // The readers.
@@ -400,44 +436,48 @@ func checkAllowUID(c *cli.Context, listen, unix bool) error {
 }
 
 // openHexLog sets up --hex / --hex-file. The dump goes to stderr, coloured
-// by direction when messages are, or to a file of its own, never coloured.
+// by direction when messages are (--hex, or --hex-file -), to a file of its
+// own, never coloured (--hex-file FILE), or to both, uncoloured, when
+// --hex and --hex-file FILE are given together.
 func openHexLog(c *cli.Context, u *ui.UI) (*transport.HexLog, func(), error) {
-	if path := c.String("hex-file"); path != "" {
-		f, was, err := transport.OpenPrivateFile(path)
-		if err != nil {
-			// Worded here, as --ca is: Explain would take the ENOENT of a
-			// bad path for a missing Unix socket.
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			hint := "give a file in a directory that exists and that sonde may write to"
-			var notOwner *transport.NotOwnerError
-			switch {
-			case errors.Is(err, transport.ErrSymlink):
-				hint = "sonde never writes through a symbolic link; give the path of the file itself"
-			case errors.As(err, &notOwner):
-				hint = "sonde writes only its own user's files; choose another path"
-			}
-			return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err), Hint: hint}
+	path := c.String("hex-file")
+	if path == "" || path == "-" {
+		if !c.Bool("hex") && path == "" {
+			return nil, func() {}, nil
 		}
-		if was != 0 {
-			u.Verbosef(1, "--hex-file %s was mode %04o: made 0600 before writing", path, was.Perm())
+		colors := transport.HexColors{}
+		if !color.NoColor {
+			colors = transport.HexColors{Sent: ui.Paint(color.FgGreen), Received: ui.Paint(color.FgCyan), Note: ui.Paint(color.Faint)}
 		}
-		return transport.NewHexLog(f, transport.HexColors{}), func() { f.Close() }, nil
+		return transport.NewHexLog(u.Writer(), colors), func() {}, nil
 	}
-	if !c.Bool("hex") {
-		return nil, func() {}, nil
-	}
-	colors := transport.HexColors{}
-	if !color.NoColor {
-		paint := func(a color.Attribute) func(string) string {
-			c := color.New(a)
-			return func(s string) string { return c.Sprint(s) }
+	f, was, err := transport.OpenPrivateFile(path)
+	if err != nil {
+		// Worded here, as --ca is: Explain would take the ENOENT of a
+		// bad path for a missing Unix socket.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
-		colors = transport.HexColors{Sent: paint(color.FgGreen), Received: paint(color.FgCyan), Note: paint(color.Faint)}
+		hint := "give a file in a directory that exists and that sonde may write to"
+		var notOwner *transport.NotOwnerError
+		switch {
+		case errors.Is(err, transport.ErrSymlink):
+			hint = "sonde never writes through a symbolic link; give the path of the file itself"
+		case errors.As(err, &notOwner):
+			hint = "sonde writes only its own user's files; choose another path"
+		}
+		return nil, nil, &transport.InputError{Msg: fmt.Sprintf("cannot open --hex-file %s: %v", path, err), Hint: hint}
 	}
-	return transport.NewHexLog(u.Writer(), colors), func() {}, nil
+	if was != 0 {
+		// Said always: sonde changed a file the user had.
+		u.Infof("--hex-file %s was mode %04o: made 0600 before writing", path, was.Perm())
+	}
+	var w io.Writer = f
+	if c.Bool("hex") {
+		w = io.MultiWriter(f, u.Writer())
+	}
+	return transport.NewHexLog(w, transport.HexColors{}), func() { f.Close() }, nil
 }
 
 func tlsOptions(c *cli.Context) transport.TLSOptions {

@@ -34,7 +34,7 @@ const (
 
 // run is sonde without the process around it: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	setColor(os.Getenv("NO_COLOR"), "auto", stderr)
+	setColor(os.Getenv, "auto", stderr)
 	u := ui.New(stderr, 0)
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, shortUsage)
@@ -75,6 +75,10 @@ func report(u *ui.UI, err error) int {
 	}
 	if x.Hint != "" {
 		u.Hintf("%s", x.Hint)
+	}
+	var hinted *hintedError
+	if errors.As(err, &hinted) {
+		u.Hintf("%s", hinted.hint)
 	}
 	if x.Usage {
 		return exitUsage

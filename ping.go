@@ -30,8 +30,8 @@ func pingCommand(env runEnv) *cli.Command {
 		udpFlag("send numbered datagrams to a UDP echo server"),
 		echoProbeFlag(),
 		countFlag(),
-		intervalFlag(catConn, "time between the starts of two probes (default 1s)"),
-		waitFlag("how long each probe may take (default 1s)"),
+		intervalFlag(catConn, "start a probe every `DUR` (default 1s)"),
+		waitFlag("give each probe `DUR` to succeed (default 1s)"),
 	)
 }
 

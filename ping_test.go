@@ -24,7 +24,7 @@ func TestPingInterruptPrintsSummary(t *testing.T) {
 	if code := exitCode(t, cmd); code != exitInterrupted {
 		t.Errorf("ping interrupted by SIGINT: exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
 	}
-	want := regexp.MustCompile(`(?m)^--- 127\.0\.0\.1 port ` + port + ` ping statistics ---\n\d+ probes sent, \d+ ok, \d+(\.\d)?% loss, time \S+$`)
+	want := regexp.MustCompile(`(?m)^--- 127\.0\.0\.1 port ` + port + ` ping statistics ---\n\d+ probes? sent, \d+ ok, \d+(\.\d)?% loss, time \S+$`)
 	if !want.MatchString(stdout.String()) {
 		t.Errorf("ping interrupted by SIGINT wrote:\n%s\nwant the summary", stdout.String())
 	}

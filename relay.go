@@ -18,25 +18,23 @@ const relayExample = "e.g. sonde relay :8080 example.com:80 or sonde relay 127.0
 
 const relayUsageText = `sonde relay [flags] LISTEN TARGET
 
-   LISTEN is [HOST]:PORT, or a bare PORT for every address; TARGET is
-   HOST:PORT ([::1]:80 for IPv6). Port 0 picks a free port, which is reported.
-   In --hex dumps, > lines went to TARGET, < lines came back from it.
+LISTEN is [HOST]:PORT, or a bare PORT for every address; TARGET is
+HOST:PORT ([::1]:80 for IPv6). Port 0 picks a free port, which is reported.
+In --hex dumps, > lines went to TARGET, < lines came back from it.
 
-examples:
-   sonde relay :8080 example.com:80              forward local port 8080
-   sonde relay --hex 127.0.0.1:0 127.0.0.1:5432  see every byte of every connection
-   sonde relay -v --max-conns 10 :8080 web:80    log each connection, at most 10 at once
-   sonde relay -u :5353 192.0.2.53:53            forward datagrams, a session per client`
+EXAMPLES:
+sonde relay :8080 example.com:80              forward local port 8080
+sonde relay --hex 127.0.0.1:0 127.0.0.1:5432  see every byte of every connection
+sonde relay -v --max-conns 10 :8080 web:80    log each connection, at most 10 at once
+sonde relay -u :5353 192.0.2.53:53            forward datagrams, a session per client`
 
-// relayTLSUsage is the wording of relay's TLS flags: the client side speaks to
-// TARGET, and --tls-listen speaks to the clients.
 var relayTLSUsage = tlsUsage{
 	tls:      "speak TLS to TARGET (verifying it against the system roots)",
 	listen:   "speak TLS to clients, with --cert/--key or an ephemeral self-signed certificate",
 	insecure: "do not verify TARGET's certificate at all",
 	ca:       "verify TARGET against the CA certificates in `FILE` (PEM); with --tls-listen: require client certificates they signed",
 	sni:      "send and verify server `NAME` instead of TARGET's host",
-	alpn:     "offer these ALPN protocols to TARGET, comma-separated",
+	alpn:     "offer the ALPN protocols in `LIST` to TARGET, comma-separated",
 	pin:      "trust only the TARGET certificate whose SPKI (or whole certificate) SHA-256 is `sha256:HEX`",
 	cert:     "certificate `FILE` (PEM): with --tls-listen, the one clients get; else a client certificate for TARGET",
 }
@@ -51,9 +49,9 @@ func relayCommand(env runEnv) *cli.Command {
 		},
 		addressFlags(),
 		[]cli.Flag{
-			waitFlag("timeout for connecting to TARGET (e.g. 5, 500ms)"),
-			idleTimeoutFlag("close a connection through which nothing moved either way for this long (UDP: a session; default 60s)"),
-			maxConnsFlag("refuse clients beyond this many at once (UDP: sessions; 0: no limit)"),
+			waitFlag("give up connecting to TARGET after `DUR` (e.g. 5, 500ms)"),
+			idleTimeoutFlag("close a connection through which nothing moved either way for `DUR` (UDP: a session; default 60s)"),
+			maxConnsFlag("refuse clients beyond `N` at once (UDP: sessions; 0: no limit)"),
 		},
 		accessFlags(),
 		[]cli.Flag{verboseFlag("log each connection: client, target, bytes each way (-vv: accepts, connects, datagrams)")},

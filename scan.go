@@ -36,9 +36,9 @@ func scanCommand(env runEnv) *cli.Command {
 		reportFlags("one JSON object per port, then a summary object, on stdout",
 			"also list closed and filtered ports (-vv: times and reasons)"),
 		udpFlag("scan UDP ports: an empty datagram to each"),
-		waitFlag("how long to wait for an answer to each probe of a port (default 1s)"),
+		waitFlag("wait `DUR` for an answer to each probe of a port (default 1s)"),
 		retriesFlag(modes.DefaultScanRetries),
-		intervalFlag(catConn, "pause this long between the starts of two probes (default: none)"),
+		intervalFlag(catConn, "pause `DUR` between the starts of two probes (default: none)"),
 		concurrencyFlag(modes.DefaultScanConcurrency),
 	)
 }

@@ -26,9 +26,9 @@ sonde wait --json 127.0.0.1 8080 | jq -c .   one object per attempt`
 func waitCommand(env runEnv) *cli.Command {
 	return env.probeCommand("wait", "wait until HOST PORT accepts a connection (or time out)", waitUsageText, runWait,
 		reportFlags("one JSON object per attempt, then a summary object, on stdout", "report each attempt"),
-		timeoutFlag(fmt.Sprintf("give up after this long (default %s; 0: never)", modes.DefaultWaitTimeout)),
-		intervalFlag(catConn, fmt.Sprintf("pause after the first failed attempt (default %s); each pause is 1.5 times the last, up to 1s or -i", modes.DefaultWaitInterval)),
-		waitFlag("how long each connect may take (default 1s)"),
+		timeoutFlag(fmt.Sprintf("give up after `DUR` (default %s; 0: never)", modes.DefaultWaitTimeout)),
+		intervalFlag(catConn, fmt.Sprintf("pause `DUR` after the first failed attempt (default %s); each pause is 1.5 times the last, up to 1s or -i", modes.DefaultWaitInterval)),
+		waitFlag("give each connect `DUR` to succeed (default 1s)"),
 	)
 }
 

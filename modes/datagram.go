@@ -75,7 +75,7 @@ func (s *datagramSession) deliver(p []byte, from string) error {
 	s.datagrams.Add(1)
 	s.touch(true)
 	if s.hex != nil {
-		s.hex.Note("datagram of %d bytes from %s", len(p), orUnnamed(from))
+		s.hex.Note("datagram of %s from %s", byteCount(len(p)), orUnnamed(from))
 		s.hex.Received(p)
 	}
 	if s.o.SendOnly {
@@ -166,7 +166,7 @@ func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func
 			s.touch(false)
 			s.sent.Add(int64(n))
 			if s.hex != nil {
-				s.hex.Note("datagram of %d bytes to %s", n, to())
+				s.hex.Note("datagram of %s to %s", byteCount(n), to())
 				s.hex.Sent(p[:n])
 			}
 		}
@@ -444,7 +444,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 			if newSender {
 				o.UI.Verbosef(1, "datagram from %s", orUnnamed(name))
 			}
-			o.UI.Verbosef(2, "received %d bytes from %s", n, orUnnamed(name))
+			o.UI.Verbosef(2, "received %s from %s", byteCount(n), orUnnamed(name))
 			return name, true
 		})
 	}()

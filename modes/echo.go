@@ -37,13 +37,13 @@ func Echo(ctx context.Context, o *EchoOptions) error {
 		func(pc net.PacketConn) error {
 			err := echoDatagrams(ctx, pc, o, &totals)
 			o.UI.Infof("echoed %s in %s from %s in %s", bytesString(totals.bytes.Load()),
-				plural(totals.datagrams.Load(), "datagram"), plural(totals.senders.Load(), "sender"), time.Since(start).Round(time.Millisecond))
+				plural(totals.datagrams.Load(), "datagram"), plural(totals.senders.Load(), "sender"), roundDuration(time.Since(start)))
 			return err
 		},
 		func(ln net.Listener) error {
 			err := echoStreams(ctx, ln, o, &totals)
 			o.UI.Infof("served %s (%d refused), echoed %s in %s", plural(totals.clients.Load(), "client"), totals.refused.Load(),
-				bytesString(totals.bytes.Load()), time.Since(start).Round(time.Millisecond))
+				bytesString(totals.bytes.Load()), roundDuration(time.Since(start)))
 			return err
 		})
 }
@@ -132,7 +132,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 		if n > 0 {
 			active.touch()
 			if o.UI.Verbosity() >= 3 { // checked first: boxing the arguments costs on the hot path
-				o.UI.Verbosef(3, "client %d: read %d bytes", id, n)
+				o.UI.Verbosef(3, "client %d: read %s", id, byteCount(n))
 			}
 			if hex != nil {
 				hex.Received(buf[:n])
@@ -160,7 +160,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 	switch {
 	case err == io.EOF:
 		closeWrite(conn)
-		o.UI.Verbosef(1, "client %d %s: echoed %s in %s", id, peer, bytesString(echoed), time.Since(start).Round(time.Millisecond))
+		o.UI.Verbosef(1, "client %d %s: echoed %s in %s", id, peer, bytesString(echoed), roundDuration(time.Since(start)))
 	case isTimeoutErr(err):
 		o.UI.Verbosef(1, "client %d %s: idle for %s, closed after echoing %s", id, peer, o.IdleTimeout, bytesString(echoed))
 	case context.Cause(ctx) != nil:
@@ -220,9 +220,9 @@ func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, total
 			o.UI.Verbosef(1, "datagram from %s", name)
 		}
 		totals.datagrams.Add(1)
-		o.UI.Verbosef(2, "echo %d bytes to %s", n, name)
+		o.UI.Verbosef(2, "echo %s to %s", byteCount(n), name)
 		if hex != nil {
-			hex.Note("datagram of %d bytes from %s", n, name)
+			hex.Note("datagram of %s from %s", byteCount(n), name)
 			hex.Received(buf[:n])
 		}
 		p := append([]byte(nil), buf[:n]...)
@@ -233,7 +233,7 @@ func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, total
 			}
 			totals.bytes.Add(int64(len(p)))
 			if hex != nil {
-				hex.Note("datagram of %d bytes to %s", len(p), name)
+				hex.Note("datagram of %s to %s", byteCount(len(p)), name)
 				hex.Sent(p)
 			}
 		}

@@ -33,7 +33,7 @@ func serveKeep(ctx context.Context, ln net.Listener, o *Options) error {
 	var serving atomic.Int32      // clients accepted and not yet gone, for --max-conns
 	defer func(start time.Time) { // after wg.Wait: every client counted
 		o.UI.Verbosef(1, "served %s (%d refused): sent %s, received %s in %s", plural(served.Load(), "client"), refused.Load(),
-			bytesString(sent.Load()), bytesString(received.Load()), time.Since(start).Round(time.Millisecond))
+			bytesString(sent.Load()), bytesString(received.Load()), roundDuration(time.Since(start)))
 	}(time.Now())
 	if o.MaxConns > 0 {
 		o.UI.Verbosef(1, "serving at most %s at once (--max-conns)", plural(int64(o.MaxConns), "client"))

@@ -102,10 +102,10 @@ func (s *pingSession) summary(failed string) error {
 		return writeJSONLine(o.Stdout, sum)
 	}
 	lines := []string{fmt.Sprintf("--- %s port %d ping statistics ---", o.Target.Host, o.Target.Port)}
-	line := fmt.Sprintf("%d probes sent, %d ok, %s loss", st.sent, st.ok, formatPct(loss))
+	line := fmt.Sprintf("%s sent, %d ok, %s loss", plural(int64(st.sent), "probe"), st.ok, formatPct(loss))
 	switch o.Mode {
 	case PingUDP:
-		line += fmt.Sprintf(", %d duplicates, %d reordered, %d late", st.dup, st.reordered, st.late)
+		line += fmt.Sprintf(", %s, %d reordered, %d late", plural(int64(st.dup), "duplicate"), st.reordered, st.late)
 	case PingEcho:
 		line += fmt.Sprintf(", %d late", st.late)
 	}

@@ -24,34 +24,53 @@ func startProgress(o *Options, sent, received *atomic.Int64) (stop func()) {
 		t := time.NewTicker(tick)
 		defer t.Stop()
 		var lastSent, lastRecv int64
-		last := start
+		last, idle := start, false
 		for {
 			select {
 			case <-done:
 				return
-			case now := <-t.C:
+			case <-t.C:
+				// The time of the reading, not of the tick: a tick read
+				// late would count the bytes of a longer span over a
+				// shorter one.
+				now := time.Now()
 				s, r := sent.Load(), received.Load()
-				dt := now.Sub(last).Seconds()
 				line := fmt.Sprintf("sent %s (%s), received %s (%s)",
-					humanBytes(s), humanRate(float64(s-lastSent)/dt), humanBytes(r), humanRate(float64(r-lastRecv)/dt))
+					humanBytes(s), humanRate(rate(s-lastSent, now.Sub(last))),
+					humanBytes(r), humanRate(rate(r-lastRecv, now.Sub(last))))
+				moved := s != lastSent || r != lastRecv
 				lastSent, lastRecv, last = s, r, now
-				if o.ProgressInPlace {
-					o.UI.Status(line)
-				} else {
+				switch {
+				case !o.ProgressInPlace:
 					o.UI.Infof("%s", line)
+				case moved || !idle:
+					// Drawn once more when the bytes stop (the rates fall
+					// to 0), then left alone: a redraw would erase the
+					// echo of what is being typed after it.
+					o.UI.Status(line)
 				}
+				idle = !moved
 			}
 		}
 	}()
 	return func() {
 		close(done)
 		<-finished
+		o.UI.EndStatus()
 		elapsed := time.Since(start)
 		s, r := sent.Load(), received.Load()
 		o.UI.Infof("sent %s, received %s in %s (average %s sent, %s received)",
-			humanBytes(s), humanBytes(r), elapsed.Round(time.Millisecond),
-			humanRate(float64(s)/elapsed.Seconds()), humanRate(float64(r)/elapsed.Seconds()))
+			humanBytes(s), humanBytes(r), roundDuration(elapsed),
+			humanRate(rate(s, elapsed)), humanRate(rate(r, elapsed)))
 	}
+}
+
+// rate is n bytes over d, per second (0 over no time).
+func rate(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
 }
 
 func humanBytes(n int64) string {

@@ -353,5 +353,5 @@ func (r *relay) reportStreams(start time.Time) {
 	t := &r.totals
 	r.o.UI.Infof("relayed %s (%d refused, %d could not reach the target): %s to target, %s to clients in %s",
 		plural(t.conns.Load(), "connection"), t.refused.Load(), t.failed.Load(), bytesString(t.toTarget.Load()),
-		bytesString(t.toClient.Load()), time.Since(start).Round(time.Millisecond))
+		bytesString(t.toClient.Load()), roundDuration(time.Since(start)))
 }

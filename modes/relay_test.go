@@ -270,8 +270,8 @@ func TestRelayPassesResetOn(t *testing.T) {
 		idle time.Duration
 		want string
 	}{
-		{"splice", 0, ": connection reset by peer; 1 bytes to target"},
-		{"observed", time.Minute, ": target: connection reset by peer; 1 bytes to target"},
+		{"splice", 0, ": connection reset by peer; 1 byte to target"},
+		{"observed", time.Minute, ": target: connection reset by peer; 1 byte to target"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Cleanup(func() { goleak.VerifyNone(t) })

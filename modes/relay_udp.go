@@ -85,16 +85,16 @@ func (r *relay) serveDatagrams(pc net.PacketConn) error {
 		w, werr := s.up.Write(buf[:n])
 		r.mu.Unlock()
 		if werr != nil {
-			r.o.UI.Verbosef(1, "conn %d %s: cannot send %d bytes to target %s: %s", s.id, s.name, n, r.upstream, transport.Explain(werr).Msg)
+			r.o.UI.Verbosef(1, "conn %d %s: cannot send %s to target %s: %s", s.id, s.name, byteCount(n), r.upstream, transport.Explain(werr).Msg)
 			continue
 		}
 		s.toTarget.Add(int64(w))
 		s.dgToTarget.Add(1)
 		r.totals.toTarget.Add(int64(w))
 		r.totals.dgToTarget.Add(1)
-		r.o.UI.Verbosef(2, "conn %d: %d bytes from %s to target", s.id, w, s.name)
+		r.o.UI.Verbosef(2, "conn %d: %s from %s to target", s.id, byteCount(w), s.name)
 		if s.hex != nil {
-			s.hex.Note("datagram of %d bytes from %s to target", w, s.name)
+			s.hex.Note("datagram of %s from %s to target", byteCount(w), s.name)
 			s.hex.Sent(buf[:w])
 		}
 	}
@@ -180,16 +180,16 @@ func (r *relay) replies(pc net.PacketConn, s *relaySession) {
 			s.active.touch()
 			w, werr := pc.WriteTo(buf[:n], s.client)
 			if werr != nil {
-				o.UI.Verbosef(1, "conn %d: cannot send %d bytes to %s: %s", s.id, n, s.name, transport.Explain(werr).Msg)
+				o.UI.Verbosef(1, "conn %d: cannot send %s to %s: %s", s.id, byteCount(n), s.name, transport.Explain(werr).Msg)
 				continue
 			}
 			s.toClient.Add(int64(w))
 			s.dgToClient.Add(1)
 			r.totals.toClient.Add(int64(w))
 			r.totals.dgToClient.Add(1)
-			o.UI.Verbosef(2, "conn %d: %d bytes from target to %s", s.id, w, s.name)
+			o.UI.Verbosef(2, "conn %d: %s from target to %s", s.id, byteCount(w), s.name)
 			if s.hex != nil {
-				s.hex.Note("datagram of %d bytes from target to %s", w, s.name)
+				s.hex.Note("datagram of %s from target to %s", byteCount(w), s.name)
 				s.hex.Received(buf[:w])
 			}
 			continue
@@ -238,5 +238,5 @@ func (r *relay) reportDatagrams(start time.Time) {
 	r.o.UI.Infof("relayed %s (%s refused): %s (%s) to target, %s (%s) to clients in %s",
 		plural(t.conns.Load(), "session"), plural(t.refused.Load(), "datagram"),
 		plural(t.dgToTarget.Load(), "datagram"), bytesString(t.toTarget.Load()),
-		plural(t.dgToClient.Load(), "datagram"), bytesString(t.toClient.Load()), time.Since(start).Round(time.Millisecond))
+		plural(t.dgToClient.Load(), "datagram"), bytesString(t.toClient.Load()), roundDuration(time.Since(start)))
 }

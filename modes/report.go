@@ -25,7 +25,7 @@ type stats struct {
 
 func (s *stats) summary() string {
 	return fmt.Sprintf("sent %s, received %s in %s", bytesString(s.sent), bytesString(s.received),
-		time.Since(s.started).Round(time.Millisecond))
+		roundDuration(time.Since(s.started)))
 }
 
 // endSession reports a session's totals with -v and returns its error.
@@ -48,6 +48,9 @@ func plural(n int64, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// byteCount says the size of one read or datagram: "1 byte", "6 bytes".
+func byteCount(n int) string { return plural(int64(n), "byte") }
+
 // bytesString says a byte count as every message does (transport.FormatBytes).
 func bytesString(n int64) string { return transport.FormatBytes(n) }
 
@@ -62,17 +65,17 @@ func describeNetwork(network string) string {
 	return network
 }
 
-// roundDuration keeps three significant figures, enough for a connect time.
+// roundDuration keeps three significant digits, as people write a time
+// they have measured: 747ms, 1.23s, 41.2µs, 2m3s.
 func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d < time.Microsecond:
-		return d
-	case d < time.Millisecond:
-		return d.Round(time.Microsecond / 100)
-	case d < time.Second:
-		return d.Round(time.Microsecond * 10)
+	if d < 0 {
+		return -roundDuration(-d)
 	}
-	return d.Round(time.Millisecond)
+	unit := time.Duration(1)
+	for d >= 1000*unit {
+		unit *= 10
+	}
+	return d.Round(unit)
 }
 
 // writeJSONLine writes v as one line of newline-delimited JSON, in one

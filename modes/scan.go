@@ -126,8 +126,8 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 	probes := len(o.Ports) * len(addrs)
 	workers := scanWorkers(o.Concurrency, probes, u)
 	if o.Style == ScanReport {
-		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s per probe, up to %s per port", hostAndAddrs(o.Target.Host, addrs),
-			len(o.Ports), o.Network, workers, timeout, plural(int64(o.Retries+1), "probe"))
+		u.Verbosef(1, "scanning %s: %s, %d at a time, %s per probe, up to %s per port", hostAndAddrs(o.Target.Host, addrs),
+			plural(int64(len(o.Ports)), o.Network+" port"), workers, timeout, plural(int64(o.Retries+1), "probe"))
 	}
 	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o, addrs),
 		counts: make(map[transport.PortState]int)}
@@ -384,8 +384,8 @@ func (r *scanReport) summary(interrupted bool, failure error) error {
 	if interrupted {
 		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
 	}
-	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", hostAndAddrs(o.Target.Host, r.addrs),
-		strings.Join(counts, ", "), r.scanned, o.Network, of, roundDuration(elapsed)))
+	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %s%s scanned in %s\n", hostAndAddrs(o.Target.Host, r.addrs),
+		strings.Join(counts, ", "), plural(int64(r.scanned), o.Network+" port"), of, roundDuration(elapsed)))
 }
 
 // hostAndAddrs names a target with every address scanned:

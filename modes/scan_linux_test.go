@@ -81,7 +81,7 @@ func TestScanInterrupted(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the scan did not stop when interrupted")
 	}
-	if want := "\n127.0.0.1: 1 open, 0 closed, 0 filtered; 1 tcp ports of 2 (interrupted) scanned in "; !strings.Contains(out.String(), want) {
+	if want := "\n127.0.0.1: 1 open, 0 closed, 0 filtered; 1 tcp port of 2 (interrupted) scanned in "; !strings.Contains(out.String(), want) {
 		t.Errorf("interrupted scan wrote:\n%s\nwant %q", out.String(), want)
 	}
 }

@@ -123,7 +123,7 @@ func TestScanNothingOpen(t *testing.T) {
 	if !errors.As(err, &status) || status.Code != 1 {
 		t.Errorf("scan of a closed port: %v, want exit status 1", err)
 	}
-	if !strings.HasPrefix(stdout, "127.0.0.1: 0 open, 1 closed, 0 filtered; 1 tcp ports scanned in ") || stderr != "" {
+	if !strings.HasPrefix(stdout, "127.0.0.1: 0 open, 1 closed, 0 filtered; 1 tcp port scanned in ") || stderr != "" {
 		t.Errorf("scan of a closed port wrote:\n%s\nand on stderr %q\nwant only the summary, on stdout", stdout, stderr)
 	}
 }
@@ -167,7 +167,7 @@ func TestScanEveryAddress(t *testing.T) {
 	want := regexp.MustCompile(fmt.Sprintf(`^PORT +STATE +SERVICE +ADDR\n`+
 		`%[1]d/tcp +closed +.*::1\n`+
 		`%[1]d/tcp +open +.*127\.0\.0\.1\n`+
-		`dual\.test \(::1, 127\.0\.0\.1\): 1 open, 0 closed, 0 filtered; 1 tcp ports scanned in \S+\n$`, open.Port()))
+		`dual\.test \(::1, 127\.0\.0\.1\): 1 open, 0 closed, 0 filtered; 1 tcp port scanned in \S+\n$`, open.Port()))
 	if !want.MatchString(stdout) {
 		t.Errorf("scan -v wrote:\n%s\nwant %s", stdout, want)
 	}

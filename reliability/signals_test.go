@@ -195,7 +195,7 @@ var (
 	// comes is not counted, so the count sent is "\d+" for a probe that
 	// hangs
 	sigPingSummary = func(port int, sent string, ok int) *regexp.Regexp {
-		return regexp.MustCompile(fmt.Sprintf(`(?m)^--- 127\.0\.0\.1 port %d ping statistics ---\n%s probes sent, %d ok, \d+(\.\d)?%% loss, time \S+$`, port, sent, ok))
+		return regexp.MustCompile(fmt.Sprintf(`(?m)^--- 127\.0\.0\.1 port %d ping statistics ---\n%s probes? sent, %d ok, \d+(\.\d)?%% loss, time \S+$`, port, sent, ok))
 	}
 )
 

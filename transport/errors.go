@@ -297,6 +297,8 @@ func explainStream(e *StreamError) Explanation {
 // it is large enough for that to help: "3984588 bytes (3.8 MiB)".
 func FormatBytes(n int64) string {
 	switch {
+	case n == 1:
+		return "1 byte"
 	case n < 1024:
 		return fmt.Sprintf("%d bytes", n)
 	case n < 1<<20:

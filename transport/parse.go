@@ -1,11 +1,13 @@
 package transport
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,6 +169,9 @@ func SplitTarget(args []string, portFlag string, listening bool) (Target, error)
 		case listening && portFlag != "":
 			t.Host, t.Port = a, portFlag
 		default:
+			if err := urlError(a); err != nil {
+				return t, err
+			}
 			host, port, err := splitCombined(a)
 			if err != nil {
 				if listening {
@@ -195,6 +200,9 @@ func SplitTarget(args []string, portFlag string, listening bool) (Target, error)
 // SplitHostPort parses a combined "HOST:PORT" or "[v6]:PORT" address (as
 // relay takes them). An empty host means every local address.
 func SplitHostPort(s string) (Target, error) {
+	if err := urlError(s); err != nil {
+		return Target{}, err
+	}
 	host, port, err := splitCombined(s)
 	if err != nil {
 		return Target{}, badInput("e.g. 127.0.0.1:8080, [::1]:8080 or :8080", "bad address %q: want HOST:PORT", s)
@@ -235,6 +243,12 @@ func ParseHost(h string) (string, error) {
 	if h == "" {
 		return "", nil
 	}
+	if err := urlError(h); err != nil {
+		return "", err
+	}
+	if ip, ok, err := shortIPv4(h); ok {
+		return ip, err
+	}
 	if ip, err := netip.ParseAddr(h); err == nil {
 		// netip takes any bytes as a zone, spaces and newlines included;
 		// an interface name or index never has them.
@@ -255,6 +269,101 @@ func ParseHost(h string) (string, error) {
 		}
 	}
 	return h, nil
+}
+
+// urlError refuses a URL given where sonde wants a host (and port), with
+// the HOST PORT it names as the hint: sonde speaks to ports, not URLs.
+func urlError(s string) error {
+	scheme, _, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" || strings.ContainsAny(scheme, "/:[]@") {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" {
+		return badInput("give HOST PORT, e.g. sonde example.com 80", "%q is a URL: sonde takes a host and a port, not a URL", s)
+	}
+	port, tls := u.Port(), ""
+	switch strings.ToLower(u.Scheme) {
+	case "https", "wss":
+		tls = "--tls "
+		port = cmp.Or(port, "443")
+	case "http", "ws":
+		port = cmp.Or(port, "80")
+	}
+	host := u.Hostname()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port == "" {
+		port = "PORT"
+	}
+	return badInput(fmt.Sprintf("give HOST PORT: sonde %s%s %s", tls, host, port),
+		"%q is a URL: sonde takes a host and a port, not a URL", s)
+}
+
+// shortIPv4 reads the IPv4 forms of inet_aton(3) that nc and ncat accept
+// (through getaddrinfo) and Go does not: 127.1 (a.b: 8 and 24 bits),
+// 10.0.1 (a.b.c: 8, 8 and 16 bits), 2130706433 (32 bits). ok tells that h
+// is made of one to four numbers, so no name; ip is then its dotted quad.
+// inet_aton also reads a leading 0 as octal and 0x as hex (010.1 is
+// 8.0.0.1), which nobody means by accident: such a part is refused, as a
+// number too big for its place is.
+func shortIPv4(h string) (ip string, ok bool, err error) {
+	parts := strings.Split(h, ".")
+	if len(parts) > 4 {
+		return "", false, nil
+	}
+	for _, p := range parts {
+		if p == "" || !isDigits(p) && !(len(p) > 2 && (p[:2] == "0x" || p[:2] == "0X") && isHex(p[2:])) {
+			return "", false, nil
+		}
+	}
+	if _, err := netip.ParseAddr(h); err == nil {
+		return "", false, nil // a dotted quad: ParseHost's
+	}
+	const hint = "write an IPv4 address in decimal without leading zeros, e.g. 10.0.0.1 or 127.1"
+	for _, p := range parts {
+		switch {
+		case len(p) > 2 && (p[1] == 'x' || p[1] == 'X'):
+			return "", true, badInput(hint, "ambiguous IPv4 address %q: nc would read %q as hexadecimal", h, p)
+		case len(p) > 1 && p[0] == '0':
+			return "", true, badInput(hint, "ambiguous IPv4 address %q: nc would read %q as octal", h, p)
+		}
+	}
+	var v [4]uint64
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 32)
+		if err != nil {
+			return "", true, badInput(hint, "bad IPv4 address %q", h)
+		}
+		v[i] = n
+	}
+	// The last number fills the bytes the others leave.
+	last := len(parts) - 1
+	if last == 3 && v[last] > 255 {
+		return "", true, badInput(hint, "bad IPv4 address %q: %d is more than 255", h, v[last])
+	}
+	if v[last] >= 1<<(8*(4-last)) {
+		return "", true, badInput(hint, "bad IPv4 address %q: %d does not fit in its %d bytes", h, v[last], 4-last)
+	}
+	var addr uint32
+	for i := range last {
+		if v[i] > 255 {
+			return "", true, badInput(hint, "bad IPv4 address %q: %d is more than 255", h, v[i])
+		}
+		addr |= uint32(v[i]) << (8 * (3 - i))
+	}
+	addr |= uint32(v[last])
+	return netip.AddrFrom4([4]byte{byte(addr >> 24), byte(addr >> 16), byte(addr >> 8), byte(addr)}).String(), true, nil
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isNameChar(r rune) bool {

@@ -262,7 +262,9 @@ func TestSplitTarget(t *testing.T) {
 		// A dotted name that is not an IP address is still a legal DNS
 		// name: it goes to the resolver, which answers "no such host".
 		{name: "five numbers", args: []string{"1.2.3.4.5", "80"}, want: Target{"1.2.3.4.5", "80"}},
-		{name: "octet above 255", args: []string{"256.1.1.1", "80"}, want: Target{"256.1.1.1", "80"}},
+		// Four numbers or fewer are an IPv4 address, never a name.
+		{name: "octet above 255", args: []string{"256.1.1.1", "80"}, wantErr: "256 is more than 255"},
+		{name: "last octet above 255", args: []string{"1.1.1.256", "80"}, wantErr: "256 is more than 255"},
 		// The port is checked later, by ParsePort with the right network.
 		{name: "port unchecked", args: []string{"example.com", "99999"}, want: Target{"example.com", "99999"}},
 		{name: "no args", args: nil, wantErr: "missing host and port"},
@@ -288,6 +290,26 @@ func TestSplitTarget(t *testing.T) {
 		{name: "bracketed zone with newline", args: []string{"[fe80::1%a\nb]", "80"}, wantErr: `bad zone "a\nb"`},
 		{name: "ipv4 with zone", args: []string{"192.0.2.1%eth0", "80"}, wantErr: `'%' is not allowed`},
 		{name: "long name", args: []string{strings.Repeat("a", 254), "80"}, wantErr: "longer than 253"},
+
+		// short IPv4 forms, as inet_aton reads them for nc and ncat
+		{name: "a.b", args: []string{"127.1", "80"}, want: Target{"127.0.0.1", "80"}},
+		{name: "a.b:port", args: []string{"127.1:80"}, want: Target{"127.0.0.1", "80"}},
+		{name: "a.b.c", args: []string{"10.0.1", "80"}, want: Target{"10.0.0.1", "80"}},
+		{name: "a.b.c 16 bits", args: []string{"10.1.258", "80"}, want: Target{"10.1.1.2", "80"}},
+		{name: "a.b 24 bits", args: []string{"10.65538", "80"}, want: Target{"10.1.0.2", "80"}},
+		{name: "a", args: []string{"2130706433", "80"}, want: Target{"127.0.0.1", "80"}},
+		{name: "zero", args: []string{"0", "80"}, want: Target{"0.0.0.0", "80"}},
+		{name: "octal", args: []string{"010.1", "80"}, wantErr: `ambiguous IPv4 address "010.1": nc would read "010" as octal`},
+		{name: "octal quad", args: []string{"10.0.0.01", "80"}, wantErr: `nc would read "01" as octal`},
+		{name: "hex", args: []string{"0x7f.1", "80"}, wantErr: `nc would read "0x7f" as hexadecimal`},
+		{name: "a.b too big", args: []string{"127.16777216", "80"}, wantErr: "16777216 does not fit in its 3 bytes"},
+		{name: "a too big", args: []string{"4294967296", "80"}, wantErr: `bad IPv4 address "4294967296"`},
+		{name: "a.b first too big", args: []string{"256.1", "80"}, wantErr: "256 is more than 255"},
+		// URLs
+		{name: "http URL", args: []string{"http://example.com:8080"}, wantErr: `"http://example.com:8080" is a URL: sonde takes a host and a port, not a URL`},
+		{name: "https URL", args: []string{"https://example.com/x"}, wantErr: "is a URL"},
+		{name: "URL port", args: []string{"http://example.com", "80"}, wantErr: "is a URL"},
+		{name: "listen URL", args: []string{"http://:8080"}, listen: true, wantErr: "is a URL"},
 
 		// listen
 		{name: "listen port", args: []string{"8080"}, listen: true, want: Target{"", "8080"}},
@@ -539,10 +561,33 @@ func FuzzSplitHostPort(f *testing.F) {
 }
 
 // FuzzParseHost: -s and positional hosts. An accepted host is the input,
-// brackets removed; it is clean (checkHost), a fixed point, and fits in
+// brackets removed (a short IPv4 form: its dotted quad); it is clean (checkHost), a fixed point, and fits in
 // HOST:PORT.
+// The hints of URLs name the HOST PORT the URL meant.
+func TestURLHint(t *testing.T) {
+	for _, tc := range []struct{ url, hint string }{
+		{"http://example.com:8080", "give HOST PORT: sonde example.com 8080"},
+		{"http://example.com/", "give HOST PORT: sonde example.com 80"},
+		{"https://example.com", "give HOST PORT: sonde --tls example.com 443"},
+		{"https://[::1]:8443/x", "give HOST PORT: sonde --tls [::1] 8443"},
+		{"ftp://example.com", "give HOST PORT: sonde example.com PORT"},
+		{"http://", "give HOST PORT, e.g. sonde example.com 80"},
+	} {
+		var in *InputError
+		_, err := ParseHost(tc.url)
+		if !errors.As(err, &in) || in.Hint != tc.hint {
+			t.Errorf("ParseHost(%q): %v, want the hint %q", tc.url, err, tc.hint)
+		}
+	}
+	for _, notURL := range []string{"example.com", "a:b", "[::1]"} {
+		if err := urlError(notURL); err != nil {
+			t.Errorf("urlError(%q) = %v", notURL, err)
+		}
+	}
+}
+
 func FuzzParseHost(f *testing.F) {
-	for _, s := range []string{"", "example.com", "[::1]", "[1.2.3.4]", "fe80::1%eth0", "[fe80::1%25]", "a_b-c.d", "exa mple", "[x]", "::ffff:1.2.3.4", "1.2.3.4%eth0"} {
+	for _, s := range []string{"", "example.com", "[::1]", "[1.2.3.4]", "fe80::1%eth0", "[fe80::1%25]", "a_b-c.d", "exa mple", "[x]", "::ffff:1.2.3.4", "1.2.3.4%eth0", "127.1", "2130706433", "010.1", "0x7f.1", "http://h:80"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -552,6 +597,9 @@ func FuzzParseHost(f *testing.F) {
 			return
 		}
 		want := s
+		if ip, ok, _ := shortIPv4(s); ok {
+			want = ip // 127.1 is 127.0.0.1
+		}
 		if len(s) >= 2 && s[0] == '[' && s[len(s)-1] == ']' {
 			want = s[1 : len(s)-1]
 			if _, err := netip.ParseAddr(want); err != nil {

@@ -187,3 +187,64 @@ func TestNothingOnStdout(t *testing.T) {
 		t.Error("nothing reached the message stream either")
 	}
 }
+
+// TestStatusAroundTerminalOutput: bytes written to a terminal standard
+// output erase the status line first and draw it again once a line has
+// ended; while the cursor is mid-line (a prompt), it stays away.
+func TestStatusAroundTerminalOutput(t *testing.T) {
+	withColor(t, false)
+	var screen bytes.Buffer // stdout and stderr are one terminal
+	u := New(&screen, 0)
+	out := u.StatusOutput(&screen)
+	u.Status("1 B")
+	io.WriteString(out, "world\n")
+	io.WriteString(out, "login: ")
+	u.Status("2 B")
+	io.WriteString(out, "ok\n")
+	u.EndStatus()
+	io.WriteString(out, "bye\n")
+	want := "\rsonde: 1 B\x1b[K" + "\r\x1b[Kworld\n\rsonde: 1 B\x1b[K" + "\r\x1b[Klogin: " + "ok\n\rsonde: 2 B\x1b[K" + "\r\x1b[K" + "bye\n"
+	if got := screen.String(); got != want {
+		t.Errorf("wrote %q\nwant  %q", got, want)
+	}
+}
+
+// TestStatusAroundTypedLines: a line typed on the terminal was echoed
+// after the status line; once it is read, it is written again alone on
+// that row, and the status line drawn below.
+func TestStatusAroundTypedLines(t *testing.T) {
+	withColor(t, false)
+	var screen bytes.Buffer
+	u := New(&screen, 0)
+	in := u.StatusInput(strings.NewReader("hello\n"))
+	u.Status("1 B")
+	if b, err := io.ReadAll(in); err != nil || string(b) != "hello\n" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	want := "\rsonde: 1 B\x1b[K" + "\x1b[1A\rhello\x1b[K\n" + "\rsonde: 1 B\x1b[K"
+	if got := screen.String(); got != want {
+		t.Errorf("wrote %q\nwant  %q", got, want)
+	}
+	// Without a status line drawn, the echo is left alone.
+	screen.Reset()
+	u = New(&screen, 0)
+	io.ReadAll(u.StatusInput(strings.NewReader("hi\n")))
+	if screen.Len() != 0 {
+		t.Errorf("wrote %q with no status line", screen.String())
+	}
+}
+
+// TestPaintOverridesNoColor: colour follows color.NoColor alone, even
+// when NO_COLOR was set as the colour was made (fatih/color's own rule).
+func TestPaintOverridesNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	red := Paint(color.FgRed)
+	withColor(t, true)
+	if got := red("x"); got != "\x1b[31mx\x1b[0m" {
+		t.Errorf("colour on: %q", got)
+	}
+	withColor(t, false)
+	if got := red("x"); got != "x" {
+		t.Errorf("colour off: %q", got)
+	}
+}
