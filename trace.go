@@ -30,7 +30,7 @@ func traceCommand(env runEnv) *cli.Command {
 		udpFlag("probe with UDP datagrams instead of TCP SYNs"),
 		maxHopsFlag(modes.DefaultTraceMaxHops),
 		probesFlag(modes.DefaultTraceProbes),
-		waitFlag("how long to wait for the answer to each probe, and for each hop's name (default 1s)"),
+		waitFlag("wait `DUR` for the answer to each probe, and for each hop's name (default 1s)"),
 	)
 }
 
