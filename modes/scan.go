@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
@@ -133,7 +132,8 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 		counts: make(map[transport.PortState]int)}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	outcomes := probeAll(sctx, o, addrs, workers, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries})
+	hosts := []probeHost{{name: o.Target.Host, addrs: addrs, ports: o.Ports, network: o.Network}}
+	outcomes := probeHosts(sctx, hosts, workers, o.Interval, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries})
 	results := make([]transport.ProbeResult, probes)
 	known := make([]bool, probes)
 	next := 0 // the first probe not yet reported
@@ -174,58 +174,6 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 		return &ExitStatus{Code: 1}
 	}
 	return nil
-}
-
-// portOutcome is what probe i (see probeAll) found, or why it could not
-// be made.
-type portOutcome struct {
-	i   int
-	res transport.ProbeResult
-	err error
-}
-
-// probeAll probes every port of o.Ports on every address of addrs with
-// workers goroutines. Probe i is port o.Ports[i/len(addrs)] of address
-// addrs[i%len(addrs)]: probes start in that order (o.Interval apart, if
-// set), and each outcome is sent as it comes. The channel is closed once
-// every worker is done, which happens soon after ctx ends.
-func probeAll(ctx context.Context, o *ScanOptions, addrs []netip.Addr, workers int, popts transport.ProbeOptions) <-chan portOutcome {
-	probe := transport.ProbeTCP
-	if o.Network == "udp" {
-		probe = transport.ProbeUDP
-	}
-	jobs := make(chan int)
-	outcomes := make(chan portOutcome, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				port, addr := o.Ports[i/len(addrs)], addrs[i%len(addrs)]
-				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(port)), popts)
-				outcomes <- portOutcome{i, res, err}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for i := range len(o.Ports) * len(addrs) {
-			if i > 0 && o.Interval > 0 && !sleepCtx(ctx, o.Interval) {
-				return
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(outcomes)
-	}()
-	return outcomes
 }
 
 // scanReport writes what a scan found, in the style asked for: the

@@ -1,0 +1,204 @@
+package modes
+
+// The engine that scan and check share: hosts, each with its addresses,
+// ports and protocol, probed by one pool of workers, host × port
+// interleaved so that a slow host does not hold the others up.
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sondeproject/sonde/transport"
+)
+
+// probeHost is one host of a scan or check: what the report calls it,
+// every address it is probed on, its ports, and the protocol.
+type probeHost struct {
+	name    string
+	addrs   []netip.Addr
+	ports   []int
+	network string
+}
+
+// probes is how many probes the host takes: each port on each address.
+func (h *probeHost) probes() int { return len(h.ports) * len(h.addrs) }
+
+// at is probe i of the host: port h.ports[i/len(addrs)] on address
+// addrs[i%len(addrs)], so that the probes of one port are consecutive.
+func (h *probeHost) at(i int) (port int, addr netip.Addr) {
+	return h.ports[i/len(h.addrs)], h.addrs[i%len(h.addrs)]
+}
+
+// probeOutcome is what probe i of host (see probeHost.at) found, or why
+// it could not be made.
+type probeOutcome struct {
+	host, i int
+	res     transport.ProbeResult
+	err     error
+}
+
+// hostGroup is how many hosts are interleaved at a time: enough that a
+// host whose ports are all silent holds few of the workers, few enough
+// that reports of the first hosts need not wait for the last.
+const hostGroup = 256
+
+// probeHosts probes every port of every host on each of its addresses
+// with workers goroutines. Probes start group by group of hostGroup
+// hosts; in a group, round r starts probe r of each host in turn, so the
+// hosts share the workers whatever their number of ports. One host alone
+// is probed in the order of probeHost.at. Probes start interval apart,
+// if set, and each outcome is sent as it comes. The channel is closed
+// once every worker is done, which happens soon after ctx ends.
+func probeHosts(ctx context.Context, hosts []probeHost, workers int, interval time.Duration, popts transport.ProbeOptions) <-chan probeOutcome {
+	type job struct{ host, i int }
+	jobs := make(chan job, workers)
+	outcomes := make(chan probeOutcome, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				h := &hosts[j.host]
+				port, addr := h.at(j.i)
+				probe := transport.ProbeTCP
+				if h.network == "udp" {
+					probe = transport.ProbeUDP
+				}
+				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(port)), popts)
+				outcomes <- probeOutcome{j.host, j.i, res, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		started := false
+		for first := 0; first < len(hosts); first += hostGroup {
+			group := hosts[first:min(first+hostGroup, len(hosts))]
+			rounds := 0
+			for _, h := range group {
+				rounds = max(rounds, h.probes())
+			}
+			for r := range rounds {
+				for k := range group {
+					if r >= group[k].probes() {
+						continue
+					}
+					if started && interval > 0 && !sleepCtx(ctx, interval) {
+						return
+					}
+					started = true
+					select {
+					case jobs <- job{first + k, r}:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(outcomes)
+	}()
+	return outcomes
+}
+
+// countProbes is the number of probes of hosts.
+func countProbes(hosts []probeHost) int {
+	n := 0
+	for i := range hosts {
+		n += hosts[i].probes()
+	}
+	return n
+}
+
+// addressing is how names become addresses: -4/-6, -n and the source
+// address of -s, resolved once.
+type addressing struct {
+	family  int
+	numeric bool
+	source  string
+	src     netip.Addr
+}
+
+// newAddressing resolves the source address, if any.
+func newAddressing(ctx context.Context, e transport.Endpoint) (*addressing, error) {
+	a := &addressing{family: e.Family, numeric: e.Numeric, source: e.Source}
+	if e.Source != "" {
+		srcs, err := transport.Resolve(ctx, e.Source, e.Family, e.Numeric)
+		if err != nil {
+			return nil, err
+		}
+		a.src = srcs[0]
+	}
+	return a, nil
+}
+
+// hostsOf expands spec into hosts with the given ports and protocol: a
+// name or an address is one host, with every address of the name (those
+// of the source's family, if a source is given); a block is one host per
+// address, named by the address.
+func (a *addressing) hostsOf(ctx context.Context, spec transport.HostSpec, ports []int, network string) ([]probeHost, error) {
+	if !spec.Block.IsValid() {
+		addrs, _, err := resolveAll(ctx, spec.Host, a.source, a.family, a.numeric)
+		if err != nil {
+			return nil, err
+		}
+		return []probeHost{{name: spec.Host, addrs: addrs, ports: ports, network: network}}, nil
+	}
+	is4 := spec.Block.Addr().Is4()
+	if a.family == 4 && !is4 || a.family == 6 && is4 {
+		return nil, &transport.InputError{Msg: fmt.Sprintf("%s is not an IPv%d block (-%d was given)", spec, a.family, a.family),
+			Hint: "drop -4/-6, or give a block of the matching family"}
+	}
+	if a.src.IsValid() && a.src.Is4() != is4 {
+		return nil, &transport.InputError{
+			Msg:  fmt.Sprintf("source address %s cannot reach %s: different address families", a.source, spec),
+			Hint: "give -s an address of the same family as the block"}
+	}
+	hosts := make([]probeHost, 0, spec.Count())
+	for addr := range spec.Addrs() {
+		hosts = append(hosts, probeHost{name: addr.String(), addrs: []netip.Addr{addr}, ports: ports, network: network})
+	}
+	return hosts, nil
+}
+
+// resolveWorkers bounds the name lookups made at once.
+const resolveWorkers = 16
+
+// expandAll expands every spec (see hostsOf), looking names up a few at
+// a time, and returns the hosts in the order of specs. The first error,
+// in that order, is returned with where[i], if given, before it.
+func (a *addressing) expandAll(ctx context.Context, specs []transport.HostSpec, ports [][]int, networks []string, where []string) ([]probeHost, error) {
+	expanded := make([][]probeHost, len(specs))
+	errs := make([]error, len(specs))
+	sem := make(chan struct{}, resolveWorkers)
+	var wg sync.WaitGroup
+	for i, spec := range specs {
+		if spec.Block.IsValid() { // listing a block needs no lookup
+			expanded[i], errs[i] = a.hostsOf(ctx, spec, ports[i], networks[i])
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			expanded[i], errs[i] = a.hostsOf(ctx, spec, ports[i], networks[i])
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			if where != nil {
+				return nil, &transport.LineError{Where: where[i], Err: err}
+			}
+			return nil, err
+		}
+	}
+	return slices.Concat(expanded...), nil
+}
