@@ -194,7 +194,7 @@ func (a *addressing) expandAll(ctx context.Context, specs []transport.HostSpec, 
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			if where != nil {
+			if where != nil && where[i] != "" {
 				return nil, &transport.LineError{Where: where[i], Err: err}
 			}
 			return nil, err

@@ -53,6 +53,15 @@ type ScanOptions struct {
 	Style       ScanStyle
 	JSON        bool // --json: one object per port and a summary on Stdout
 
+	// Many makes a scan of many hosts (a HOSTS list, a block,
+	// --targets), reported host by host; Targets are the hosts, and
+	// Target.Host is not read. A command line that names many hosts
+	// sets it even when they turn out to be one, so that the form of
+	// the report follows from the command line alone.
+	Many     bool
+	Targets  []ScanTarget
+	MaxHosts int // --max-hosts: the most addresses (a name counts one); 0 for DefaultMaxHosts
+
 	Stdout io.Writer
 	UI     *ui.UI
 }
@@ -92,12 +101,16 @@ type scanSummaryJSON struct {
 // Scan probes every port of o.Ports on every address of o.Target.Host, many at
 // once, and reports each port in port order as soon as it and every port
 // before it are known. A port is open when one of the addresses accepts.
+// With o.Many, it scans the hosts of o.Targets instead (scanhosts.go).
 // It returns nil when a port is open, an *ExitStatus 1 when none is, and
 // the interruption when interrupted.
 //
 // With --json, the last object is always a summary, with an error when
 // the scan failed.
 func Scan(ctx context.Context, o *ScanOptions) error {
+	if o.Many {
+		return scanMany(ctx, o)
+	}
 	start := time.Now()
 	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
 	if err != nil {
@@ -112,6 +125,11 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 // started (a bad port list, a bad flag value) with a summary that says
 // why, and returns err. Without --json it only returns err.
 func ScanFailed(o *ScanOptions, err error) error {
+	if o.Many {
+		r := manyReport{o: o, start: time.Now()}
+		r.summary(false, err)
+		return err
+	}
 	r := scanReport{o: o, start: time.Now()}
 	r.summary(false, err)
 	return err
@@ -128,7 +146,7 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 		u.Verbosef(1, "scanning %s: %d %s ports, %d at a time, %s per probe, up to %s per port", hostAndAddrs(o.Target.Host, addrs),
 			len(o.Ports), o.Network, workers, timeout, plural(int64(o.Retries+1), "probe"))
 	}
-	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o, addrs),
+	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o.Ports, o.Network, addrs, o.UI.Verbosity() >= 2),
 		counts: make(map[transport.PortState]int)}
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -200,18 +218,18 @@ type scanTable struct {
 	started                                        bool // the header is written
 }
 
-func newScanTable(o *ScanOptions, addrs []netip.Addr) scanTable {
+func newScanTable(ports []int, network string, addrs []netip.Addr, detail bool) scanTable {
 	t := scanTable{portWidth: len("PORT"), stateWidth: len(transport.Filtered), serviceWidth: len("SERVICE"),
-		addrWidth: len("ADDR"), addrs: len(addrs) > 1, detail: o.UI.Verbosity() >= 2}
-	if o.Network == "udp" {
+		addrWidth: len("ADDR"), addrs: len(addrs) > 1, detail: detail}
+	if network == "udp" {
 		t.stateWidth = len(transport.OpenFiltered)
 	}
-	if len(o.Ports) > 0 {
-		t.portWidth = max(t.portWidth, len(strconv.Itoa(o.Ports[len(o.Ports)-1])+"/"+o.Network))
+	if len(ports) > 0 {
+		t.portWidth = max(t.portWidth, len(strconv.Itoa(ports[len(ports)-1])+"/"+network))
 	}
 	if t.addrs || t.detail {
-		for _, p := range o.Ports {
-			t.serviceWidth = max(t.serviceWidth, len(transport.ServiceName(p, o.Network)))
+		for _, p := range ports {
+			t.serviceWidth = max(t.serviceWidth, len(transport.ServiceName(p, network)))
 		}
 	}
 	for _, a := range addrs {
@@ -252,8 +270,8 @@ func (t *scanTable) line(port, state, service, addr, detail string) string {
 // comes next; then a refusal, a definite answer; then filtered.
 var stateRank = map[transport.PortState]int{transport.Open: 4, transport.OpenFiltered: 3, transport.Closed: 2, transport.Filtered: 1}
 
-// probe reports probe i of probeAll, and counts its port once every
-// address of the port is reported.
+// probe reports probe i of the scan's one host (see probeHost.at), and
+// counts its port once every address of the port is reported.
 func (r *scanReport) probe(i int, res transport.ProbeResult) error {
 	o, u := r.o, r.o.UI
 	port, addr := o.Ports[i/len(r.addrs)], r.addrs[i%len(r.addrs)]
@@ -264,33 +282,48 @@ func (r *scanReport) probe(i int, res transport.ProbeResult) error {
 		r.counts[r.best]++
 		r.scanned++
 	}
-	service := transport.ServiceName(port, o.Network)
 	switch {
 	case o.JSON:
-		return writeJSONLine(o.Stdout, scanPortJSON{Type: "port", Host: o.Target.Host, Addr: addr.String(), Port: port,
-			Proto: o.Network, State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
+		return writePortJSON(o.Stdout, o.Target.Host, addr, port, o.Network, res)
 	case o.Style == ScanNetcat:
-		if u.Verbosity() < 1 {
-			return nil
-		}
-		where := netip.AddrPortFrom(addr, uint16(port)).String() + " (" + o.Network
-		if service != "" {
-			where += "/" + service
-		}
-		where += ")"
-		if res.State == transport.Open {
-			u.Infof("%s: open", where)
-		} else {
-			u.Infof("%s: %s: %s", where, res.State, res.Why)
-		}
+		netcatLine(u, addr, port, o.Network, res)
 	case res.State == transport.Open || u.Verbosity() >= 1:
-		detail := res.Why
-		if res.State == transport.Open {
-			detail = formatMs(res.RTT)
-		}
-		return writeReport(o.Stdout, []byte(r.table.row(strconv.Itoa(port)+"/"+o.Network, string(res.State), service, addr, detail)))
+		return writeReport(o.Stdout, []byte(r.table.probeRow(addr, port, o.Network, res)))
 	}
 	return nil
+}
+
+// writePortJSON writes the --json record of one probe of a scan.
+func writePortJSON(w io.Writer, host string, addr netip.Addr, port int, network string, res transport.ProbeResult) error {
+	return writeJSONLine(w, scanPortJSON{Type: "port", Host: host, Addr: addr.String(), Port: port,
+		Proto: network, State: string(res.State), Service: transport.ServiceName(port, network), RTTms: optionalMs(res.RTT)})
+}
+
+// netcatLine is the -v line of sonde -z for one probe.
+func netcatLine(u *ui.UI, addr netip.Addr, port int, network string, res transport.ProbeResult) {
+	if u.Verbosity() < 1 {
+		return
+	}
+	where := netip.AddrPortFrom(addr, uint16(port)).String() + " (" + network
+	if service := transport.ServiceName(port, network); service != "" {
+		where += "/" + service
+	}
+	where += ")"
+	if res.State == transport.Open {
+		u.Infof("%s: open", where)
+	} else {
+		u.Infof("%s: %s: %s", where, res.State, res.Why)
+	}
+}
+
+// probeRow is the table row of one probe: -vv's detail is the time of
+// an answer that opened the port, else why it is not open.
+func (t *scanTable) probeRow(addr netip.Addr, port int, network string, res transport.ProbeResult) string {
+	detail := res.Why
+	if res.State == transport.Open {
+		detail = formatMs(res.RTT)
+	}
+	return t.row(strconv.Itoa(port)+"/"+network, string(res.State), transport.ServiceName(port, network), addr, detail)
 }
 
 // summary reports the counts per state and the time taken; interrupted
@@ -320,20 +353,26 @@ func (r *scanReport) summary(interrupted bool, failure error) error {
 	if o.Style == ScanNetcat || failure != nil && !interrupted || len(r.addrs) == 0 {
 		return nil
 	}
-	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}
-	if o.Network == "udp" {
-		states = append(states, transport.OpenFiltered)
-	}
-	var counts []string
-	for _, s := range states {
-		counts = append(counts, fmt.Sprintf("%d %s", r.counts[s], s))
-	}
 	of := ""
 	if interrupted {
 		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
 	}
 	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", hostAndAddrs(o.Target.Host, r.addrs),
-		strings.Join(counts, ", "), r.scanned, o.Network, of, roundDuration(elapsed)))
+		stateCounts(r.counts, o.Network), r.scanned, o.Network, of, roundDuration(elapsed)))
+}
+
+// stateCounts words the ports of each state: "1 open, 3 closed, 0
+// filtered", and open|filtered for UDP.
+func stateCounts(counts map[transport.PortState]int, network string) string {
+	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}
+	if network == "udp" {
+		states = append(states, transport.OpenFiltered)
+	}
+	var b []string
+	for _, s := range states {
+		b = append(b, fmt.Sprintf("%d %s", counts[s], s))
+	}
+	return strings.Join(b, ", ")
 }
 
 // hostAndAddrs names a target with every address scanned:
