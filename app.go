@@ -125,6 +125,7 @@ func newApp(env runEnv) *cli.App {
 			completionCommand(env),
 			echoCommand(env),
 			scanCommand(env),
+			checkCommand(env),
 			pingCommand(env),
 			waitCommand(env),
 			relayCommand(env),

@@ -22,6 +22,7 @@ type probeHost struct {
 	addrs   []netip.Addr
 	ports   []int
 	network string
+	rule    int // check: the index of the rule the host is of
 }
 
 // probes is how many probes the host takes: each port on each address.
@@ -139,17 +140,28 @@ func newAddressing(ctx context.Context, e transport.Endpoint) (*addressing, erro
 	return a, nil
 }
 
-// hostsOf expands spec into hosts with the given ports and protocol: a
-// name or an address is one host, with every address of the name (those
-// of the source's family, if a source is given); a block is one host per
-// address, named by the address.
-func (a *addressing) hostsOf(ctx context.Context, spec transport.HostSpec, ports []int, network string) ([]probeHost, error) {
+// hostRequest is one item to expand into hosts: a name, an address or
+// a block, with the ports and protocol to probe, where it was written
+// (FILE:LINE; "" for the command line), and for check the rule it is of.
+type hostRequest struct {
+	spec    transport.HostSpec
+	ports   []int
+	network string
+	where   string
+	rule    int
+}
+
+// hostsOf expands req into hosts: a name or an address is one host, with
+// every address of the name (those of the source's family, if a source
+// is given); a block is one host per address, named by the address.
+func (a *addressing) hostsOf(ctx context.Context, req hostRequest) ([]probeHost, error) {
+	spec := req.spec
 	if !spec.Block.IsValid() {
 		addrs, _, err := resolveAll(ctx, spec.Host, a.source, a.family, a.numeric)
 		if err != nil {
 			return nil, err
 		}
-		return []probeHost{{name: spec.Host, addrs: addrs, ports: ports, network: network}}, nil
+		return []probeHost{{name: spec.Host, addrs: addrs, ports: req.ports, network: req.network, rule: req.rule}}, nil
 	}
 	is4 := spec.Block.Addr().Is4()
 	if a.family == 4 && !is4 || a.family == 6 && is4 {
@@ -163,7 +175,7 @@ func (a *addressing) hostsOf(ctx context.Context, spec transport.HostSpec, ports
 	}
 	hosts := make([]probeHost, 0, spec.Count())
 	for addr := range spec.Addrs() {
-		hosts = append(hosts, probeHost{name: addr.String(), addrs: []netip.Addr{addr}, ports: ports, network: network})
+		hosts = append(hosts, probeHost{name: addr.String(), addrs: []netip.Addr{addr}, ports: req.ports, network: req.network, rule: req.rule})
 	}
 	return hosts, nil
 }
@@ -171,32 +183,31 @@ func (a *addressing) hostsOf(ctx context.Context, spec transport.HostSpec, ports
 // resolveWorkers bounds the name lookups made at once.
 const resolveWorkers = 16
 
-// expandAll expands every spec (see hostsOf), looking names up a few at
-// a time, and returns the hosts in the order of specs. The first error,
-// in that order, is returned with where[i], if given, before it.
-func (a *addressing) expandAll(ctx context.Context, specs []transport.HostSpec, ports [][]int, networks []string, where []string) ([]probeHost, error) {
-	expanded := make([][]probeHost, len(specs))
-	errs := make([]error, len(specs))
+// expandAll expands every request (see hostsOf), looking names up a few
+// at a time, and returns the hosts in the order of reqs. The first
+// error, in that order, is returned, naming the request's FILE:LINE.
+func (a *addressing) expandAll(ctx context.Context, reqs []hostRequest) ([]probeHost, error) {
+	expanded := make([][]probeHost, len(reqs))
+	errs := make([]error, len(reqs))
 	sem := make(chan struct{}, resolveWorkers)
 	var wg sync.WaitGroup
-	for i, spec := range specs {
-		if spec.Block.IsValid() { // listing a block needs no lookup
-			expanded[i], errs[i] = a.hostsOf(ctx, spec, ports[i], networks[i])
+	for i, req := range reqs {
+		if req.spec.Block.IsValid() { // listing a block needs no lookup
+			expanded[i], errs[i] = a.hostsOf(ctx, req)
 			continue
 		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			expanded[i], errs[i] = a.hostsOf(ctx, spec, ports[i], networks[i])
+			expanded[i], errs[i] = a.hostsOf(ctx, req)
 		}()
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if err != nil {
-			if where != nil && where[i] != "" {
-				return nil, &transport.LineError{Where: where[i], Err: err}
-			}
+		if err != nil && reqs[i].where != "" {
+			return nil, &transport.LineError{Where: reqs[i].where, Err: err}
+		} else if err != nil {
 			return nil, err
 		}
 	}

@@ -121,14 +121,14 @@ func scanHosts(ctx context.Context, o *ScanOptions) ([]probeHost, netip.Addr, er
 	if err != nil {
 		return nil, netip.Addr{}, err
 	}
-	ports, networks, where := make([][]int, len(specs)), make([]string, len(specs)), make([]string, len(specs))
+	reqs := make([]hostRequest, len(o.Targets))
 	for i, t := range o.Targets {
-		ports[i], networks[i], where[i] = t.Ports, o.Network, t.Where
-		if ports[i] == nil {
-			ports[i] = o.Ports
+		reqs[i] = hostRequest{spec: t.Host, ports: t.Ports, network: o.Network, where: t.Where}
+		if t.Ports == nil {
+			reqs[i].ports = o.Ports
 		}
 	}
-	hosts, err := a.expandAll(ctx, specs, ports, networks, where)
+	hosts, err := a.expandAll(ctx, reqs)
 	if err != nil {
 		return nil, a.src, err
 	}

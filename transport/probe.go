@@ -278,3 +278,21 @@ func isRefused(err error) bool {
 func IsPortUnreachable(err error) bool {
 	return isRefused(err) || errors.Is(err, syscall.ECONNRESET)
 }
+
+// NoRoute tells whether this host has no route to addr (from src, when
+// valid): connecting a UDP socket, which sends nothing, fails with
+// network or host unreachable, or a route that prohibits it. A probe that
+// was then called filtered never left this host, and says nothing of a
+// firewall on the way.
+func NoRoute(addr, src netip.Addr) bool {
+	var laddr *net.UDPAddr
+	if src.IsValid() {
+		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
+	}
+	c, err := net.DialUDP("udp", laddr, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+	if err != nil {
+		return isUnreachable(err)
+	}
+	c.Close()
+	return false
+}
