@@ -269,10 +269,10 @@ func eachLine(r io.Reader, name string, do func(line int, fields []string) error
 		}
 	}
 	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		return badInput("", "%s:%d: line longer than %d KiB", name, n+1, maxLine>>10)
+		return badInput("a line holds one target or rule: split the line", "%s:%d: line longer than %d KiB", name, n+1, maxLine>>10)
 	}
 	if err := sc.Err(); err != nil {
-		return badInput("", "cannot read %s: %v", name, err)
+		return badInput("give the path of a readable file, or - for stdin", "cannot read %s: %v", name, err)
 	}
 	return nil
 }
