@@ -152,7 +152,10 @@ func ParseTargets(r io.Reader, name, network string) ([]TargetLine, error) {
 	if err == nil && len(out) == 0 {
 		err = badInput(hint, "%s: no targets in it", name)
 	}
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // hostOrHostPort reads the one field of a targets line: hosts, or
@@ -240,7 +243,10 @@ func ParsePolicy(r io.Reader, name string) ([]Rule, error) {
 	if err == nil && len(rules) == 0 {
 		err = badInput(hint, "%s: no rules in it", name)
 	}
-	return rules, err
+	if err != nil {
+		return nil, err
+	}
+	return rules, nil
 }
 
 // maxLine bounds a line of a targets file or policy.
