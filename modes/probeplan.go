@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -47,31 +48,52 @@ type probeOutcome struct {
 // that reports of the first hosts need not wait for the last.
 const hostGroup = 256
 
-// probeHosts probes every port of every host on each of its addresses
-// with workers goroutines. Probes start group by group of hostGroup
-// hosts; in a group, round r starts probe r of each host in turn, so the
-// hosts share the workers whatever their number of ports. One host alone
-// is probed in the order of probeHost.at. Probes start interval apart,
-// if set, and each outcome is sent as it comes. The channel is closed
-// once every worker is done, which happens soon after ctx ends.
+// probeHosts probes every port of every host on each of its addresses,
+// workers probes at most at once. Probes start group by group of
+// hostGroup hosts; in a group, round r starts probe r of each host in
+// turn, so the hosts share the workers whatever their number of ports.
+// One host alone is probed in the order of probeHost.at. Probes start
+// interval apart, if set, and each outcome is sent as it comes. The
+// channel is closed once every probe is done, which happens soon after
+// ctx ends.
+//
+// A few starters (one per CPU, no more than workers) make the probes: a
+// TCP probe the kernel answers at once (loopback, a local refusal) is
+// finished there and then, and only one that must wait gets a goroutine
+// of its own. A scan of closed loopback ports so costs a few system
+// calls a port and no scheduling.
 func probeHosts(ctx context.Context, hosts []probeHost, workers int, interval time.Duration, popts transport.ProbeOptions) <-chan probeOutcome {
 	type job struct{ host, i int }
 	jobs := make(chan job, workers)
 	outcomes := make(chan probeOutcome, workers)
+	slots := make(chan struct{}, workers) // a slot for each probe under way, each holding a socket
 	var wg sync.WaitGroup
-	for range workers {
+	for range min(workers, runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
 				h := &hosts[j.host]
 				port, addr := h.at(j.i)
-				probe := transport.ProbeTCP
+				target := netip.AddrPortFrom(addr, uint16(port))
+				slots <- struct{}{}
+				var wait func() (transport.ProbeResult, error)
 				if h.network == "udp" {
-					probe = transport.ProbeUDP
+					wait = func() (transport.ProbeResult, error) { return transport.ProbeUDP(ctx, target, popts) }
+				} else if res, w, err := transport.BeginProbeTCP(ctx, target, popts); w == nil {
+					<-slots
+					outcomes <- probeOutcome{j.host, j.i, res, err}
+					continue
+				} else {
+					wait = w
 				}
-				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(port)), popts)
-				outcomes <- probeOutcome{j.host, j.i, res, err}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, err := wait()
+					<-slots
+					outcomes <- probeOutcome{j.host, j.i, res, err}
+				}()
 			}
 		}()
 	}
