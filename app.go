@@ -25,7 +25,7 @@ var testOnlyReadyFile string
 const shortUsage = `usage: sonde [flags] HOST PORT            connect (TCP; -u UDP; -U PATH for Unix)
        sonde -l [flags] [HOST] PORT       listen  (also: sonde -lvnp PORT)
        sonde -z HOST PORTS                netcat-style scan (sonde scan for the full report)
-       sonde echo|scan|ping|wait|relay    the other modes; sonde MODE --help for each
+       sonde echo|scan|check|ping|wait|relay  the other modes; sonde MODE --help for each
 
 examples:
   sonde example.com 80                    talk to a port by hand
@@ -41,6 +41,7 @@ sonde -l [flags] [HOST] PORT      listen  (also: sonde -l -p PORT, sonde -lvnp P
 sonde connect|listen ...          explicit spellings of the two above
 sonde -z [flags] HOST PORTS       zero-I/O scan as in nc: only the exit status tells
 sonde scan|ping|wait ...          reachability, latency, readiness (sonde scan --help)
+sonde check POLICY                hold a reachability policy: each rule PASS or FAIL
 
 HOST PORT may be written HOST:PORT ([::1]:80 for IPv6). Flags may come
 anywhere and combine as in nc (-lvnp 4444, -w5). Durations take Go syntax

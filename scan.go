@@ -12,6 +12,8 @@ import (
 )
 
 const scanUsageText = `sonde scan [flags] HOST PORTS
+sonde scan [flags] HOSTS PORTS   many hosts: names, addresses, CIDR blocks, comma-separated
+sonde scan [flags] --targets FILE [PORTS]
 sonde -z [-v] HOST PORTS         netcat style: no output but the exit status (-v: every port)
 
 PORTS: 22, 20-25, 22,80,443, 1-65535, service names (ssh,http), mixed.
@@ -27,6 +29,8 @@ sonde scan example.com 22,80,443           which of these are open
 sonde scan -v 192.0.2.10 1-1024            every port, with its state
 sonde scan -u 192.0.2.53 53,123            UDP: honest about silence
 sonde scan --json 10.0.0.5 1-65535 | jq -c 'select(.state=="open")'
+sonde scan db,10.0.0.0/28,[::1] 22,5432    many hosts, grouped by host in the report
+sonde scan --targets hosts.txt 22          HOST, HOST PORTS or HOST:PORT a line
 sonde -z db.internal 5432 && echo reachable  a firewall check in a script`
 
 // scanCommand is `sonde scan HOST PORTS`.

@@ -3,8 +3,9 @@
 //
 //   - standard output carries data only: in connect, listen, echo and relay
 //     what was received from the network; in scan the report (its table
-//     and summary), which is what the user asked for; in ping and wait
-//     their --json records; nothing in this package ever writes to it;
+//     and summary) and in check its rows and summary, which is what the
+//     user asked for; in ping and wait their --json records; nothing in
+//     this package ever writes to it;
 //   - every message goes to standard error, starts with "sonde: ", is lower
 //     case and has no trailing period, and is one line (a newline it quotes
 //     is written \n);
