@@ -59,14 +59,8 @@ func readCheckArgs(env runEnv, c *cli.Context, o *modes.CheckOptions) (err error
 	if o.Via, err = addressOptions(c); err != nil {
 		return err
 	}
-	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
+	if o.Timeout, o.Retries, o.Concurrency, err = probeSettings(c, modes.DefaultScanRetries); err != nil {
 		return err
-	}
-	if o.Retries = c.Int("retries"); o.Retries < 0 {
-		return usageError("bad --retries %d: must be 0 or more", o.Retries)
-	}
-	if o.Concurrency = c.Int("concurrency"); o.Concurrency < 1 {
-		return usageError("bad --concurrency %d: must be 1 or more", o.Concurrency)
 	}
 	if o.MaxHosts, err = maxHostsValue(c); err != nil {
 		return err

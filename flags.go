@@ -293,6 +293,28 @@ func positiveDuration(c *cli.Context, name string) (d time.Duration, err error) 
 	return d, nil
 }
 
+// probeSettings reads -w, --retries and --concurrency, which scan and
+// check share: 0 for -w and --concurrency when not given (the mode's
+// default), retries the default when not given (sonde -z has no
+// --retries and no --concurrency: their defaults).
+func probeSettings(c *cli.Context, defaultRetries int) (timeout time.Duration, retries, concurrency int, err error) {
+	if timeout, err = positiveDuration(c, "wait"); err != nil {
+		return 0, 0, 0, err
+	}
+	retries = defaultRetries
+	if c.IsSet("retries") {
+		if retries = c.Int("retries"); retries < 0 {
+			return 0, 0, 0, usageError("bad --retries %d: must be 0 or more", retries)
+		}
+	}
+	if c.IsSet("concurrency") {
+		if concurrency = c.Int("concurrency"); concurrency < 1 {
+			return 0, 0, 0, usageError("bad --concurrency %d: must be 1 or more", concurrency)
+		}
+	}
+	return timeout, retries, concurrency, nil
+}
+
 // maxHostsValue reads --max-hosts.
 func maxHostsValue(c *cli.Context) (int, error) {
 	if n := c.Int("max-hosts"); n < 1 {

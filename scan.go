@@ -88,23 +88,11 @@ func readScanArgs(env runEnv, c *cli.Context, o *modes.ScanOptions) (err error) 
 	if o.Target, err = addressOptions(c); err != nil {
 		return err
 	}
-	if o.Timeout, err = positiveDuration(c, "wait"); err != nil {
+	if o.Timeout, o.Retries, o.Concurrency, err = probeSettings(c, modes.DefaultScanRetries); err != nil {
 		return err
 	}
 	if o.Interval, err = durationFlag(c, "interval", false); err != nil {
 		return err
-	}
-	o.Retries = modes.DefaultScanRetries // -z has no --retries: the default
-	if c.IsSet("retries") {
-		if o.Retries = c.Int("retries"); o.Retries < 0 {
-			return usageError("bad --retries %d: must be 0 or more", o.Retries)
-		}
-	}
-	if c.IsSet("concurrency") && c.Int("concurrency") < 1 {
-		return usageError("bad --concurrency %d: must be 1 or more", c.Int("concurrency"))
-	}
-	if c.IsSet("concurrency") {
-		o.Concurrency = c.Int("concurrency")
 	}
 
 	if c.IsSet("max-hosts") { // -z has no --max-hosts: the default

@@ -127,20 +127,12 @@ func Check(ctx context.Context, o *CheckOptions) error {
 	for i := range hosts {
 		results[i] = make([]transport.ProbeResult, hosts[i].probes())
 	}
-	sctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var failed error
-	for oc := range probeHosts(sctx, hosts, workers, 0, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries}) {
-		if oc.err != nil {
-			if failed == nil {
-				failed = oc.err
-				cancel(oc.err)
-			}
-			continue
-		}
-		results[oc.host][oc.i] = oc.res
-		known[oc.host]++
-	}
+	failed := runProbes(ctx, hosts, workers, 0, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries},
+		func(oc probeOutcome) error {
+			results[oc.host][oc.i] = oc.res
+			known[oc.host]++
+			return nil
+		})
 	for i := range hosts {
 		r.judge(&hosts[i], results[i], known[i] == hosts[i].probes(), src)
 	}
@@ -380,11 +372,7 @@ func (r *checkReport) summary(interrupted bool, failure error) error {
 	checks := r.passed + r.failed
 	if o.JSON {
 		sum := checkSummaryJSON{Type: "summary", Rules: len(o.Rules), Checks: checks, Passed: r.passed, Failed: r.failed,
-			ElapsedMs: ms(elapsed), Interrupted: interrupted}
-		if failure != nil {
-			msg := transport.Explain(failure).Msg
-			sum.Error = &msg
-		}
+			ElapsedMs: ms(elapsed), Interrupted: interrupted, Error: errorField(failure)}
 		return writeJSONLine(o.Stdout, sum)
 	}
 	if failure != nil && !interrupted {

@@ -6,6 +6,7 @@ package modes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -129,6 +130,56 @@ func probeHosts(ctx context.Context, hosts []probeHost, workers int, interval ti
 		close(outcomes)
 	}()
 	return outcomes
+}
+
+// runProbes probes hosts (see probeHosts) and hands each outcome to
+// take as it comes, until a probe cannot be made or take fails: that
+// first error cancels the probes still to come, and is returned once
+// every probe has ended.
+func runProbes(ctx context.Context, hosts []probeHost, workers int, interval time.Duration, popts transport.ProbeOptions,
+	take func(probeOutcome) error) error {
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var failed error
+	for oc := range probeHosts(sctx, hosts, workers, interval, popts) {
+		err := oc.err
+		if err == nil && failed == nil {
+			err = take(oc)
+		}
+		if err != nil && failed == nil {
+			failed = err
+			cancel(err)
+		}
+	}
+	return failed
+}
+
+// endScan ends a scan whose probes ended with failed (nil when all were
+// made), writing the summary, and returns what Scan returns: nil when a
+// port is open (or the reader of the report went away, a quiet end, as
+// for cat), an *ExitStatus 1 when none is, the cause when interrupted,
+// failed when it failed.
+func endScan(ctx context.Context, failed error, summary func(interrupted bool, failure error) error, open int) error {
+	if errors.Is(failed, errStdoutClosed) {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		summary(true, cause)
+		return cause
+	}
+	if failed != nil {
+		summary(false, failed)
+		return failed
+	}
+	if err := summary(false, nil); errors.Is(err, errStdoutClosed) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if open == 0 {
+		return &ExitStatus{Code: 1}
+	}
+	return nil
 }
 
 // countProbes is the number of probes of hosts.

@@ -3,7 +3,6 @@ package modes
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -83,19 +82,30 @@ type scanPortJSON struct {
 // scanSummaryJSON ends scan --json, whatever happened: what the text
 // summary says, and why the scan failed, if it did.
 type scanSummaryJSON struct {
-	Type         string   `json:"type"` // "summary"
-	Host         string   `json:"host"`
-	Addr         *string  `json:"addr"`  // the first address scanned; null when none was
-	Addrs        []string `json:"addrs"` // every address scanned
-	Proto        string   `json:"proto"`
-	Ports        int      `json:"ports"` // ports scanned
-	Open         int      `json:"open"`
-	Closed       int      `json:"closed"`
-	Filtered     int      `json:"filtered"`
-	OpenFiltered int      `json:"open_filtered"`
-	ElapsedMs    float64  `json:"elapsed_ms"`
-	Interrupted  bool     `json:"interrupted"`
-	Error        *string  `json:"error"` // what main says on stderr; null on success
+	Type  string   `json:"type"` // "summary"
+	Host  string   `json:"host"`
+	Addr  *string  `json:"addr"`  // the first address scanned; null when none was
+	Addrs []string `json:"addrs"` // every address scanned
+	Proto string   `json:"proto"`
+	scanTotalsJSON
+}
+
+// scanTotalsJSON are the figures that end every scan summary.
+type scanTotalsJSON struct {
+	Ports        int     `json:"ports"` // ports scanned, each counted once with the best state of its addresses
+	Open         int     `json:"open"`
+	Closed       int     `json:"closed"`
+	Filtered     int     `json:"filtered"`
+	OpenFiltered int     `json:"open_filtered"`
+	ElapsedMs    float64 `json:"elapsed_ms"`
+	Interrupted  bool    `json:"interrupted"`
+	Error        *string `json:"error"` // what main says on stderr; null on success
+}
+
+func newScanTotalsJSON(counts map[transport.PortState]int, scanned int, elapsed time.Duration, interrupted bool, failure error) scanTotalsJSON {
+	return scanTotalsJSON{Ports: scanned, Open: counts[transport.Open], Closed: counts[transport.Closed],
+		Filtered: counts[transport.Filtered], OpenFiltered: counts[transport.OpenFiltered], ElapsedMs: ms(elapsed),
+		Interrupted: interrupted, Error: errorField(failure)}
 }
 
 // Scan probes every port of o.Ports on every address of o.Target.Host, many at
@@ -148,50 +158,21 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 	}
 	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o.Ports, o.Network, addrs, o.UI.Verbosity() >= 2),
 		counts: make(map[transport.PortState]int)}
-	sctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	hosts := []probeHost{{name: o.Target.Host, addrs: addrs, ports: o.Ports, network: o.Network}}
-	outcomes := probeHosts(sctx, hosts, workers, o.Interval, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries})
 	results := make([]transport.ProbeResult, probes)
 	known := make([]bool, probes)
 	next := 0 // the first probe not yet reported
-	var failed error
-	for oc := range outcomes {
-		if oc.err != nil {
-			if failed == nil {
-				failed = oc.err
-				cancel(oc.err)
+	failed := runProbes(ctx, hosts, workers, o.Interval, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries},
+		func(oc probeOutcome) error {
+			results[oc.i], known[oc.i] = oc.res, true
+			for ; next < probes && known[next]; next++ {
+				if err := r.probe(next, results[next]); err != nil {
+					return err
+				}
 			}
-			continue
-		}
-		results[oc.i], known[oc.i] = oc.res, true
-		for ; next < probes && known[next] && failed == nil; next++ {
-			if err := r.probe(next, results[next]); err != nil {
-				failed = err
-				cancel(err)
-			}
-		}
-	}
-	if errors.Is(failed, errStdoutClosed) {
-		return nil // the reader of the report went away: like cat, a quiet end
-	}
-	if cause := context.Cause(ctx); cause != nil {
-		r.summary(true, cause)
-		return cause
-	}
-	if failed != nil {
-		r.summary(false, failed)
-		return failed
-	}
-	if err := r.summary(false, nil); errors.Is(err, errStdoutClosed) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if r.counts[transport.Open] == 0 {
-		return &ExitStatus{Code: 1}
-	}
-	return nil
+			return nil
+		})
+	return endScan(ctx, failed, r.summary, r.counts[transport.Open])
 }
 
 // scanReport writes what a scan found, in the style asked for: the
@@ -338,27 +319,40 @@ func (r *scanReport) summary(interrupted bool, failure error) error {
 		for i, a := range r.addrs {
 			addrs[i] = a.String()
 		}
-		sum := scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addrs: addrs, Proto: o.Network, Ports: r.scanned,
-			Open: r.counts[transport.Open], Closed: r.counts[transport.Closed], Filtered: r.counts[transport.Filtered],
-			OpenFiltered: r.counts[transport.OpenFiltered], ElapsedMs: ms(elapsed), Interrupted: interrupted}
+		sum := scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addrs: addrs, Proto: o.Network,
+			scanTotalsJSON: newScanTotalsJSON(r.counts, r.scanned, elapsed, interrupted, failure)}
 		if len(addrs) > 0 {
 			sum.Addr = &addrs[0]
-		}
-		if failure != nil {
-			msg := transport.Explain(failure).Msg
-			sum.Error = &msg
 		}
 		return writeJSONLine(o.Stdout, sum)
 	}
 	if o.Style == ScanNetcat || failure != nil && !interrupted || len(r.addrs) == 0 {
 		return nil
 	}
+	return writeReport(o.Stdout, totalLine(hostAndAddrs(o.Target.Host, r.addrs), r.counts, r.scanned, o.Network,
+		len(o.Ports), interrupted, elapsed))
+}
+
+// errorField is the error of a JSON summary: what main says on stderr,
+// or null on success.
+func errorField(failure error) *string {
+	if failure == nil {
+		return nil
+	}
+	msg := transport.Explain(failure).Msg
+	return &msg
+}
+
+// totalLine is the last line of a scan's report: "WHO: 1 open, 3
+// closed, 0 filtered; 4 tcp ports scanned in 2ms", with "of TOTAL
+// (interrupted)" when cut short.
+func totalLine(who string, counts map[transport.PortState]int, scanned int, network string, total int, interrupted bool, elapsed time.Duration) []byte {
 	of := ""
 	if interrupted {
-		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
+		of = fmt.Sprintf(" of %d (interrupted)", total)
 	}
-	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", hostAndAddrs(o.Target.Host, r.addrs),
-		stateCounts(r.counts, o.Network), r.scanned, o.Network, of, roundDuration(elapsed)))
+	return fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", who, stateCounts(counts, network), scanned, network, of,
+		roundDuration(elapsed))
 }
 
 // stateCounts words the ports of each state: "1 open, 3 closed, 0

@@ -7,7 +7,6 @@ package modes
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -31,18 +30,11 @@ type ScanTarget struct {
 
 // scanSummaryManyJSON ends scan --json of many hosts: the totals.
 type scanSummaryManyJSON struct {
-	Type         string  `json:"type"`      // "summary"
-	Hosts        int     `json:"hosts"`     // hosts scanned (a block counts each address)
-	Addresses    int     `json:"addresses"` // addresses scanned (a name may have several)
-	Proto        string  `json:"proto"`
-	Ports        int     `json:"ports"` // ports scanned, each host's counted once
-	Open         int     `json:"open"`
-	Closed       int     `json:"closed"`
-	Filtered     int     `json:"filtered"`
-	OpenFiltered int     `json:"open_filtered"`
-	ElapsedMs    float64 `json:"elapsed_ms"`
-	Interrupted  bool    `json:"interrupted"`
-	Error        *string `json:"error"`
+	Type      string `json:"type"`      // "summary"
+	Hosts     int    `json:"hosts"`     // hosts scanned (a block counts each address)
+	Addresses int    `json:"addresses"` // addresses scanned (a name may have several)
+	Proto     string `json:"proto"`
+	scanTotalsJSON
 }
 
 // scanMany is Scan of o.Targets: every target expanded to its hosts
@@ -67,44 +59,8 @@ func scanMany(ctx context.Context, o *ScanOptions) error {
 	}
 	r.results = make([][]transport.ProbeResult, len(hosts))
 	r.known = make([]int, len(hosts))
-	sctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var failed error
-	for oc := range probeHosts(sctx, hosts, workers, o.Interval, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries}) {
-		if oc.err != nil {
-			if failed == nil {
-				failed = oc.err
-				cancel(oc.err)
-			}
-			continue
-		}
-		if failed == nil {
-			if err := r.probe(oc); err != nil {
-				failed = err
-				cancel(err)
-			}
-		}
-	}
-	if errors.Is(failed, errStdoutClosed) {
-		return nil
-	}
-	if cause := context.Cause(ctx); cause != nil {
-		r.summary(true, cause)
-		return cause
-	}
-	if failed != nil {
-		r.summary(false, failed)
-		return failed
-	}
-	if err := r.summary(false, nil); errors.Is(err, errStdoutClosed) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if r.counts[transport.Open] == 0 {
-		return &ExitStatus{Code: 1}
-	}
-	return nil
+	failed := runProbes(ctx, hosts, workers, o.Interval, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries}, r.probe)
+	return endScan(ctx, failed, r.summary, r.counts[transport.Open])
 }
 
 // scanHosts expands o.Targets into the hosts to probe, and resolves the
@@ -248,24 +204,14 @@ func (r *manyReport) summary(interrupted bool, failure error) error {
 	elapsed := time.Since(r.start)
 	if o.JSON {
 		sum := scanSummaryManyJSON{Type: "summary", Hosts: len(r.hosts), Addresses: r.addresses(), Proto: o.Network,
-			Ports: r.scanned, Open: r.counts[transport.Open], Closed: r.counts[transport.Closed],
-			Filtered: r.counts[transport.Filtered], OpenFiltered: r.counts[transport.OpenFiltered],
-			ElapsedMs: ms(elapsed), Interrupted: interrupted}
-		if failure != nil {
-			msg := transport.Explain(failure).Msg
-			sum.Error = &msg
-		}
+			scanTotalsJSON: newScanTotalsJSON(r.counts, r.scanned, elapsed, interrupted, failure)}
 		return writeJSONLine(o.Stdout, sum)
 	}
 	if o.Style == ScanNetcat || failure != nil && !interrupted || len(r.hosts) == 0 {
 		return nil
 	}
-	of := ""
-	if interrupted {
-		of = fmt.Sprintf(" of %d (interrupted)", countPorts(r.hosts))
-	}
-	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %d %s ports%s scanned in %s\n", plural(int64(len(r.hosts)), "host"),
-		stateCounts(r.counts, o.Network), r.scanned, o.Network, of, roundDuration(elapsed)))
+	return writeReport(o.Stdout, totalLine(plural(int64(len(r.hosts)), "host"), r.counts, r.scanned, o.Network,
+		countPorts(r.hosts), interrupted, elapsed))
 }
 
 // countPorts is the number of ports of hosts, each host's counted once.

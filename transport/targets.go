@@ -133,7 +133,7 @@ type TargetLine struct {
 func ParseTargets(r io.Reader, name, network string) ([]TargetLine, error) {
 	const hint = "a line of a targets file is HOST, HOST PORTS or HOST:PORT, e.g. db.example 5432 or 10.0.0.0/28"
 	var out []TargetLine
-	err := eachLine(r, name, func(line int, fields []string) error {
+	err := eachLine(r, name, "targets", hint, func(line int, fields []string) error {
 		t := TargetLine{Where: name + ":" + strconv.Itoa(line)}
 		var err error
 		switch len(fields) {
@@ -149,9 +149,6 @@ func ParseTargets(r io.Reader, name, network string) ([]TargetLine, error) {
 		out = append(out, t)
 		return err
 	})
-	if err == nil && len(out) == 0 {
-		err = badInput(hint, "%s: no targets in it", name)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +204,7 @@ type Rule struct {
 func ParsePolicy(r io.Reader, name string) ([]Rule, error) {
 	const hint = "a rule is HOST PORTS [tcp|udp] EXPECT, e.g. db.example 5432 tcp open or 10.0.0.0/28 22 blocked"
 	var rules []Rule
-	err := eachLine(r, name, func(line int, fields []string) error {
+	err := eachLine(r, name, "rules", hint, func(line int, fields []string) error {
 		if len(fields) < 3 || len(fields) > 4 {
 			return badInput(hint, "want HOST PORTS [tcp|udp] EXPECT, got %d %s", len(fields), pluralWord(len(fields), "field"))
 		}
@@ -240,9 +237,6 @@ func ParsePolicy(r io.Reader, name string) ([]Rule, error) {
 		rules = append(rules, rule)
 		return nil
 	})
-	if err == nil && len(rules) == 0 {
-		err = badInput(hint, "%s: no rules in it", name)
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -254,11 +248,12 @@ const maxLine = 64 << 10
 
 // eachLine calls do with the number and the fields of each line of r
 // that is not blank or a comment. An error do returns, if an
-// *InputError, comes back with FILE:LINE before its message.
-func eachLine(r io.Reader, name string, do func(line int, fields []string) error) error {
+// *InputError, comes back with FILE:LINE before its message. A file
+// with no such line is an error too: "FILE: no WHAT in it".
+func eachLine(r io.Reader, name, what, hint string, do func(line int, fields []string) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), maxLine)
-	n := 0
+	n, done := 0, 0
 	for sc.Scan() {
 		n++
 		text, _, _ := strings.Cut(sc.Text(), "#")
@@ -266,6 +261,7 @@ func eachLine(r io.Reader, name string, do func(line int, fields []string) error
 		if len(fields) == 0 {
 			continue
 		}
+		done++
 		if err := do(n, fields); err != nil {
 			var in *InputError
 			if errors.As(err, &in) {
@@ -279,6 +275,9 @@ func eachLine(r io.Reader, name string, do func(line int, fields []string) error
 	}
 	if err := sc.Err(); err != nil {
 		return badInput("give the path of a readable file, or - for stdin", "cannot read %s: %v", name, err)
+	}
+	if done == 0 {
+		return badInput(hint, "%s: no %s in it", name, what)
 	}
 	return nil
 }
