@@ -111,7 +111,7 @@ func readScanArgs(env runEnv, c *cli.Context, o *modes.ScanOptions) (err error) 
 		return &transport.InputError{Msg: "missing host and ports", Hint: hint}
 	case 1:
 		t, err := transport.SplitHostPort(args[0])
-		if err != nil || strings.ContainsAny(args[0], ",/") {
+		if err != nil {
 			return &transport.InputError{Msg: fmt.Sprintf("missing ports: give HOST PORTS, not %q alone", args[0]), Hint: hint}
 		}
 		o.Target.Host, ports = t.Host, t.Port
