@@ -25,7 +25,7 @@ var testOnlyReadyFile string
 const shortUsage = `usage: sonde [flags] HOST PORT            connect (TCP; -u UDP; -U PATH for Unix)
        sonde -l [flags] [HOST] PORT       listen  (also: sonde -lvnp PORT)
        sonde -z HOST PORTS                netcat-style scan (sonde scan for the full report)
-       sonde echo|scan|ping|wait|relay    the other modes; sonde MODE --help for each
+       sonde echo|scan|check|ping|wait|relay  the other modes; sonde MODE --help for each
 
 examples:
   sonde example.com 80                    talk to a port by hand
@@ -41,6 +41,8 @@ sonde -l [flags] [HOST] PORT      listen  (also: sonde -l -p PORT, sonde -lvnp P
 sonde connect|listen ...          explicit spellings of the two above
 sonde -z [flags] HOST PORTS       zero-I/O scan as in nc: only the exit status tells
 sonde scan|ping|wait ...          reachability, latency, readiness
+sonde check POLICY                hold a reachability policy: each rule PASS or FAIL
+sonde trace HOST PORT             the hop where packets to a port stop
 sonde echo|relay ...              throwaway servers (sonde help COMMAND for each)
 
 HOST PORT may be written HOST:PORT ([::1]:80 for IPv6). Flags may come
@@ -128,6 +130,7 @@ func newApp(env runEnv) *cli.App {
 			completionCommand(env),
 			echoCommand(env),
 			scanCommand(env),
+			checkCommand(env),
 			pingCommand(env),
 			waitCommand(env),
 			traceCommand(env),

@@ -11,7 +11,8 @@ package main
 //   - flag values: the choices in flagChoices; file names for TakesFile
 //     flags and for those whose usage names a `FILE` (or `PATH`) value;
 //   - the first argument: commands and host names (socket paths with -U);
-//     a command's own words where commandArgs lists them.
+//     a command's own words where commandArgs lists them, file names for
+//     those in fileArgCommands.
 
 import (
 	"io"
@@ -36,6 +37,9 @@ var flagChoices = map[string][]string{
 var commandArgs = map[string][]string{
 	"completion": completionShells,
 }
+
+// fileArgCommands take a file as their first argument (sonde check POLICY).
+var fileArgCommands = map[string]bool{"check": true}
 
 // repeatedFlags may be given more than once (slice flags always may).
 var repeatedFlags = map[string]bool{"verbose": true}

@@ -157,6 +157,10 @@ func (m *completionModel) bash(b *strings.Builder) {
 			fmt.Fprintf(b, "    %s)\n        mapfile -t COMPREPLY < <(compgen -W %s -- \"$cur\")\n        return 0 ;;\n",
 				strings.Join(c.names, "|"), shellQuote(strings.Join(words, " ")))
 		}
+		if fileArgCommands[c.name] {
+			fmt.Fprintf(b, "    %s)\n        compopt -o filenames 2>/dev/null\n        mapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n        return 0 ;;\n",
+				strings.Join(c.names, "|"))
+		}
 	}
 	fmt.Fprintf(b, `    esac
     if [[ $sonde_path ]]; then
@@ -224,6 +228,9 @@ func (m *completionModel) zsh(b *strings.Builder) {
 	for _, c := range m.commands {
 		if words, ok := commandArgs[c.name]; ok {
 			fmt.Fprintf(b, "    %s)\n        compadd -- %s\n        return ;;\n", strings.Join(c.names, "|"), strings.Join(words, " "))
+		}
+		if fileArgCommands[c.name] {
+			fmt.Fprintf(b, "    %s)\n        _files\n        return ;;\n", strings.Join(c.names, "|"))
 		}
 	}
 	b.WriteString("    esac\n    if [[ $sonde_path ]]; then\n        _files\n        return\n    fi\n")
@@ -341,6 +348,8 @@ complete -c sonde -f
 		cond := fishQuote("__sonde_at " + name)
 		if words, ok := commandArgs[c.name]; ok {
 			fmt.Fprintf(b, "complete -c sonde -n %s -a %s\n", fishQuote("__sonde_at "+name+" 0"), fishQuote(strings.Join(words, " ")))
+		} else if fileArgCommands[c.name] {
+			fmt.Fprintf(b, "complete -c sonde -n %s -F\n", fishQuote("__sonde_at "+name+" 0"))
 		} else {
 			fmt.Fprintf(b, "complete -c sonde -n %s -a '(__fish_print_hostnames)'\n", fishQuote("__sonde_at "+name+" 0 0"))
 			fmt.Fprintf(b, "complete -c sonde -n %s -F\n", fishQuote("__sonde_at "+name+" 0 1"))

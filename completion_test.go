@@ -216,6 +216,9 @@ var completionCases = []completionCase{
 	{"sonde -U {dir}/so", []string{"sock1"}, []string{"testhost.example"}},
 	{"sonde -lU {dir}/", []string{"sock1"}, nil},
 	{"sonde --hex-file {dir}/", []string{"sock1"}, nil},
+	// check takes a policy file; scan's --targets a FILE
+	{"sonde check {dir}/", []string{"sock1"}, []string{"testhost.example"}},
+	{"sonde scan --targets {dir}/", []string{"sock1"}, nil},
 	// after --, flags are arguments
 	{"sonde -- -", nil, []string{"--listen", "-l"}},
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,6 +202,16 @@ func probesFlag(value int) cli.Flag {
 		Usage: "send `N` probes with each TTL"}
 }
 
+func maxHostsFlag(value int) cli.Flag {
+	return &cli.IntFlag{Name: "max-hosts", Category: catConn, Value: value,
+		Usage: "probe at most `N` addresses (a CIDR block counts each of its addresses, a name one)"}
+}
+
+// targetsFlag is --targets of scan; readLines opens what it names.
+func targetsFlag() cli.Flag {
+	return stringFlag("targets", "", catConn, "scan the targets listed in `FILE` (- for stdin): HOST, HOST PORTS or HOST:PORT a line")
+}
+
 func timeoutFlag(usage string) cli.Flag { return stringFlag("timeout", "", catConn, usage) }
 
 // proxyFlags are -x, -X, --proxy-auth and --proxy-auth-file (connect
@@ -335,6 +346,54 @@ func positiveDuration(c *cli.Context, name string) (d time.Duration, err error) 
 		return 0, usageError("bad %s %s: must be more than 0", dashed(name), c.String(name))
 	}
 	return d, nil
+}
+
+// probeSettings reads -w, --retries and --concurrency, which scan and
+// check share: 0 for -w and --concurrency when not given (the mode's
+// default), retries the default when not given (sonde -z has no
+// --retries and no --concurrency: their defaults).
+func probeSettings(c *cli.Context, defaultRetries int) (timeout time.Duration, retries, concurrency int, err error) {
+	if timeout, err = positiveDuration(c, "wait"); err != nil {
+		return 0, 0, 0, err
+	}
+	retries = defaultRetries
+	if c.IsSet("retries") {
+		if retries = c.Int("retries"); retries < 0 {
+			return 0, 0, 0, usageError("bad --retries %d: must be 0 or more", retries)
+		}
+	}
+	if c.IsSet("concurrency") {
+		if concurrency = c.Int("concurrency"); concurrency < 1 {
+			return 0, 0, 0, usageError("bad --concurrency %d: must be 1 or more", concurrency)
+		}
+	}
+	return timeout, retries, concurrency, nil
+}
+
+// maxHostsValue reads --max-hosts.
+func maxHostsValue(c *cli.Context) (int, error) {
+	if n := c.Int("max-hosts"); n < 1 {
+		return 0, usageError("bad --max-hosts %d: must be 1 or more", n)
+	}
+	return c.Int("max-hosts"), nil
+}
+
+// openInput opens a file the user named for sonde to read (a targets
+// file, a policy), "-" being stdin; name is what messages call it.
+func openInput(path, what string, stdin io.Reader) (r io.Reader, name string, closeFn func(), err error) {
+	if path == "-" {
+		return stdin, "stdin", func() {}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, "", nil, &transport.InputError{Msg: fmt.Sprintf("cannot read %s %s: %v", what, path, err),
+			Hint: "give the path of a readable file, or - for stdin"}
+	}
+	return f, path, func() { f.Close() }, nil
 }
 
 // familyFlag reads -4 and -6: 4, 6, or 0 for either.

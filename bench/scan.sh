@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# bench/scan.sh — a full TCP scan of 127.0.0.1 (ports 1-65535), sonde scan
-# against nmap -sT, in a private network namespace. See bench/README.md.
+# bench/scan.sh — sonde scan against nmap -sT, in a private network
+# namespace, in two cases: a full TCP scan of 127.0.0.1 (ports 1-65535),
+# and many hosts (the 1,024 loopback addresses of 127.1.0.0/22 × 4 ports,
+# a few of them listening). See bench/README.md.
 #
 #   sudo bash bench/scan.sh [ROUNDS]        (default 5 rounds; needs root)
 #
@@ -18,6 +20,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The ports the benchmark listens on: well-known ones, one in the middle of
 # the ephemeral range (where self-connections happen), and the last port.
 OPEN_PORTS=(22 80 443 5432 8080 40000 65535)
+# The listeners of the many-host case, on addresses of 127.1.0.0/22 (all
+# of 127.0.0.0/8 is loopback).
+MULTI_LISTEN=(127.1.0.5:80 127.1.1.1:8080 127.1.2.9:443 127.1.3.200:22)
+MULTI_PORTS=22,80,443,8080
+LISTEN=("${MULTI_LISTEN[@]}")
+for p in "${OPEN_PORTS[@]}"; do LISTEN+=("127.0.0.1:$p"); done
 
 if [[ ${SONDE_BENCH_NETNS:-} != 1 ]]; then
 	for t in go unshare ip nmap python3 timeout awk sort /usr/bin/time; do
@@ -51,13 +59,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 
-# One python3 process listens on every port of OPEN_PORTS, accepts, closes.
-python3 -u - "${OPEN_PORTS[@]}" >"$tmp/ready" <<'PY' &
+# One python3 process listens on every ADDR:PORT given, accepts, closes.
+python3 -u - "${LISTEN[@]}" >"$tmp/ready" <<'PY' &
 import selectors, socket, sys
 sel = selectors.DefaultSelector()
-for p in sys.argv[1:]:
+for ap in sys.argv[1:]:
+    a, p = ap.rsplit(":", 1)
     s = socket.socket()
-    s.bind(("127.0.0.1", int(p)))
+    s.bind((a, int(p)))
     s.listen(4096)
     sel.register(s, selectors.EVENT_READ)
 print("ready", flush=True)
@@ -69,34 +78,61 @@ PY
 server_pid=$!
 for ((i = 0; i < 500; i++)); do [[ -s $tmp/ready ]] && break; sleep 0.01; done
 [[ -s $tmp/ready ]] || die "the listeners did not start"
-want=$(printf '%s\n' "${OPEN_PORTS[@]}" | sort -n | paste -sd, -)
 
-CMD_SONDE="$SONDE scan -n 127.0.0.1 1-65535"
-CMD_NMAP="nmap -sT -Pn -n -T5 -p1-65535 127.0.0.1 -oG -"
-echo "commands (in a private network namespace; listeners on $want):"
-echo "  sonde: $CMD_SONDE"
-echo "  nmap:  $CMD_NMAP"
+# The two cases: what each tool runs, and what it must report open
+# (ADDR:PORT, sorted).
+declare -A CMD_SONDE=(
+	[full]="$SONDE scan -n 127.0.0.1 1-65535"
+	[hosts]="$SONDE scan -n 127.1.0.0/22 $MULTI_PORTS"
+)
+declare -A CMD_NMAP=(
+	[full]="nmap -sT -Pn -n -T5 -p1-65535 127.0.0.1 -oG -"
+	[hosts]="nmap -sT -Pn -n -T5 -p$MULTI_PORTS 127.1.0.0/22 -oG -"
+)
+declare -A WANT=(
+	[full]=$(printf '127.0.0.1:%s\n' "${OPEN_PORTS[@]}" | sort | paste -sd, -)
+	[hosts]=$(printf '%s\n' "${MULTI_LISTEN[@]}" | sort | paste -sd, -)
+)
+CASES=(full hosts)
+echo "commands (in a private network namespace):"
+for c in "${CASES[@]}"; do
+	echo "  $c: listeners on ${WANT[$c]}"
+	echo "    sonde: ${CMD_SONDE[$c]}"
+	echo "    nmap:  ${CMD_NMAP[$c]}"
+done
 echo "  $(nmap --version | head -1)"
 echo
 
-# open_sonde / open_nmap: the open ports a run reported, comma-separated
-# (sonde: the rows of its report table, on stdout).
-open_sonde() { sed -n 's|^\([0-9]*\)/tcp  *open.*|\1|p' | sort -n | paste -sd, -; }
-open_nmap() { grep -o '[0-9]*/open/tcp' | cut -d/ -f1 | sort -n | paste -sd, -; }
+# open_sonde / open_nmap: the ADDR:PORT a run reported open, sorted and
+# comma-separated. sonde: the rows of its report table, under the
+# heading of their host when it scans many ("HOST: counts").
+open_sonde() {
+	awk -v one="$1" '
+		/^[0-9a-f.:]+: [0-9]+ open/ { host = substr($1, 1, length($1) - 1); next }
+		/^[0-9]+\/tcp +open/ { split($1, p, "/"); print (one != "" ? one : host) ":" p[1] }
+	' | sort | paste -sd, -
+}
+open_nmap() {
+	awk '/^Host: .*Ports:/ {
+		n = split($0, f, /[ ,\t]+/)
+		for (i = 1; i <= n; i++) if (f[i] ~ /^[0-9]+\/open\/tcp/) { split(f[i], p, "/"); print $2 ":" p[1] }
+	}' | sort | paste -sd, -
+}
 
-# run NAME: one timed scan; sets MS (wall), CPU (user + system, ms) and OPEN.
-# The CPU time is steadier than the wall time on a shared machine.
+# run CASE TOOL: one timed scan; sets MS (wall), CPU (user + system, ms)
+# and OPEN. The CPU time is steadier than the wall time on a shared machine.
 run() {
-	local t0 t1 out cmd
-	case $1 in
-	sonde) cmd=$CMD_SONDE ;;
-	nmap) cmd=$CMD_NMAP ;;
+	local t0 t1 out cmd one=
+	case $2 in
+	sonde) cmd=${CMD_SONDE[$1]} ;;
+	nmap) cmd=${CMD_NMAP[$1]} ;;
 	esac
+	[[ $1 == full ]] && one=127.0.0.1 # a scan of one host has no headings
 	t0=$EPOCHREALTIME
-	out=$(timeout 300 /usr/bin/time -o "$tmp/cpu" -f '%U %S' $cmd 2>&1) || die "$1 failed: $out"
+	out=$(timeout 300 /usr/bin/time -o "$tmp/cpu" -f '%U %S' $cmd 2>&1) || die "$2 failed: $out"
 	t1=$EPOCHREALTIME
-	case $1 in
-	sonde) OPEN=$(open_sonde <<<"$out") ;;
+	case $2 in
+	sonde) OPEN=$(open_sonde "$one" <<<"$out") ;;
 	nmap) OPEN=$(open_nmap <<<"$out") ;;
 	esac
 	MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')
@@ -108,41 +144,47 @@ median() { sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else pr
 declare -A times cpus
 mismatch=0
 for ((r = 1; r <= ROUNDS; r++)); do
-	order=(sonde nmap)
-	((r % 2)) || order=(nmap sonde)
-	line="round $r:"
-	for tool in "${order[@]}"; do
-		run "$tool"
-		times[$tool]+="$MS "
-		cpus[$tool]+="$CPU "
-		line+=" $tool ${MS} ms (cpu ${CPU} ms)"
-		if [[ $OPEN != "$want" ]]; then
-			line+=" (open: $OPEN, WRONG)"
-			mismatch=1
-		fi
+	for c in "${CASES[@]}"; do
+		order=(sonde nmap)
+		((r % 2)) || order=(nmap sonde)
+		line="round $r, $c:"
+		for tool in "${order[@]}"; do
+			run "$c" "$tool"
+			times[$c.$tool]+="$MS "
+			cpus[$c.$tool]+="$CPU "
+			line+=" $tool ${MS} ms (cpu ${CPU} ms)"
+			if [[ $OPEN != "${WANT[$c]}" ]]; then
+				line+=" (open: $OPEN, WRONG)"
+				mismatch=1
+			fi
+		done
+		note "$line"
 	done
-	note "$line"
 done
 
-S=$(tr ' ' '\n' <<<"${times[sonde]}" | grep . | median)
-N=$(tr ' ' '\n' <<<"${times[nmap]}" | grep . | median)
-SC=$(tr ' ' '\n' <<<"${cpus[sonde]}" | grep . | median)
-NC=$(tr ' ' '\n' <<<"${cpus[nmap]}" | grep . | median)
-# The best round of each tool is the nearest to an idle machine.
-SB=$(tr ' ' '\n' <<<"${times[sonde]}" | grep . | sort -g | head -1)
-NB=$(tr ' ' '\n' <<<"${times[nmap]}" | grep . | sort -g | head -1)
-ratio=$(awk -v s="$S" -v n="$N" 'BEGIN {printf "%.2f", n / s}')
-verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 2) ? "PASS" : "MISS"}')
 same=$([[ $mismatch == 0 ]] && echo "yes, every run" || echo "NO")
 echo "results (medians of $ROUNDS rounds, wall time of the whole command):"
-echo "| tool | full scan, wall (ms) | best round (ms) | CPU, user + system (ms) | open ports reported | exactly the listeners |"
-echo "|---|---|---|---|---|---|"
-echo "| sonde scan | $S | $SB | $SC | $want | $same |"
-echo "| nmap -sT -T5 | $N | $NB | $NC | $want | $same |"
+echo "| case | tool | wall (ms) | best round (ms) | CPU, user + system (ms) | open ports reported | exactly the listeners |"
+echo "|---|---|---|---|---|---|---|"
+declare -A med best cpu
+for c in "${CASES[@]}"; do
+	for tool in sonde nmap; do
+		med[$c.$tool]=$(tr ' ' '\n' <<<"${times[$c.$tool]}" | grep . | median)
+		cpu[$c.$tool]=$(tr ' ' '\n' <<<"${cpus[$c.$tool]}" | grep . | median)
+		# The best round of each tool is the nearest to an idle machine.
+		best[$c.$tool]=$(tr ' ' '\n' <<<"${times[$c.$tool]}" | grep . | sort -g | head -1)
+	done
+	echo "| $c | sonde scan | ${med[$c.sonde]} | ${best[$c.sonde]} | ${cpu[$c.sonde]} | ${WANT[$c]} | $same |"
+	echo "| $c | nmap -sT -T5 | ${med[$c.nmap]} | ${best[$c.nmap]} | ${cpu[$c.nmap]} | ${WANT[$c]} | $same |"
+done
 echo
-echo "nmap / sonde, median wall time: $ratio (target >= 2: **$verdict**);" \
-	"best rounds: $(awk -v s="$SB" -v n="$NB" 'BEGIN {printf "%.2f", n / s}');" \
-	"CPU time: $(awk -v s="$SC" -v n="$NC" 'BEGIN {printf "%.2f", n / s}')"
+for c in "${CASES[@]}"; do
+	ratio=$(awk -v s="${med[$c.sonde]}" -v n="${med[$c.nmap]}" 'BEGIN {printf "%.2f", n / s}')
+	verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 2) ? "PASS" : "MISS"}')
+	echo "$c: nmap / sonde, median wall time: $ratio (target >= 2: **$verdict**);" \
+		"best rounds: $(awk -v s="${best[$c.sonde]}" -v n="${best[$c.nmap]}" 'BEGIN {printf "%.2f", n / s}');" \
+		"CPU time: $(awk -v s="${cpu[$c.sonde]}" -v n="${cpu[$c.nmap]}" 'BEGIN {printf "%.2f", n / s}')"
+done
 
 # Reference: nc.openbsd -z, one run, to show what self-connections do to a
 # scanner that does not check for them.
@@ -151,6 +193,7 @@ if command -v nc.openbsd >/dev/null; then
 	out=$(timeout 300 nc.openbsd -z -v -w 1 127.0.0.1 1-65535 2>&1 || true)
 	t1=$EPOCHREALTIME
 	ncopen=$(grep -o '127.0.0.1 [0-9]* port' <<<"$out" | cut -d' ' -f2 | sort -n | paste -sd, -)
+	want=$(printf '%s\n' "${OPEN_PORTS[@]}" | sort -n | paste -sd, -)
 	extra=$(comm -13 <(tr , '\n' <<<"$want" | sort) <(tr , '\n' <<<"$ncopen" | sort) | sort -n | paste -sd, -)
 	echo "reference, one run: nc.openbsd -z -v -w 1 127.0.0.1 1-65535: $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms," \
 		"reported open: $ncopen (not listening, so self-connections: ${extra:-none this time})"

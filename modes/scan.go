@@ -3,13 +3,11 @@ package modes
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
@@ -54,6 +52,15 @@ type ScanOptions struct {
 	Style       ScanStyle
 	JSON        bool // --json: one object per port and a summary on Stdout
 
+	// Many makes a scan of many hosts (a HOSTS list, a block,
+	// --targets), reported host by host; Targets are the hosts, and
+	// Target.Host is not read. A command line that names many hosts
+	// sets it even when they turn out to be one, so that the form of
+	// the report follows from the command line alone.
+	Many     bool
+	Targets  []ScanTarget
+	MaxHosts int // --max-hosts: the most addresses (a name counts one); 0 for DefaultMaxHosts
+
 	Stdout io.Writer
 	UI     *ui.UI
 }
@@ -75,30 +82,45 @@ type scanPortJSON struct {
 // scanSummaryJSON ends scan --json, whatever happened: what the text
 // summary says, and why the scan failed, if it did.
 type scanSummaryJSON struct {
-	Type         string   `json:"type"` // "summary"
-	Host         string   `json:"host"`
-	Addr         *string  `json:"addr"`  // the first address scanned; null when none was
-	Addrs        []string `json:"addrs"` // every address scanned
-	Proto        string   `json:"proto"`
-	Ports        int      `json:"ports"` // ports scanned
-	Open         int      `json:"open"`
-	Closed       int      `json:"closed"`
-	Filtered     int      `json:"filtered"`
-	OpenFiltered int      `json:"open_filtered"`
-	ElapsedMs    float64  `json:"elapsed_ms"`
-	Interrupted  bool     `json:"interrupted"`
-	Error        *string  `json:"error"` // what main says on stderr; null on success
+	Type  string   `json:"type"` // "summary"
+	Host  string   `json:"host"`
+	Addr  *string  `json:"addr"`  // the first address scanned; null when none was
+	Addrs []string `json:"addrs"` // every address scanned
+	Proto string   `json:"proto"`
+	scanTotalsJSON
+}
+
+// scanTotalsJSON are the figures that end every scan summary.
+type scanTotalsJSON struct {
+	Ports        int     `json:"ports"` // ports scanned, each counted once with the best state of its addresses
+	Open         int     `json:"open"`
+	Closed       int     `json:"closed"`
+	Filtered     int     `json:"filtered"`
+	OpenFiltered int     `json:"open_filtered"`
+	ElapsedMs    float64 `json:"elapsed_ms"`
+	Interrupted  bool    `json:"interrupted"`
+	Error        *string `json:"error"` // what main says on stderr; null on success
+}
+
+func newScanTotalsJSON(counts map[transport.PortState]int, scanned int, elapsed time.Duration, interrupted bool, failure error) scanTotalsJSON {
+	return scanTotalsJSON{Ports: scanned, Open: counts[transport.Open], Closed: counts[transport.Closed],
+		Filtered: counts[transport.Filtered], OpenFiltered: counts[transport.OpenFiltered], ElapsedMs: ms(elapsed),
+		Interrupted: interrupted, Error: errorField(failure)}
 }
 
 // Scan probes every port of o.Ports on every address of o.Target.Host, many at
 // once, and reports each port in port order as soon as it and every port
 // before it are known. A port is open when one of the addresses accepts.
+// With o.Many, it scans the hosts of o.Targets instead (scanhosts.go).
 // It returns nil when a port is open, an *ExitStatus 1 when none is, and
 // the interruption when interrupted.
 //
 // With --json, the last object is always a summary, with an error when
 // the scan failed.
 func Scan(ctx context.Context, o *ScanOptions) error {
+	if o.Many {
+		return scanMany(ctx, o)
+	}
 	start := time.Now()
 	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
 	if err != nil {
@@ -113,6 +135,11 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 // started (a bad port list, a bad flag value) with a summary that says
 // why, and returns err. Without --json it only returns err.
 func ScanFailed(o *ScanOptions, err error) error {
+	if o.Many {
+		r := manyReport{o: o, start: time.Now()}
+		r.summary(false, err)
+		return err
+	}
 	r := scanReport{o: o, start: time.Now()}
 	r.summary(false, err)
 	return err
@@ -129,103 +156,23 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 		u.Verbosef(1, "scanning %s: %s, %d at a time, %s per probe, up to %s per port", hostAndAddrs(o.Target.Host, addrs),
 			plural(int64(len(o.Ports)), o.Network+" port"), workers, timeout, plural(int64(o.Retries+1), "probe"))
 	}
-	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o, addrs),
+	r := scanReport{o: o, addrs: addrs, start: time.Now(), table: newScanTable(o.Ports, o.Network, addrs, o.UI.Verbosity() >= 2),
 		counts: make(map[transport.PortState]int)}
-	sctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	outcomes := probeAll(sctx, o, addrs, workers, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries})
+	hosts := []probeHost{{name: o.Target.Host, addrs: addrs, ports: o.Ports, network: o.Network}}
 	results := make([]transport.ProbeResult, probes)
 	known := make([]bool, probes)
 	next := 0 // the first probe not yet reported
-	var failed error
-	for oc := range outcomes {
-		if oc.err != nil {
-			if failed == nil {
-				failed = oc.err
-				cancel(oc.err)
+	failed := runProbes(ctx, hosts, workers, o.Interval, transport.ProbeOptions{Source: src, Timeout: timeout, Retries: o.Retries},
+		func(oc probeOutcome) error {
+			results[oc.i], known[oc.i] = oc.res, true
+			for ; next < probes && known[next]; next++ {
+				if err := r.probe(next, results[next]); err != nil {
+					return err
+				}
 			}
-			continue
-		}
-		results[oc.i], known[oc.i] = oc.res, true
-		for ; next < probes && known[next] && failed == nil; next++ {
-			if err := r.probe(next, results[next]); err != nil {
-				failed = err
-				cancel(err)
-			}
-		}
-	}
-	if errors.Is(failed, errStdoutClosed) {
-		return nil // the reader of the report went away: like cat, a quiet end
-	}
-	if cause := context.Cause(ctx); cause != nil {
-		r.summary(true, cause)
-		return cause
-	}
-	if failed != nil {
-		r.summary(false, failed)
-		return failed
-	}
-	if err := r.summary(false, nil); errors.Is(err, errStdoutClosed) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if r.counts[transport.Open] == 0 {
-		return &ExitStatus{Code: 1}
-	}
-	return nil
-}
-
-// portOutcome is what probe i (see probeAll) found, or why it could not
-// be made.
-type portOutcome struct {
-	i   int
-	res transport.ProbeResult
-	err error
-}
-
-// probeAll probes every port of o.Ports on every address of addrs with
-// workers goroutines. Probe i is port o.Ports[i/len(addrs)] of address
-// addrs[i%len(addrs)]: probes start in that order (o.Interval apart, if
-// set), and each outcome is sent as it comes. The channel is closed once
-// every worker is done, which happens soon after ctx ends.
-func probeAll(ctx context.Context, o *ScanOptions, addrs []netip.Addr, workers int, popts transport.ProbeOptions) <-chan portOutcome {
-	probe := transport.ProbeTCP
-	if o.Network == "udp" {
-		probe = transport.ProbeUDP
-	}
-	jobs := make(chan int)
-	outcomes := make(chan portOutcome, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				port, addr := o.Ports[i/len(addrs)], addrs[i%len(addrs)]
-				res, err := probe(ctx, netip.AddrPortFrom(addr, uint16(port)), popts)
-				outcomes <- portOutcome{i, res, err}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for i := range len(o.Ports) * len(addrs) {
-			if i > 0 && o.Interval > 0 && !sleepCtx(ctx, o.Interval) {
-				return
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(outcomes)
-	}()
-	return outcomes
+			return nil
+		})
+	return endScan(ctx, failed, r.summary, r.counts[transport.Open])
 }
 
 // scanReport writes what a scan found, in the style asked for: the
@@ -252,18 +199,18 @@ type scanTable struct {
 	started                                        bool // the header is written
 }
 
-func newScanTable(o *ScanOptions, addrs []netip.Addr) scanTable {
+func newScanTable(ports []int, network string, addrs []netip.Addr, detail bool) scanTable {
 	t := scanTable{portWidth: len("PORT"), stateWidth: len(transport.Filtered), serviceWidth: len("SERVICE"),
-		addrWidth: len("ADDR"), addrs: len(addrs) > 1, detail: o.UI.Verbosity() >= 2}
-	if o.Network == "udp" {
+		addrWidth: len("ADDR"), addrs: len(addrs) > 1, detail: detail}
+	if network == "udp" {
 		t.stateWidth = len(transport.OpenFiltered)
 	}
-	if len(o.Ports) > 0 {
-		t.portWidth = max(t.portWidth, len(strconv.Itoa(o.Ports[len(o.Ports)-1])+"/"+o.Network))
+	if len(ports) > 0 {
+		t.portWidth = max(t.portWidth, len(strconv.Itoa(ports[len(ports)-1])+"/"+network))
 	}
 	if t.addrs || t.detail {
-		for _, p := range o.Ports {
-			t.serviceWidth = max(t.serviceWidth, len(transport.ServiceName(p, o.Network)))
+		for _, p := range ports {
+			t.serviceWidth = max(t.serviceWidth, len(transport.ServiceName(p, network)))
 		}
 	}
 	for _, a := range addrs {
@@ -304,8 +251,8 @@ func (t *scanTable) line(port, state, service, addr, detail string) string {
 // comes next; then a refusal, a definite answer; then filtered.
 var stateRank = map[transport.PortState]int{transport.Open: 4, transport.OpenFiltered: 3, transport.Closed: 2, transport.Filtered: 1}
 
-// probe reports probe i of probeAll, and counts its port once every
-// address of the port is reported.
+// probe reports probe i of the scan's one host (see probeHost.at), and
+// counts its port once every address of the port is reported.
 func (r *scanReport) probe(i int, res transport.ProbeResult) error {
 	o, u := r.o, r.o.UI
 	port, addr := o.Ports[i/len(r.addrs)], r.addrs[i%len(r.addrs)]
@@ -316,33 +263,48 @@ func (r *scanReport) probe(i int, res transport.ProbeResult) error {
 		r.counts[r.best]++
 		r.scanned++
 	}
-	service := transport.ServiceName(port, o.Network)
 	switch {
 	case o.JSON:
-		return writeJSONLine(o.Stdout, scanPortJSON{Type: "port", Host: o.Target.Host, Addr: addr.String(), Port: port,
-			Proto: o.Network, State: string(res.State), Service: service, RTTms: optionalMs(res.RTT)})
+		return writePortJSON(o.Stdout, o.Target.Host, addr, port, o.Network, res)
 	case o.Style == ScanNetcat:
-		if u.Verbosity() < 1 {
-			return nil
-		}
-		where := netip.AddrPortFrom(addr, uint16(port)).String() + " (" + o.Network
-		if service != "" {
-			where += "/" + service
-		}
-		where += ")"
-		if res.State == transport.Open {
-			u.Infof("%s: open", where)
-		} else {
-			u.Infof("%s: %s: %s", where, res.State, res.Why)
-		}
+		netcatLine(u, addr, port, o.Network, res)
 	case res.State == transport.Open || u.Verbosity() >= 1:
-		detail := res.Why
-		if res.State == transport.Open {
-			detail = formatMs(res.RTT)
-		}
-		return writeReport(o.Stdout, []byte(r.table.row(strconv.Itoa(port)+"/"+o.Network, string(res.State), service, addr, detail)))
+		return writeReport(o.Stdout, []byte(r.table.probeRow(addr, port, o.Network, res)))
 	}
 	return nil
+}
+
+// writePortJSON writes the --json record of one probe of a scan.
+func writePortJSON(w io.Writer, host string, addr netip.Addr, port int, network string, res transport.ProbeResult) error {
+	return writeJSONLine(w, scanPortJSON{Type: "port", Host: host, Addr: addr.String(), Port: port,
+		Proto: network, State: string(res.State), Service: transport.ServiceName(port, network), RTTms: optionalMs(res.RTT)})
+}
+
+// netcatLine is the -v line of sonde -z for one probe.
+func netcatLine(u *ui.UI, addr netip.Addr, port int, network string, res transport.ProbeResult) {
+	if u.Verbosity() < 1 {
+		return
+	}
+	where := netip.AddrPortFrom(addr, uint16(port)).String() + " (" + network
+	if service := transport.ServiceName(port, network); service != "" {
+		where += "/" + service
+	}
+	where += ")"
+	if res.State == transport.Open {
+		u.Infof("%s: open", where)
+	} else {
+		u.Infof("%s: %s: %s", where, res.State, res.Why)
+	}
+}
+
+// probeRow is the table row of one probe: -vv's detail is the time of
+// an answer that opened the port, else why it is not open.
+func (t *scanTable) probeRow(addr netip.Addr, port int, network string, res transport.ProbeResult) string {
+	detail := res.Why
+	if res.State == transport.Open {
+		detail = formatMs(res.RTT)
+	}
+	return t.row(strconv.Itoa(port)+"/"+network, string(res.State), transport.ServiceName(port, network), addr, detail)
 }
 
 // summary reports the counts per state and the time taken; interrupted
@@ -357,35 +319,54 @@ func (r *scanReport) summary(interrupted bool, failure error) error {
 		for i, a := range r.addrs {
 			addrs[i] = a.String()
 		}
-		sum := scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addrs: addrs, Proto: o.Network, Ports: r.scanned,
-			Open: r.counts[transport.Open], Closed: r.counts[transport.Closed], Filtered: r.counts[transport.Filtered],
-			OpenFiltered: r.counts[transport.OpenFiltered], ElapsedMs: ms(elapsed), Interrupted: interrupted}
+		sum := scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addrs: addrs, Proto: o.Network,
+			scanTotalsJSON: newScanTotalsJSON(r.counts, r.scanned, elapsed, interrupted, failure)}
 		if len(addrs) > 0 {
 			sum.Addr = &addrs[0]
-		}
-		if failure != nil {
-			msg := transport.Explain(failure).Msg
-			sum.Error = &msg
 		}
 		return writeJSONLine(o.Stdout, sum)
 	}
 	if o.Style == ScanNetcat || failure != nil && !interrupted || len(r.addrs) == 0 {
 		return nil
 	}
-	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}
-	if o.Network == "udp" {
-		states = append(states, transport.OpenFiltered)
+	return writeReport(o.Stdout, totalLine(hostAndAddrs(o.Target.Host, r.addrs), r.counts, r.scanned, o.Network,
+		len(o.Ports), interrupted, elapsed))
+}
+
+// errorField is the error of a JSON summary: what main says on stderr,
+// or null on success.
+func errorField(failure error) *string {
+	if failure == nil {
+		return nil
 	}
-	var counts []string
-	for _, s := range states {
-		counts = append(counts, fmt.Sprintf("%d %s", r.counts[s], s))
-	}
+	msg := transport.Explain(failure).Msg
+	return &msg
+}
+
+// totalLine is the last line of a scan's report: "WHO: 1 open, 3
+// closed, 0 filtered; 4 tcp ports scanned in 2ms", with "of TOTAL
+// (interrupted)" when cut short.
+func totalLine(who string, counts map[transport.PortState]int, scanned int, network string, total int, interrupted bool, elapsed time.Duration) []byte {
 	of := ""
 	if interrupted {
-		of = fmt.Sprintf(" of %d (interrupted)", len(o.Ports))
+		of = fmt.Sprintf(" of %d (interrupted)", total)
 	}
-	return writeReport(o.Stdout, fmt.Appendf(nil, "%s: %s; %s%s scanned in %s\n", hostAndAddrs(o.Target.Host, r.addrs),
-		strings.Join(counts, ", "), plural(int64(r.scanned), o.Network+" port"), of, roundDuration(elapsed)))
+	return fmt.Appendf(nil, "%s: %s; %s%s scanned in %s\n", who, stateCounts(counts, network), plural(int64(scanned), network+" port"), of,
+		roundDuration(elapsed))
+}
+
+// stateCounts words the ports of each state: "1 open, 3 closed, 0
+// filtered", and open|filtered for UDP.
+func stateCounts(counts map[transport.PortState]int, network string) string {
+	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}
+	if network == "udp" {
+		states = append(states, transport.OpenFiltered)
+	}
+	var b []string
+	for _, s := range states {
+		b = append(b, fmt.Sprintf("%d %s", counts[s], s))
+	}
+	return strings.Join(b, ", ")
 }
 
 // hostAndAddrs names a target with every address scanned:

@@ -119,8 +119,13 @@ func Explain(err error) Explanation {
 		te  *TLSError
 		pe  *ProxyError
 		dns *net.DNSError
+		at  *LineError
 	)
 	switch {
+	case errors.As(err, &at): // before what it wraps, whose words it keeps
+		x := Explain(at.Err)
+		x.Msg = at.Where + ": " + x.Msg
+		return x
 	case errors.As(err, &in):
 		return Explanation{Msg: in.Msg, Hint: in.Hint, Usage: true}
 	case errors.As(err, &pe): // before the dial errors it may wrap

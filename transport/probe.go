@@ -73,18 +73,38 @@ func noAnswer(what string, probes int, timeout time.Duration) string {
 // A port that stays silent gets o.Retries more connects, each with a
 // socket of its own (a new source port) and the whole o.Timeout.
 func ProbeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, error) {
-	for probes := 1; ; probes++ {
-		res, wait, err := StartProbeTCP(ctx, addr, o)
-		if wait != nil {
-			res, err = wait()
-		}
-		if err != nil || !res.silent || probes > o.Retries {
-			if res.silent {
-				res.Why = noAnswer("answer", probes, o.Timeout)
-			}
-			return res, err
-		}
+	res, wait, err := BeginProbeTCP(ctx, addr, o)
+	if wait != nil {
+		return wait()
 	}
+	return res, err
+}
+
+// BeginProbeTCP is ProbeTCP in two halves: it makes the first connect
+// and returns its outcome when the kernel answered at once, as it does
+// on loopback; otherwise it returns wait, which waits for the answer and
+// makes the retries of a silent port. A scan can so make the quick
+// probes one after another on one goroutine, and give a goroutine only
+// to those that wait.
+func BeginProbeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, func() (ProbeResult, error), error) {
+	res, wait, err := StartProbeTCP(ctx, addr, o)
+	if wait == nil && (err != nil || !res.silent) {
+		return res, nil, err
+	}
+	return ProbeResult{}, func() (ProbeResult, error) {
+		for probes := 1; ; probes++ {
+			if wait != nil {
+				res, err = wait()
+			}
+			if err != nil || !res.silent || probes > o.Retries {
+				if res.silent {
+					res.Why = noAnswer("answer", probes, o.Timeout)
+				}
+				return res, err
+			}
+			res, wait, err = StartProbeTCP(ctx, addr, o)
+		}
+	}, nil
 }
 
 // StartProbeTCP begins ProbeTCP and finishes it at once when the kernel
@@ -277,4 +297,22 @@ func isRefused(err error) bool {
 // socket sees it: ECONNREFUSED on a read or write (Windows: a reset).
 func IsPortUnreachable(err error) bool {
 	return isRefused(err) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// NoRoute tells whether this host has no route to addr (from src, when
+// valid): connecting a UDP socket, which sends nothing, fails with
+// network or host unreachable, or a route that prohibits it. A probe that
+// was then called filtered never left this host, and says nothing of a
+// firewall on the way.
+func NoRoute(addr, src netip.Addr) bool {
+	var laddr *net.UDPAddr
+	if src.IsValid() {
+		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
+	}
+	c, err := net.DialUDP("udp", laddr, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+	if err != nil {
+		return isUnreachable(err)
+	}
+	c.Close()
+	return false
 }

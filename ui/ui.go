@@ -2,9 +2,9 @@
 // once:
 //
 //   - standard output carries data only: in connect, listen, echo and relay
-//     what was received from the network; in scan, ping and wait their
-//     reports (text, or --json records), which are what the user asked
-//     for; nothing in this package ever writes to it;
+//     what was received from the network; in scan, check, ping, wait and
+//     trace their reports (text, or --json records), which are what the
+//     user asked for; nothing in this package ever writes to it;
 //   - every message goes to standard error, starts with "sonde: ", is lower
 //     case and has no trailing period, and is one line;
 //   - what a message quotes cannot drive the terminal: a peer's name, a
