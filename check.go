@@ -35,7 +35,7 @@ func checkCommand(env runEnv) *cli.Command {
 		runCheck,
 		reportFlags("one JSON object per probe, then a summary object, on stdout",
 			"say what is checked on stderr"),
-		waitFlag("how long to wait for an answer to each probe of a port (default 1s)"),
+		waitFlag("wait `DUR` for an answer to each probe of a port (default 1s)"),
 		retriesFlag(modes.DefaultScanRetries),
 		concurrencyFlag(modes.DefaultScanConcurrency),
 		maxHostsFlag(modes.DefaultMaxHosts),

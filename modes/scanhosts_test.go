@@ -100,7 +100,7 @@ $`, open.Port()))
 	// Nothing open: no host has anything to say, but for -v; exit 1.
 	stdout, _, err = scanManyTo(t, 0, nil, "127.0.0.1,127.0.0.1", int(closed.Port()))
 	var status *ExitStatus
-	if !errors.As(err, &status) || status.Code != 1 || !regexp.MustCompile(`^1 host: 0 open, 1 closed, 0 filtered; 1 tcp ports scanned in \S+\n$`).MatchString(stdout) {
+	if !errors.As(err, &status) || status.Code != 1 || !regexp.MustCompile(`^1 host: 0 open, 1 closed, 0 filtered; 1 tcp port scanned in \S+\n$`).MatchString(stdout) {
 		t.Errorf("scan of hosts with nothing open: %v, wrote:\n%s\nwant exit 1 and the total alone", err, stdout)
 	}
 	stdout, _, _ = scanManyTo(t, 1, nil, "127.0.0.1", int(closed.Port()))

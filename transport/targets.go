@@ -99,6 +99,9 @@ func ParseHosts(s string) ([]HostSpec, error) {
 }
 
 func parseHostSpec(item string) (HostSpec, error) {
+	if err := urlError(item); err != nil { // its "/" is no prefix length
+		return HostSpec{}, err
+	}
 	addr, bits, isBlock := strings.Cut(item, "/")
 	if !isBlock {
 		h, err := ParseHost(item)
