@@ -125,7 +125,11 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "n/a"; else if (N
 
 echo "sonde UDP datagram-rate benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "sonde:   $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo '?'), $(go version | awk '{print $3}')"
+if [[ -n ${SONDE_UDP_BIN:-} ]]; then
+	echo "sonde:   $SONDE_UDP_BIN (SONDE_UDP_BIN)"
+else
+	echo "sonde:   $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo '?'), $(go version | awk '{print $3}')"
+fi
 echo "run:     $COUNT datagrams × $SIZE B, $ROUNDS interleaved rounds, in a private network namespace"
 echo
 for t in "${TOOLS[@]}"; do
