@@ -55,34 +55,20 @@ declare -A LSN CLI
 TOOLS=(sonde)
 LSN[sonde]="$SONDE -u -l 127.0.0.1 {PORT}"
 CLI[sonde]="$SONDE -u -q 0 127.0.0.1 {PORT}"
-if have ncat; then
-	TOOLS+=(ncat)
-	LSN[ncat]="ncat -u -l --recv-only 127.0.0.1 {PORT}"
-	CLI[ncat]="ncat -u --send-only 127.0.0.1 {PORT}"
-else
-	note "ncat not installed: skipped (apt-get install -y ncat)"
-fi
-if have nc.openbsd; then
-	TOOLS+=(nc)
-	LSN[nc]="nc.openbsd -u -l -d 127.0.0.1 {PORT}"
-	CLI[nc]="nc.openbsd -u -q 0 127.0.0.1 {PORT}"
-else
-	note "nc.openbsd not installed: skipped (apt-get install -y netcat-openbsd)"
-fi
-if have socat; then
-	TOOLS+=(socat)
-	LSN[socat]="socat -u UDP-RECV:{PORT},bind=127.0.0.1 STDOUT"
-	CLI[socat]="socat -u STDIN UDP-SENDTO:127.0.0.1:{PORT}"
-else
-	note "socat not installed: skipped (apt-get install -y socat)"
-fi
-if have iperf3; then
-	TOOLS+=(iperf3)
-	LSN[iperf3]="iperf3 -s -1 -B 127.0.0.1 -p {PORT}"
-	CLI[iperf3]="iperf3 -c 127.0.0.1 -p {PORT} -u -b 0 -l $SIZE -n $((COUNT * SIZE))"
-else
-	note "iperf3 not installed: skipped (apt-get install -y iperf3)"
-fi
+# peer NAME PROGRAM PACKAGE LISTENER CLIENT: timed when PROGRAM is installed.
+peer() {
+	if have "$2"; then
+		TOOLS+=("$1")
+		LSN[$1]=$4
+		CLI[$1]=$5
+	else
+		note "$2 not installed: skipped (apt-get install -y $3)"
+	fi
+}
+peer ncat ncat ncat "ncat -u -l --recv-only 127.0.0.1 {PORT}" "ncat -u --send-only 127.0.0.1 {PORT}"
+peer nc nc.openbsd netcat-openbsd "nc.openbsd -u -l -d 127.0.0.1 {PORT}" "nc.openbsd -u -q 0 127.0.0.1 {PORT}"
+peer socat socat socat "socat -u UDP-RECV:{PORT},bind=127.0.0.1 STDOUT" "socat -u STDIN UDP-SENDTO:127.0.0.1:{PORT}"
+peer iperf3 iperf3 iperf3 "iperf3 -s -1 -B 127.0.0.1 -p {PORT}" "iperf3 -c 127.0.0.1 -p {PORT} -u -b 0 -l $SIZE -n $((COUNT * SIZE))"
 
 # wait_bound PORT: until a socket is bound to 127.0.0.1:PORT (UDP, or
 # TCP listening for iperf3's control connection), at most 5 s.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command udpfeed is the client side of the UDP benchmark (bench/udp.sh).
 // It runs a UDP client command with its stdin on one end of a Unix
 // SOCK_SEQPACKET socket pair and writes -n records of -size bytes into the
