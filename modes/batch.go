@@ -92,7 +92,7 @@ func growReceiveBuffer(u *ui.UI, c any, network string) {
 	got, ok := transport.GrowReceiveBuffer(c, receiveBuffer)
 	switch {
 	case !ok:
-		u.Verbosef(2, "receive buffer: the system's default (its size cannot be read)")
+		u.Verbosef(2, "receive buffer: asked for %d bytes (what the system granted cannot be read)", receiveBuffer)
 	case got < receiveBuffer:
 		u.Verbosef(2, "receive buffer: %d bytes, less than the %d asked for (the system caps it: net.core.rmem_max on Linux)", got, receiveBuffer)
 	default:
