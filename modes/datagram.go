@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -68,9 +69,9 @@ func (s *datagramSession) truncated(from string, size int) {
 	s.o.UI.Warnf("a datagram from %s was larger than %d bytes: only its first %d bytes were received", from, size, size)
 }
 
-// deliver writes one datagram to stdout as one write, so its boundary is
-// kept when stdout is itself a datagram-preserving pipe or socket.
-func (s *datagramSession) deliver(p []byte, from string) error {
+// deliver counts one datagram received and dumps it with --hex. Its
+// bytes go to stdout through out.
+func (s *datagramSession) deliver(p []byte, from string) {
 	s.received.Add(int64(len(p)))
 	s.datagrams.Add(1)
 	s.touch(true)
@@ -78,10 +79,48 @@ func (s *datagramSession) deliver(p []byte, from string) error {
 		s.hex.Note("datagram of %s from %s", byteCount(len(p)), orUnnamed(from))
 		s.hex.Received(p)
 	}
-	if s.o.SendOnly {
+}
+
+// stdoutWriter writes received datagrams to stdout. Where stdout is a
+// byte stream (see byteStream) the datagrams of one batch go out in one
+// write, which a reader cannot tell from one write each; elsewhere each
+// datagram is one write, so that its boundary is kept when stdout is
+// itself a datagram-preserving socket.
+type stdoutWriter struct {
+	w       io.Writer
+	discard bool // --send-only
+	gather  bool
+	pending []byte
+}
+
+func newStdoutWriter(o *Options) *stdoutWriter {
+	return &stdoutWriter{w: o.Stdout, discard: o.SendOnly, gather: byteStream(o.Stdout)}
+}
+
+// add writes p, or keeps it for flush.
+func (w *stdoutWriter) add(p []byte) error {
+	switch {
+	case w.discard:
+		return nil
+	case w.gather:
+		w.pending = append(w.pending, p...)
 		return nil
 	}
-	if _, err := s.o.Stdout.Write(p); err != nil {
+	return w.put(p)
+}
+
+// flush writes what add kept, at the end of a batch.
+func (w *stdoutWriter) flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	err := w.put(w.pending)
+	w.pending = w.pending[:0]
+	return err
+}
+
+func (w *stdoutWriter) put(p []byte) error {
+	if _, err := w.w.Write(p); err != nil {
 		if errors.Is(err, syscall.EPIPE) {
 			return errStdoutClosed
 		}
@@ -95,6 +134,7 @@ func (s *datagramSession) deliver(p []byte, from string) error {
 // until no datagram has arrived for the linger time (-q, default 1s).
 func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, received int64, err error) {
 	s := &datagramSession{o: o, ctx: ctx, peer: func() string { return peerName(conn) }}
+	growReceiveBuffer(o.UI, conn, o.Network)
 	reportDrops := watchDrops(o.UI, conn)
 	if o.Hex != nil {
 		s.hex = o.Hex.Stream(1, false, fmt.Sprintf("%s %s to %s", describeNetwork(o.Network), conn.LocalAddr(), peerName(conn)))
@@ -116,7 +156,9 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 	var sendDone chan error
 	if !o.NoStdin {
 		sendDone = make(chan error, 1)
-		go func() { sendDone <- s.sendDatagrams(conn.Write, func() string { return peerName(conn) }) }()
+		go func() {
+			sendDone <- s.sendDatagrams(&datagramDest{w: newBatchWriter(conn)}, func() string { return peerName(conn) })
+		}()
 	}
 	err = s.wait(recvDone, sendDone, func(err error) error {
 		return &transport.StreamError{Peer: peerName(conn), Network: o.Network, Received: s.received.Load(), Err: err}
@@ -131,49 +173,73 @@ func runDatagramConnect(ctx context.Context, conn net.Conn, o *Options) (sent, r
 // in, or reading or delivering fails. seen is told of each datagram before
 // it is delivered: it names its sender and says whether it is heard at
 // all (a listener drops the datagrams of senders other than its peer).
+// Datagrams that came in the same batch as the last of --replies N are
+// not delivered: they are the N+1st and later, which sonde never reads
+// when they come one at a time.
 func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Addr, truncated bool, size int) (name string, heard bool)) error {
-	buf := make([]byte, datagramBuffer(s.o.Network))
+	size := datagramBuffer(s.o.Network)
+	batch := newBatchReader(c, size)
+	out := newStdoutWriter(s.o)
 	for {
-		n, from, truncated, err := readDatagram(c, buf)
+		ds, err := batch.read()
 		if err != nil {
 			return err
 		}
-		name, heard := seen(n, from, truncated, len(buf))
-		if !heard {
-			continue
+		for _, d := range ds {
+			name, heard := seen(len(d.p), d.from, d.truncated, size)
+			if !heard {
+				continue
+			}
+			s.deliver(d.p, name)
+			if err := out.add(d.p); err != nil {
+				return err
+			}
+			if s.gotEnough() {
+				return out.flush()
+			}
 		}
-		if err := s.deliver(buf[:n], name); err != nil {
+		if err := out.flush(); err != nil {
 			return err
-		}
-		if s.gotEnough() {
-			return nil
 		}
 	}
 }
 
-// sendDatagrams reads stdin and sends each read (each line with -i) as a
-// datagram through write. It returns nil at stdin EOF.
-func (s *datagramSession) sendDatagrams(write func([]byte) (int, error), to func() string) error {
-	buf := make([]byte, maxDatagram)
-	send := func(p []byte) (int, error) {
+// sendDatagrams reads stdin and sends each read (each line with -i) as
+// one datagram through dst; to names the peer for --hex. It returns nil
+// at stdin EOF.
+func (s *datagramSession) sendDatagrams(dst *datagramDest, to func() string) error {
+	send := func(ps [][]byte) (int, error) {
 		s.sendMu.Lock()
 		defer s.sendMu.Unlock()
 		if s.sendStopped {
 			return 0, net.ErrClosed
 		}
-		n, err := write(p)
+		n, err := dst.send(ps)
 		if n > 0 {
 			s.touch(false)
-			s.sent.Add(int64(n))
+		}
+		for _, p := range ps[:n] {
+			s.sent.Add(int64(len(p)))
 			if s.hex != nil {
-				s.hex.Note("datagram of %s to %s", byteCount(n), to())
-				s.hex.Sent(p[:n])
+				s.hex.Note("datagram of %s to %s", byteCount(len(p)), to())
+				s.hex.Sent(p)
 			}
 		}
 		return n, err
 	}
-	lines := lineWriter{w: writerFunc(send), crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx}
-	return lines.copyFrom(s.o.Stdin, buf, nil)
+	if s.o.Interval > 0 {
+		// -i paces lines one by one: nothing is ever ready to batch.
+		one := make([][]byte, 1)
+		lines := lineWriter{w: writerFunc(func(p []byte) (int, error) {
+			one[0] = p
+			if n, err := send(one); n == 0 {
+				return 0, err
+			}
+			return len(p), nil
+		}), crlf: s.o.CRLF, interval: s.o.Interval, ctx: s.ctx}
+		return lines.copyFrom(s.o.Stdin, make([]byte, maxDatagram), nil)
+	}
+	return sendReadAhead(s.o.Stdin, s.o.CRLF, send)
 }
 
 // stopSending ends the sending of stdin on socket c once the session is
@@ -405,6 +471,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 		}
 	}
 	var ignored, refused atomic.Int64
+	growReceiveBuffer(o.UI, pc, o.Network)
 	reportDrops := watchDrops(o.UI, pc)
 	defer reportDrops() // at the end, while pc is open: unless the AfterFunc closed it, and reported first
 	stop := context.AfterFunc(ctx, func() {
@@ -435,7 +502,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 					}
 					o.UI.Verbosef(1, "ignored a datagram from %s: sonde hears only %s, %s (-k hears every sender)", orUnnamed(name), to, first)
 				}
-				o.UI.Verbosef(2, "ignored %d bytes from %s", n, orUnnamed(name))
+				o.UI.Verbosef(2, "ignored %s from %s", byteCount(n), orUnnamed(name))
 				return name, false
 			}
 			if truncated {
@@ -444,7 +511,9 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 			if newSender {
 				o.UI.Verbosef(1, "datagram from %s", orUnnamed(name))
 			}
-			o.UI.Verbosef(2, "received %s from %s", byteCount(n), orUnnamed(name))
+			if o.UI.Verbosity() >= 2 { // checked first: boxing the arguments costs on the hot path
+				o.UI.Verbosef(2, "received %s from %s", byteCount(n), orUnnamed(name))
+			}
 			return name, true
 		})
 	}()
@@ -458,10 +527,8 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 				sendDone <- context.Cause(ctx)
 				return
 			}
-			sendDone <- s.sendDatagrams(func(p []byte) (int, error) {
-				to, _ := peer.current()
-				return pc.WriteTo(p, to)
-			}, func() string { _, name := peer.current(); return name })
+			to := func() net.Addr { addr, _ := peer.current(); return addr }
+			sendDone <- s.sendDatagrams(&datagramDest{w: newBatchWriter(pc), to: to}, func() string { _, name := peer.current(); return name })
 		}()
 	}
 	err := s.wait(recvDone, sendDone, func(err error) error {

@@ -23,6 +23,7 @@ type listener struct {
 	addr           net.Addr
 	stdout, stderr *proctest.Buffer
 	done           chan error
+	cancel         context.CancelCauseFunc
 }
 
 // startDatagramListen runs Listen with o (its streams filled in here) and
@@ -31,13 +32,20 @@ type listener struct {
 func startDatagramListen(t *testing.T, o *Options) *listener {
 	t.Helper()
 	l := &listener{stdout: new(proctest.Buffer), stderr: new(proctest.Buffer), done: make(chan error, 1)}
-	o.Stdout, o.UI = l.stdout, ui.New(l.stderr, 1)
+	switch g := o.Stdout.(type) {
+	case nil:
+		o.Stdout = l.stdout
+	case *gatedStdout:
+		g.w = l.stdout
+	}
+	o.UI = ui.New(l.stderr, 1)
 	if o.Listen.Host == "" {
 		o.Listen = transport.Endpoint{Host: "127.0.0.1"}
 	}
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
 	ctx, cancel := context.WithCancelCause(context.Background())
+	l.cancel = cancel
 	go func() { l.done <- Listen(ctx, o) }()
 	t.Cleanup(func() {
 		cancel(&Interrupted{Signal: "interrupt"})

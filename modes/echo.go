@@ -171,6 +171,7 @@ func echoClient(ctx context.Context, conn net.Conn, id int64, o *EchoOptions, to
 
 // echoDatagrams sends each datagram back to its sender, whole.
 func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, totals *echoTotals) error {
+	growReceiveBuffer(o.UI, pc, o.Network)
 	reportDrops := watchDrops(o.UI, pc)
 	defer reportDrops() // pc is still open, unless the AfterFunc closed it after reporting
 	stop := context.AfterFunc(ctx, func() {
@@ -187,9 +188,23 @@ func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, total
 		pending sync.WaitGroup
 	)
 	defer pending.Wait()
-	buf := make([]byte, datagramBuffer(o.Network))
+	size := datagramBuffer(o.Network)
+	batch, back := newBatchReader(pc, size), newBatchWriter(pc)
+	echoed := func(p []byte, name string) {
+		totals.bytes.Add(int64(len(p)))
+		if hex != nil {
+			hex.Note("datagram of %s to %s", byteCount(len(p)), name)
+			hex.Sent(p)
+		}
+	}
+	// The datagrams of one read go back with one send, each to its sender.
+	var (
+		ps    [][]byte
+		to    []net.Addr
+		names []string
+	)
 	for {
-		n, from, truncated, err := readDatagram(pc, buf)
+		ds, err := batch.read()
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				return cause
@@ -199,49 +214,61 @@ func echoDatagrams(ctx context.Context, pc net.PacketConn, o *EchoOptions, total
 			}
 			return err
 		}
-		name := addrName(from)
-		if name == "" {
-			o.UI.Verbosef(1, "datagram from %s dropped", orUnnamed(name))
-			continue
-		}
-		if truncated {
-			o.UI.Warnf("a datagram from %s was larger than %d bytes: only its first %d bytes are echoed", name, len(buf), len(buf))
-		}
-		if ok, why := o.Access.Permits(from); !ok {
+		ps, to, names = ps[:0], to[:0], names[:0]
+		for _, d := range ds {
+			name := addrName(d.from)
+			if name == "" {
+				o.UI.Verbosef(1, "datagram from %s dropped", orUnnamed(name))
+				continue
+			}
+			if d.truncated {
+				o.UI.Warnf("a datagram from %s was larger than %d bytes: only its first %d bytes are echoed", name, size, size)
+			}
+			if ok, why := o.Access.Permits(d.from); !ok {
+				if !senders[name] {
+					senders[name] = true // so that it is logged once; never served
+					o.UI.Verbosef(1, "refused %s: %s", name, why)
+				}
+				continue
+			}
 			if !senders[name] {
-				senders[name] = true // so that it is logged once; never served
-				o.UI.Verbosef(1, "refused %s: %s", name, why)
+				senders[name] = true
+				totals.senders.Add(1)
+				o.UI.Verbosef(1, "datagram from %s", name)
 			}
-			continue
-		}
-		if !senders[name] {
-			senders[name] = true
-			totals.senders.Add(1)
-			o.UI.Verbosef(1, "datagram from %s", name)
-		}
-		totals.datagrams.Add(1)
-		o.UI.Verbosef(2, "echo %s to %s", byteCount(n), name)
-		if hex != nil {
-			hex.Note("datagram of %s from %s", byteCount(n), name)
-			hex.Received(buf[:n])
-		}
-		p := append([]byte(nil), buf[:n]...)
-		send := func() {
-			if _, err := pc.WriteTo(p, from); err != nil {
-				o.UI.Verbosef(1, "echo to %s: %v", name, err)
-				return
+			totals.datagrams.Add(1)
+			if o.UI.Verbosity() >= 2 { // checked first: boxing the arguments costs on the hot path
+				o.UI.Verbosef(2, "echo %s to %s", byteCount(len(d.p)), name)
 			}
-			totals.bytes.Add(int64(len(p)))
 			if hex != nil {
-				hex.Note("datagram of %s to %s", byteCount(len(p)), name)
-				hex.Sent(p)
+				hex.Note("datagram of %s from %s", byteCount(len(d.p)), name)
+				hex.Received(d.p)
 			}
+			if o.Delay > 0 {
+				p, from := append([]byte(nil), d.p...), d.from
+				pending.Add(1)
+				time.AfterFunc(o.Delay, func() {
+					defer pending.Done()
+					if _, err := pc.WriteTo(p, from); err != nil {
+						o.UI.Verbosef(1, "echo to %s: %v", name, err)
+						return
+					}
+					echoed(p, name)
+				})
+				continue
+			}
+			ps, to, names = append(ps, d.p), append(to, d.from), append(names, name)
 		}
-		if o.Delay <= 0 {
-			send()
-			continue
+		for len(ps) > 0 {
+			n, err := back.write(ps, to)
+			for i := range n {
+				echoed(ps[i], names[i])
+			}
+			if err != nil {
+				o.UI.Verbosef(1, "echo to %s: %v", names[n], err)
+				n++ // that one is lost; the others still go
+			}
+			ps, to, names = ps[n:], to[n:], names[n:]
 		}
-		pending.Add(1)
-		time.AfterFunc(o.Delay, func() { defer pending.Done(); send() })
 	}
 }

@@ -34,6 +34,7 @@ type relaySession struct {
 func (r *relay) serveDatagrams(pc net.PacketConn) error {
 	r.sessions = make(map[string]*relaySession)
 	r.refusing = make(map[string]bool)
+	growReceiveBuffer(r.o.UI, pc, "udp")
 	reportDrops := watchDrops(r.o.UI, pc)
 	defer reportDrops() // pc is still open, unless the AfterFunc closed it after reporting
 	stop := context.AfterFunc(r.ctx, func() {
@@ -46,10 +47,10 @@ func (r *relay) serveDatagrams(pc net.PacketConn) error {
 		r.stopAll()
 		r.wg.Wait()
 	}()
-	buf := make([]byte, 64<<10)
+	batch := newBatchReader(pc, 64<<10)
 	var ids int64
 	for {
-		n, from, err := pc.ReadFrom(buf)
+		ds, err := batch.read()
 		if err != nil {
 			if cause := context.Cause(r.ctx); cause != nil {
 				return cause
@@ -59,44 +60,55 @@ func (r *relay) serveDatagrams(pc net.PacketConn) error {
 			}
 			return err
 		}
-		key := from.String()
-		r.mu.Lock()
-		if r.stopped {
-			r.mu.Unlock()
-			continue
+		for _, d := range ds {
+			r.forward(pc, d.p, d.from, &ids)
 		}
-		s := r.sessions[key]
-		if s == nil {
-			if r.refusedDatagram(from, key) {
-				r.mu.Unlock()
-				r.totals.refused.Add(1)
-				continue
-			}
-			if s, err = r.openSession(pc, ids+1, from); err != nil {
-				r.mu.Unlock()
-				r.dialFailed(ids+1, key, err)
-				continue
-			}
-			ids++
-		}
-		// Written under r.mu, so that the session cannot expire between
-		// its last touch and this datagram.
-		s.active.touch()
-		w, werr := s.up.Write(buf[:n])
+	}
+}
+
+// forward sends a client's datagram to the target through the client's
+// session, opened for it if it has none; ids numbers the sessions.
+func (r *relay) forward(pc net.PacketConn, p []byte, from net.Addr, ids *int64) {
+	key := from.String()
+	r.mu.Lock()
+	if r.stopped {
 		r.mu.Unlock()
-		if werr != nil {
-			r.o.UI.Verbosef(1, "conn %d %s: cannot send %s to target %s: %s", s.id, s.name, byteCount(n), r.upstream, transport.Explain(werr).Msg)
-			continue
+		return
+	}
+	s := r.sessions[key]
+	if s == nil {
+		if r.refusedDatagram(from, key) {
+			r.mu.Unlock()
+			r.totals.refused.Add(1)
+			return
 		}
-		s.toTarget.Add(int64(w))
-		s.dgToTarget.Add(1)
-		r.totals.toTarget.Add(int64(w))
-		r.totals.dgToTarget.Add(1)
+		var err error
+		if s, err = r.openSession(pc, *ids+1, from); err != nil {
+			r.mu.Unlock()
+			r.dialFailed(*ids+1, key, err)
+			return
+		}
+		*ids++
+	}
+	// Written under r.mu, so that the session cannot expire between
+	// its last touch and this datagram.
+	s.active.touch()
+	w, werr := s.up.Write(p)
+	r.mu.Unlock()
+	if werr != nil {
+		r.o.UI.Verbosef(1, "conn %d %s: cannot send %s to target %s: %s", s.id, s.name, byteCount(len(p)), r.upstream, transport.Explain(werr).Msg)
+		return
+	}
+	s.toTarget.Add(int64(w))
+	s.dgToTarget.Add(1)
+	r.totals.toTarget.Add(int64(w))
+	r.totals.dgToTarget.Add(1)
+	if r.o.UI.Verbosity() >= 2 { // checked first: boxing the arguments costs on the hot path
 		r.o.UI.Verbosef(2, "conn %d: %s from %s to target", s.id, byteCount(w), s.name)
-		if s.hex != nil {
-			s.hex.Note("datagram of %s from %s to target", byteCount(w), s.name)
-			s.hex.Sent(buf[:w])
-		}
+	}
+	if s.hex != nil {
+		s.hex.Note("datagram of %s from %s to target", byteCount(w), s.name)
+		s.hex.Sent(p[:w])
 	}
 }
 
