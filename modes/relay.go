@@ -123,7 +123,7 @@ func (r *relay) ready(addr net.Addr) error {
 	if r.o.Listen.Port == 0 {
 		level = 0
 	}
-	r.o.UI.Verbosef(level, "listening on %s (%s), relaying to %s", addr, r.o.Network, r.upstream)
+	r.o.UI.Verbosef(level, "listening on %s (%s), relaying to %s", addr, describeListener(&r.o.Server, addr), r.upstream)
 	if r.o.OnReady != nil {
 		r.o.OnReady(addr)
 	}
