@@ -154,7 +154,9 @@ func (r *relay) dialFailed(id int64, client string, err error) {
 	}
 }
 
-// stopAll closes every connection and session and lets no new one open.
+// stopAll cuts every connection and session and lets no new one open. A
+// connection is reset both ways, as when one side fails: a client cut
+// mid-answer must not take the end for a complete answer.
 func (r *relay) stopAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -163,7 +165,7 @@ func (r *relay) stopAll() {
 		r.release.Stop()
 	}
 	for c := range r.conns {
-		c.close()
+		c.reset()
 	}
 	for _, s := range r.sessions {
 		s.up.Close()

@@ -134,6 +134,11 @@ func (c *relayConn) close() {
 func (c *relayConn) abort() {
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
+	c.reset()
+}
+
+// reset closes both sides with a reset. Called under r.mu.
+func (c *relayConn) reset() {
 	resetOnClose(c.rawClient)
 	resetOnClose(c.rawTarget) // nil until connected: nothing to do
 	c.close()
