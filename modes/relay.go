@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,8 +20,12 @@ import (
 // clients' side (--tls-listen), TLSClient Target's (--tls).
 type RelayOptions struct {
 	Server
-	Target    transport.Endpoint
-	TLSClient *tls.Config
+	Target transport.Endpoint
+	// TargetNetwork is Target's: "tcp" or "unix" when Network is "tcp"
+	// or "unix" (a stream relay may join the two), "udp" with "udp"; ""
+	// is Network.
+	TargetNetwork string
+	TLSClient     *tls.Config
 	// Timeout bounds connecting to Target (-w) and each TLS handshake
 	// (the clients': 10s when 0).
 	Timeout time.Duration
@@ -44,22 +49,32 @@ type relayTotals struct {
 // Relay listens on o.Listen and forwards every client to o.Target until
 // interrupted, then reports totals and returns the interruption.
 //
-// TCP: each client gets its own connection to the target; bytes are
-// copied both ways and a half-close (FIN) on either side is passed on to
-// the other, whose direction keeps flowing until it ends too. A reset on
-// one side resets the other. The "> " lines of --hex are what sonde sent
-// to the target (client to target), the "< " lines what it received from
-// the target (target to client).
+// Streams (TCP, Unix, either to either): each client gets its own
+// connection to the target; bytes are copied both ways and a half-close
+// (FIN) on either side is passed on to the other, whose direction keeps
+// flowing until it ends too. A reset on one side resets the other (a Unix
+// stream has no reset: it is closed). The "> " lines of --hex are what
+// sonde sent to the target (client to target), the "< " lines what it
+// received from the target (target to client).
 //
 // UDP: each client address gets a session: a socket connected to the
 // target, through which its datagrams go, and from which replies come back
 // to it through the listening socket. A session ends after IdleTimeout
 // without a datagram either way.
 func Relay(ctx context.Context, o *RelayOptions) error {
-	if o.Network != "tcp" && o.Network != "udp" {
-		return &transport.InputError{Msg: "relay forwards TCP or UDP, not " + describeNetwork(o.Network)}
+	r := &relay{o: o, ctx: ctx, upstream: o.Target.HostPort(), idle: o.IdleTimeout, targetNetwork: o.TargetNetwork}
+	if r.targetNetwork == "" {
+		r.targetNetwork = o.Network
 	}
-	r := &relay{o: o, ctx: ctx, upstream: o.Target.HostPort(), idle: o.IdleTimeout}
+	streams := func(network string) bool { return network == "tcp" || network == "unix" }
+	if !(streams(o.Network) && streams(r.targetNetwork)) && !(o.Network == "udp" && r.targetNetwork == "udp") {
+		return &transport.InputError{Msg: fmt.Sprintf("relay forwards TCP or Unix streams, or UDP, not %s to %s",
+			describeNetwork(o.Network), describeNetwork(r.targetNetwork))}
+	}
+	if r.targetNetwork == "unix" {
+		r.upstream = o.Target.Host
+		return r.serve(ctx)
+	}
 	// Resolve the target now: a mistake (-n with a name, -4 with an IPv6
 	// address) is reported before anything listens. A TCP relay resolves
 	// again for each client; a UDP relay keeps these addresses.
@@ -72,6 +87,12 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 		}
 		o.UI.Warnf("%s; trying again for each client", transport.Explain(err).Msg)
 	}
+	return r.serve(ctx)
+}
+
+// serve listens and relays until interrupted, then reports the totals.
+func (r *relay) serve(ctx context.Context) error {
+	o := r.o
 	start := time.Now()
 	if o.Network == "udp" && r.idle <= 0 {
 		r.idle = DefaultUDPRelayIdle
@@ -91,14 +112,15 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 
 // relay is one running relay, TCP or UDP.
 type relay struct {
-	o        *RelayOptions
-	ctx      context.Context
-	upstream string        // the target as the user named it, for messages
-	addrs    []netip.Addr  // the target's addresses, resolved at start
-	idle     time.Duration // --idle-timeout, with UDP's default; 0: none
-	totals   relayTotals
-	hintOnce sync.Once
-	wg       sync.WaitGroup
+	o             *RelayOptions
+	ctx           context.Context
+	upstream      string        // the target as the user named it, for messages
+	targetNetwork string        // "tcp", "unix" or "udp"
+	addrs         []netip.Addr  // the target's addresses, resolved at start
+	idle          time.Duration // --idle-timeout, with UDP's default; 0: none
+	totals        relayTotals
+	hintOnce      sync.Once
+	wg            sync.WaitGroup
 
 	mu       sync.Mutex
 	release  *time.Timer              // TCP: runs releaseIdle once no connection is left
@@ -119,8 +141,12 @@ func (r *relay) ready(addr net.Addr) error {
 				Hint: "give the relay another port (or port 0), or the target another address"}
 		}
 	}
+	if r.o.Network == "unix" && r.targetNetwork == "unix" && filepath.Clean(r.o.Listen.Host) == filepath.Clean(r.o.Target.Host) {
+		return &transport.InputError{Msg: fmt.Sprintf("relay target %s is the relay's own socket", r.upstream),
+			Hint: "give the relay another socket path, or the target another one"}
+	}
 	level := 1
-	if r.o.Listen.Port == 0 {
+	if r.o.Listen.Port == 0 && r.o.Network != "unix" {
 		level = 0
 	}
 	r.o.UI.Verbosef(level, "listening on %s (%s), relaying to %s", addr, describeListener(&r.o.Server, addr), r.upstream)
