@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
 )
 
 // RelayOptions configure relay mode: clients of the listening address
@@ -62,7 +63,8 @@ type relayTotals struct {
 // to it through the listening socket. A session ends after IdleTimeout
 // without a datagram either way.
 func Relay(ctx context.Context, o *RelayOptions) error {
-	r := &relay{o: o, ctx: ctx, upstream: o.Target.HostPort(), idle: o.IdleTimeout, targetNetwork: o.TargetNetwork}
+	r := &relay{o: o, ctx: ctx, upstream: o.Target.HostPort(), idle: o.IdleTimeout, targetNetwork: o.TargetNetwork,
+		warnings: ui.Throttle{Interval: warnQuiet}}
 	if r.targetNetwork == "" {
 		r.targetNetwork = o.Network
 	}
@@ -93,6 +95,9 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 // serve listens and relays until interrupted, then reports the totals.
 func (r *relay) serve(ctx context.Context) error {
 	o := r.o
+	if o.Hex != nil && o.UI.Verbosity() >= 2 {
+		o.Hex.StampChunks() // -vv: when and how much, chunk by chunk
+	}
 	start := time.Now()
 	if o.Network == "udp" && r.idle <= 0 {
 		r.idle = DefaultUDPRelayIdle
@@ -120,6 +125,7 @@ type relay struct {
 	idle          time.Duration // --idle-timeout, with UDP's default; 0: none
 	totals        relayTotals
 	hintOnce      sync.Once
+	warnings      ui.Throttle // repeated failures to reach the target
 	wg            sync.WaitGroup
 
 	mu       sync.Mutex
@@ -167,11 +173,16 @@ func (r *relay) dialOptions(network string, id int64) transport.DialOptions {
 }
 
 // dialFailed reports a target that could not be reached. It is said
-// always, not only with -v: every client of the relay is failing.
+// always, not only with -v: every client of the relay is failing. The
+// same failure again is held back for a while, then counted, so that a
+// down target under a stream of clients does not flood stderr (the
+// totals count every one).
 func (r *relay) dialFailed(id int64, client string, err error) {
 	r.totals.failed.Add(1)
 	x := transport.Explain(err)
-	r.o.UI.Warnf("conn %d %s: %s", id, client, x.Msg)
+	if !r.o.UI.ThrottledWarnf(&r.warnings, x.Msg, "conn %d %s: %s", id, client, x.Msg) {
+		return
+	}
 	for _, d := range x.Details {
 		r.o.UI.Detailf("%s", d)
 	}

@@ -178,6 +178,7 @@ func (c *relayConn) run() {
 	where := fmt.Sprintf("%s → target %s", name, peerName(rawTarget))
 	o.UI.Verbosef(2, "conn %d: connected to %s from %s in %s", c.id, peerName(rawTarget), rawTarget.LocalAddr(),
 		roundDuration(time.Since(c.started)))
+	o.UI.Verbosef(1, "conn %d %s: open", c.id, where)
 	if o.Hex != nil {
 		c.hex = o.Hex.Stream(c.id, true, where)
 	}

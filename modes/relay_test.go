@@ -340,6 +340,39 @@ func TestRelayTargetRefused(t *testing.T) {
 	}
 }
 
+// A target that stays down under a stream of clients: one warning, not
+// one per client; the totals count every client.
+func TestRelayTargetDownWarnsOnce(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.UI = ui.New(o.UI.Writer(), 0) })
+	const clients = 5
+	for range clients {
+		c, err := net.Dial("tcp", r.addr)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			_, err = io.ReadAll(c) // the reset: the relay is done with this client
+			c.Close()
+		}
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("client: %v; want a reset", err)
+		}
+	}
+	r.stop()
+	log := r.stderr.String()
+	if n := strings.Count(log, "cannot connect to"); n != 1 {
+		t.Errorf("%d warnings for %d clients, want 1:\n%s", n, clients, log)
+	}
+	if !strings.Contains(log, "relayed 5 connections (0 refused, 5 could not reach the target)") {
+		t.Errorf("the totals do not count every client:\n%s", log)
+	}
+}
+
 // --hex: one stream per connection; "> " lines rebuild exactly what went
 // to the target, "< " lines what came back, and each connection's first
 // annotation names client and target.
