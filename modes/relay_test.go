@@ -309,12 +309,7 @@ func TestRelayPassesResetOn(t *testing.T) {
 // reported without -v.
 func TestRelayTargetRefused(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	target := porttest.ClosedPort(t).String()
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.UI = ui.New(o.UI.Writer(), 0) })
 	// The reset may come so soon that it ends the client's connect.
 	c, err := net.Dial("tcp", r.addr)
@@ -344,12 +339,7 @@ func TestRelayTargetRefused(t *testing.T) {
 // one per client; the totals count every client.
 func TestRelayTargetDownWarnsOnce(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	target := porttest.ClosedPort(t).String()
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.UI = ui.New(o.UI.Writer(), 0) })
 	const clients = 5
 	for range clients {

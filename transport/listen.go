@@ -116,17 +116,11 @@ func listenAddr(ctx context.Context, e Endpoint, o ListenOptions) (network, addr
 // IPv6" (no host and no -4/-6: one dual-stack socket); "" for any other
 // address, which names itself.
 func ListenScope(e Endpoint, addr net.Addr) string {
-	var ip netip.Addr
-	switch a := addr.(type) {
-	case *net.TCPAddr:
-		ip, _ = netip.AddrFromSlice(a.IP)
-	case *net.UDPAddr:
-		ip, _ = netip.AddrFromSlice(a.IP)
-	}
+	ip := ipOf(addr)
 	switch {
 	case !ip.IsValid() || !ip.IsUnspecified():
 		return ""
-	case ip.Unmap().Is4():
+	case ip.Is4():
 		return "IPv4 only"
 	case e.Host == "" && e.Family == 0:
 		return "IPv4 and IPv6"
@@ -311,4 +305,17 @@ func (c *unlinkOnClose) Close() error {
 	err := c.UnixConn.Close()
 	c.file.remove()
 	return err
+}
+
+// ipOf is the IP address of a TCP or UDP address, unmapped (an IPv4
+// address is never ::ffff:a.b.c.d); invalid for other addresses.
+func ipOf(addr net.Addr) netip.Addr {
+	var ip netip.Addr
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	case *net.UDPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	}
+	return ip.Unmap()
 }
