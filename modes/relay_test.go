@@ -293,8 +293,9 @@ func TestRelayPassesResetOn(t *testing.T) {
 				t.Fatalf("client read: %v, want a connection reset", err)
 			}
 			// The client may see the reset before the relay has logged the
-			// connection: wait (bounded) for its summary before stopping.
-			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.stderr.String(), "conn 1 ") && time.Now().Before(deadline); {
+			// connection: wait (bounded) for its summary (not the line that
+			// says it opened) before stopping.
+			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.stderr.String(), " bytes to target, ") && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
 			r.stop()
