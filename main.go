@@ -28,9 +28,28 @@ const (
 	exitOK          = 0
 	exitFailure     = 1
 	exitUsage       = 2
+	exitHangUp      = 129
 	exitInterrupted = 130
 	exitTerminated  = 143
 )
+
+// signalExit is the exit code after each signal sonde ends on: 128 plus
+// its number, as a shell reports it.
+var signalExit = map[os.Signal]int{
+	syscall.SIGHUP:  exitHangUp,
+	os.Interrupt:    exitInterrupted,
+	syscall.SIGTERM: exitTerminated,
+}
+
+// exitAfter is the exit code after the signal named name ("interrupt").
+func exitAfter(name string) int {
+	for sig, code := range signalExit {
+		if sig.String() == name {
+			return code
+		}
+	}
+	return exitInterrupted
+}
 
 // run is sonde without the process around it: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -63,10 +82,7 @@ func report(u *ui.UI, err error) int {
 	}
 	var intr *modes.Interrupted
 	if errors.As(err, &intr) {
-		if intr.Signal == "terminated" {
-			return exitTerminated
-		}
-		return exitInterrupted
+		return exitAfter(intr.Signal)
 	}
 	x := transport.Explain(err)
 	u.Errorf("%s", x.Msg)
@@ -87,13 +103,27 @@ func report(u *ui.UI, err error) int {
 }
 
 // signalContext is cancelled, with a *modes.Interrupted cause, by the
-// first SIGINT or SIGTERM; a second one exits at once. SIGPIPE is ignored
-// so that a closed stdout shows up as EPIPE, which ends a session quietly.
+// first SIGINT, SIGTERM or SIGHUP; a second one exits at once. A SIGINT
+// or SIGHUP that was ignored when sonde started (a job of a
+// non-interactive shell, nohup, trap "" INT) stays ignored, as in a C
+// program; so does SIGQUIT along with SIGINT, since such a shell ignores
+// both (Go's runtime would not keep an ignored SIGQUIT by itself).
+// SIGPIPE is ignored so that a closed stdout shows up as EPIPE, which
+// ends a session quietly.
 func signalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	signal.Ignore(syscall.SIGPIPE)
+	if signal.Ignored(os.Interrupt) {
+		signal.Ignore(syscall.SIGQUIT)
+	}
+	watched := []os.Signal{syscall.SIGTERM}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGHUP} {
+		if !signal.Ignored(sig) {
+			watched = append(watched, sig)
+		}
+	}
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, watched...)
 	go func() {
 		sig, ok := <-ch
 		if !ok {
@@ -101,10 +131,7 @@ func signalContext() (context.Context, func()) {
 		}
 		cancel(&modes.Interrupted{Signal: sig.String()})
 		if sig, ok = <-ch; ok {
-			if sig == syscall.SIGTERM {
-				os.Exit(exitTerminated)
-			}
-			os.Exit(exitInterrupted)
+			os.Exit(signalExit[sig])
 		}
 	}()
 	return ctx, func() {

@@ -20,12 +20,15 @@ const relayUsageText = `sonde relay [flags] LISTEN TARGET
 
 LISTEN is [HOST]:PORT, or a bare PORT for every address; TARGET is
 HOST:PORT ([::1]:80 for IPv6). Port 0 picks a free port, which is reported.
+Either may be a Unix stream socket: a path starting with / or ./, an
+abstract @name, or unix:PATH.
 In --hex dumps, > lines went to TARGET, < lines came back from it.
 
 EXAMPLES:
 sonde relay :8080 example.com:80              forward local port 8080
 sonde relay --hex 127.0.0.1:0 127.0.0.1:5432  see every byte of every connection
 sonde relay -v --max-conns 10 :8080 web:80    log each connection, at most 10 at once
+sonde relay 127.0.0.1:2375 /run/docker.sock   a TCP port in front of a Unix socket
 sonde relay -u :5353 192.0.2.53:53            forward datagrams, a session per client`
 
 var relayTLSUsage = tlsUsage{
@@ -40,12 +43,12 @@ var relayTLSUsage = tlsUsage{
 }
 
 // relayCommand is `sonde relay LISTEN TARGET`: forward every client of
-// LISTEN to TARGET, TCP or UDP, optionally dumping the traffic.
+// LISTEN to TARGET, TCP, Unix stream or UDP, optionally dumping the traffic.
 func relayCommand(env runEnv) *cli.Command {
 	flags := slices.Concat(
 		[]cli.Flag{
 			udpFlag("relay UDP datagrams, a session per client address"),
-			hidden(unixFlag("not supported by relay")),
+			hidden(unixFlag("not supported by relay: write a Unix socket as a path")),
 		},
 		addressFlags(),
 		[]cli.Flag{
@@ -59,12 +62,13 @@ func relayCommand(env runEnv) *cli.Command {
 		[]cli.Flag{colorFlag()},
 		tlsFlags(relayTLSUsage),
 	)
-	return env.newCommand("relay", "forward clients of LISTEN to TARGET (TCP; -u UDP), optionally dumping the traffic", relayUsageText, flags, runRelay)
+	return env.newCommand("relay", "forward clients of LISTEN to TARGET (TCP or Unix; -u UDP), optionally dumping the traffic", relayUsageText, flags, runRelay)
 }
 
 func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	if c.Bool("unix") {
-		return &transport.InputError{Msg: "relay forwards TCP or UDP: Unix sockets (-U) are not supported", Hint: relayExample}
+		return &transport.InputError{Msg: "relay takes no -U: write a Unix socket end as a path",
+			Hint: "a LISTEN or TARGET starting with / or ./, an @name, or unix:PATH is a Unix stream socket, e.g. sonde relay 127.0.0.1:2375 /run/docker.sock"}
 	}
 	args := c.Args().Slice()
 	switch {
@@ -82,22 +86,14 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	if o.MaxConns, err = maxConnsValue(c); err != nil {
 		return err
 	}
-	o.Network = "tcp"
+	network := "tcp"
 	if c.Bool("udp") {
-		o.Network = "udp"
+		network = "udp"
 	}
-	listen, err := relayAddress("LISTEN", args[0], true)
-	if err != nil {
+	if o.Network, err = relayEnd("LISTEN", args[0], network, &o.Listen); err != nil {
 		return err
 	}
-	target, err := relayAddress("TARGET", args[1], false)
-	if err != nil {
-		return err
-	}
-	if o.Listen.Port, err = transport.ParsePort(listen.Port, o.Network, true); err != nil {
-		return err
-	}
-	if o.Target.Port, err = transport.ParsePort(target.Port, o.Network, false); err != nil {
+	if o.TargetNetwork, err = relayEnd("TARGET", args[1], network, &o.Target); err != nil {
 		return err
 	}
 	if o.Timeout, err = durationFlag(c, "wait", false); err != nil {
@@ -106,9 +102,12 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 	if o.IdleTimeout, err = durationFlag(c, "idle-timeout", false); err != nil {
 		return err
 	}
-	o.Listen.Host, o.Target.Host = listen.Host, target.Host
-	o.Listen.Family, o.Target.Family = family, family
-	o.Listen.Numeric, o.Target.Numeric = c.Bool("numeric"), c.Bool("numeric")
+	for _, e := range []*transport.Endpoint{&o.Listen, &o.Target} {
+		e.Family, e.Numeric = family, c.Bool("numeric")
+	}
+	if o.Network == "unix" && (c.IsSet("allow") || c.IsSet("deny")) {
+		return usageError("--allow and --deny match IP addresses, and Unix socket clients have none")
+	}
 	if o.Access, err = accessList(env.ctx, c); err != nil {
 		return err
 	}
@@ -190,6 +189,45 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 		}
 	}
 	return nil
+}
+
+// relayEnd reads LISTEN or TARGET into e and returns its network:
+// network ("tcp" or "udp") for HOST:PORT, "unix" for a Unix stream socket
+// (see unixSocketPath).
+func relayEnd(what, s, network string, e *transport.Endpoint) (string, error) {
+	path, unix := unixSocketPath(s)
+	switch {
+	case unix && network == "udp":
+		return "", &transport.InputError{Msg: fmt.Sprintf("relay -u forwards UDP datagrams, and %s %s is a Unix stream socket", what, s),
+			Hint: "drop -u to relay a stream between TCP and a Unix socket"}
+	case unix && path == "":
+		return "", &transport.InputError{Msg: fmt.Sprintf("bad %s %q: the socket path is missing", what, s), Hint: "e.g. unix:/run/app.sock"}
+	case unix:
+		e.Host = path
+		return "unix", nil
+	}
+	t, err := relayAddress(what, s, what == "LISTEN")
+	if err != nil {
+		return "", err
+	}
+	e.Host = t.Host
+	e.Port, err = transport.ParsePort(t.Port, network, what == "LISTEN")
+	return network, err
+}
+
+// unixSocketPath tells whether a relay end names a Unix stream socket,
+// and its path: one that starts with /, ./ or ../, an abstract @name, or
+// unix:PATH. Nothing else can be HOST:PORT.
+func unixSocketPath(s string) (path string, ok bool) {
+	if p, ok := strings.CutPrefix(s, "unix:"); ok {
+		return p, true
+	}
+	for _, prefix := range []string{"/", "./", "../", "@"} {
+		if strings.HasPrefix(s, prefix) {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // relayAddress reads LISTEN or TARGET: HOST:PORT or [v6]:PORT; LISTEN may

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,14 +23,27 @@ import (
 // ready file, and returns once the socket is ready, with its address.
 func startSonde(t *testing.T, stdin io.Reader, stdout io.Writer, args ...string) (*exec.Cmd, *bytes.Buffer, string) {
 	t.Helper()
+	return startWrapped(t, stdin, stdout, append([]string{sondeBinary(t)}, args...)...)
+}
+
+func sondeBinary(t *testing.T) string {
+	t.Helper()
 	bin, err := exec.LookPath("sonde")
 	if err != nil {
 		t.Fatalf("sonde not in PATH (TestMain sets it up): %v", err)
 	}
+	return bin
+}
+
+// startWrapped is startSonde for a command line that runs sonde in its
+// own way (through sh, say): argv is the whole command.
+func startWrapped(t *testing.T, stdin io.Reader, stdout io.Writer, argv ...string) (*exec.Cmd, *bytes.Buffer, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	ready := filepath.Join(t.TempDir(), "ready")
-	cmd := exec.CommandContext(ctx, bin, args...)
+	args := argv[1:]
+	cmd := exec.CommandContext(ctx, argv[0], args...)
 	cmd.Env = append(os.Environ(), "SONDE_READY="+ready)
 	cmd.Stdin = stdin
 	cmd.Stdout = stdout
@@ -74,12 +88,13 @@ func shortSockDir(t *testing.T) string {
 }
 
 // A signal while listening on a Unix socket: the socket file is removed,
-// the -v summary printed, and the exit code tells which signal it was.
+// the -v summary printed, and the exit code tells which signal it was. A
+// hang-up (the terminal closed) cleans up as SIGTERM does.
 func TestSignalRemovesUnixSocket(t *testing.T) {
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		code int
-	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
 			path := filepath.Join(shortSockDir(t), "s.sock")
 			cmd, stderr, _ := startSonde(t, nil, io.Discard, "-lU", "-v", path)
@@ -199,8 +214,18 @@ func flood(ln net.Listener, b byte) {
 	}
 }
 
-// Port 0 is always reported; Ctrl-C prints the totals and exits 130.
+// Port 0 is always reported; Ctrl-C prints the totals and exits 130, a
+// hang-up the same and exits 129.
 func TestRelayInterrupt(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, exitInterrupted}, {syscall.SIGHUP, exitHangUp}} {
+		t.Run(tc.sig.String(), func(t *testing.T) { testRelayInterrupt(t, tc.sig, tc.code) })
+	}
+}
+
+func testRelayInterrupt(t *testing.T, sig syscall.Signal, code int) {
 	target, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -225,9 +250,9 @@ func TestRelayInterrupt(t *testing.T) {
 	if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
 		t.Fatalf("round trip through the relay: %v", err)
 	}
-	cmd.Process.Signal(syscall.SIGINT)
-	if code := exitCode(t, cmd); code != exitInterrupted {
-		t.Errorf("exit %d, want 130", code)
+	cmd.Process.Signal(sig)
+	if got := exitCode(t, cmd); got != code {
+		t.Errorf("exit %d, want %d", got, code)
 	}
 	want := regexp.MustCompile(`(?m)\Asonde: listening on 127\.0\.0\.1:\d+ \(tcp\), relaying to ` + regexp.QuoteMeta(target.Addr().String()) + "\n" +
 		`sonde: relayed 1 connection \(0 refused, 0 could not reach the target\): 4 bytes to target, 4 bytes to clients in \S+\n\z`)
@@ -236,5 +261,106 @@ func TestRelayInterrupt(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("stdout %q, want nothing", stdout.String())
+	}
+}
+
+// Ctrl-C cuts the connections a relay carries with a reset, both ways: a
+// client in the middle of an answer must not take the cut for its end.
+func TestRelayInterruptResetsConnections(t *testing.T) {
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	targetErr := make(chan error, 1)
+	go func() {
+		c, err := target.Accept()
+		if err != nil {
+			targetErr <- err
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("the first half of an answer"))
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, err = c.Read(make([]byte, 1)) // the relay's cut
+		targetErr <- err
+	}()
+	cmd, stderr, addr := startSonde(t, strings.NewReader(""), io.Discard, "relay", "127.0.0.1:0", target.Addr().String())
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.ReadFull(c, make([]byte, len("the first half"))); err != nil {
+		t.Fatalf("reading through the relay: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCode(t, cmd); code != exitInterrupted {
+		t.Errorf("exit %d, want 130; stderr:\n%s", code, stderr)
+	}
+	_, err = io.ReadAll(c)
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the client read to %v after the relay was interrupted, want a reset", err)
+	}
+	if err := <-targetErr; !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the target read %v after the relay was interrupted, want a reset", err)
+	}
+}
+
+// A signal ignored when sonde starts stays ignored, as in a C program: a
+// job started with & by a script (which ignores SIGINT and SIGQUIT), trap
+// "" INT, nohup (SIGHUP). The listener goes on to serve its client, and
+// exits 0 when it is done.
+func TestIgnoredSignalsStayIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		script string // runs sonde as "$0" "$@"; $SONDE_PID is a file for its pid
+		sigs   []syscall.Signal
+	}{
+		{"background job", `"$0" "$@" & echo $! > "$SONDE_PID"; wait $!`, []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT}},
+		{"trap INT", `trap "" INT; echo $$ > "$SONDE_PID"; exec "$0" "$@"`, []syscall.Signal{syscall.SIGINT}},
+		{"nohup", `trap "" HUP; echo $$ > "$SONDE_PID"; exec "$0" "$@"`, []syscall.Signal{syscall.SIGHUP}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			t.Setenv("SONDE_PID", pidFile)
+			var stdout bytes.Buffer
+			cmd, stderr, addr := startWrapped(t, nil, &stdout, "sh", "-c", tc.script, sondeBinary(t), "-l", "127.0.0.1", "0")
+			pid := readPid(t, pidFile)
+			for _, sig := range tc.sigs {
+				if err := syscall.Kill(pid, sig); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatalf("sonde stopped listening after %v: %v", tc.sigs, err)
+			}
+			io.WriteString(c, "still here")
+			c.Close()
+			if code := exitCode(t, cmd); code != 0 {
+				t.Errorf("exit %d after %v, want 0 (the signals ignored); stderr:\n%s", code, tc.sigs, stderr)
+			}
+			if stdout.String() != "still here" {
+				t.Errorf("stdout %q, want %q", stdout.String(), "still here")
+			}
+		})
+	}
+}
+
+// readPid waits (at most 60 s) for a shell to write a pid to file.
+func readPid(t *testing.T, file string) int {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(file)
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && strings.HasSuffix(string(b), "\n") {
+			return pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pid in %s", file)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

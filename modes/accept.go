@@ -16,13 +16,16 @@ import (
 // Out of descriptors, a server pauses accepting this long at first,
 // doubling while it lasts, up to acceptPauseMax: long enough not to spin,
 // short enough to take clients again soon after descriptors are freed.
-// A spell that starts within acceptQuiet of the last warning is not
+// A spell that starts within warnQuiet of the last warning is not
 // warned about again: its failed accepts are counted in the next report.
 const (
 	acceptPauseMin = 50 * time.Millisecond
 	acceptPauseMax = time.Second
-	acceptQuiet    = 10 * time.Second
 )
+
+// warnQuiet is how long a warning that repeats is held back after it was
+// shown (see ui.Throttle).
+const warnQuiet = 10 * time.Second
 
 // acceptor accepts the clients of a server that serves many. Anyone who
 // can connect can use up the process's descriptors (EMFILE) or the
@@ -33,19 +36,17 @@ type acceptor struct {
 	ln                 net.Listener
 	ui                 *ui.UI
 	pauseMin, pauseMax time.Duration // the first pause, doubling up to the last
-	quiet              time.Duration // no second warning sooner than this
-	now                func() time.Time
+	warnings           ui.Throttle   // no second warning sooner than warnQuiet
 
-	pause       time.Duration // the next pause; 0 while accepting works
-	warned      bool          // the current spell was warned about
-	lastWarning time.Time
-	hinted      bool
-	failed      int64  // accepts failed and not yet counted in a report
-	reason      string // why, e.g. "too many open files"
+	pause  time.Duration // the next pause; 0 while accepting works
+	warned bool          // the current spell was warned about
+	hinted bool
+	failed int64  // accepts failed and not yet counted in a report
+	reason string // why, e.g. "too many open files"
 }
 
 func newAcceptor(ln net.Listener, u *ui.UI) *acceptor {
-	return &acceptor{ln: ln, ui: u, pauseMin: acceptPauseMin, pauseMax: acceptPauseMax, quiet: acceptQuiet, now: time.Now}
+	return &acceptor{ln: ln, ui: u, pauseMin: acceptPauseMin, pauseMax: acceptPauseMax, warnings: ui.Throttle{Interval: warnQuiet}}
 }
 
 // accept returns the next client. A timeout is retried, and so is running
@@ -90,12 +91,10 @@ func (a *acceptor) outOfFiles(err error) {
 	if errors.As(err, &errno) {
 		a.reason = errno.Error()
 	}
-	now := a.now()
-	a.warned = a.lastWarning.IsZero() || now.Sub(a.lastWarning) >= a.quiet
-	if !a.warned {
+	// The failed accepts are counted here, not the warnings held back.
+	if a.warned, _ = a.warnings.Let("out of files"); !a.warned {
 		return
 	}
-	a.lastWarning = now
 	if earlier := a.failed - 1; earlier > 0 {
 		a.ui.Warnf("cannot accept clients: %s; pausing, then trying again (%s failed since the last report)",
 			a.reason, plural(earlier, "accept"))

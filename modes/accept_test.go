@@ -56,12 +56,12 @@ func TestAcceptOutOfFilesGoesOn(t *testing.T) {
 			ln := &fakeListener{}
 			clock := newFakeClock()
 			a := newAcceptor(ln, ui.New(&stderr, 0))
-			a.now = clock.now
+			a.warnings.Now = clock.now
 			a.pauseMin, a.pauseMax = time.Microsecond, 4*time.Microsecond // speed only
 			for _, spell := range []struct {
 				after    time.Duration // since the previous spell
 				failures int
-			}{{0, 6}, {time.Second, 3}, {a.quiet, 2}} {
+			}{{0, 6}, {time.Second, 3}, {a.warnings.Interval, 2}} {
 				clock.advance(spell.after)
 				for range spell.failures {
 					ln.errs = append(ln.errs, acceptError(tc.errno))

@@ -230,16 +230,17 @@ func (h *hub) broadcast(ctx context.Context) {
 			return len(p), nil
 		})}
 	buf := make([]byte, 64<<10)
+	stdin := stdinReader(ctx, h.o)
 	for {
 		if !h.waitForClient(ctx) {
 			return
 		}
-		n, err := h.o.Stdin.Read(buf)
+		n, err := stdin.Read(buf)
 		if n > 0 && lines.write(buf[:n]) != nil {
 			return
 		}
 		if err != nil {
-			if err != io.EOF {
+			if err != io.EOF && ctx.Err() == nil {
 				h.o.UI.Warnf("cannot read stdin: %v", err)
 			}
 			return

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sondeproject/sonde/transport"
+	"github.com/sondeproject/sonde/ui"
 )
 
 // RelayOptions configure relay mode: clients of the listening address
@@ -19,8 +21,12 @@ import (
 // clients' side (--tls-listen), TLSClient Target's (--tls).
 type RelayOptions struct {
 	Server
-	Target    transport.Endpoint
-	TLSClient *tls.Config
+	Target transport.Endpoint
+	// TargetNetwork is Target's: "tcp" or "unix" when Network is "tcp"
+	// or "unix" (a stream relay may join the two), "udp" with "udp"; ""
+	// is Network.
+	TargetNetwork string
+	TLSClient     *tls.Config
 	// Timeout bounds connecting to Target (-w) and each TLS handshake
 	// (the clients': 10s when 0).
 	Timeout time.Duration
@@ -44,22 +50,33 @@ type relayTotals struct {
 // Relay listens on o.Listen and forwards every client to o.Target until
 // interrupted, then reports totals and returns the interruption.
 //
-// TCP: each client gets its own connection to the target; bytes are
-// copied both ways and a half-close (FIN) on either side is passed on to
-// the other, whose direction keeps flowing until it ends too. A reset on
-// one side resets the other. The "> " lines of --hex are what sonde sent
-// to the target (client to target), the "< " lines what it received from
-// the target (target to client).
+// Streams (TCP, Unix, either to either): each client gets its own
+// connection to the target; bytes are copied both ways and a half-close
+// (FIN) on either side is passed on to the other, whose direction keeps
+// flowing until it ends too. A reset on one side resets the other (a Unix
+// stream has no reset: it is closed). The "> " lines of --hex are what
+// sonde sent to the target (client to target), the "< " lines what it
+// received from the target (target to client).
 //
 // UDP: each client address gets a session: a socket connected to the
 // target, through which its datagrams go, and from which replies come back
 // to it through the listening socket. A session ends after IdleTimeout
 // without a datagram either way.
 func Relay(ctx context.Context, o *RelayOptions) error {
-	if o.Network != "tcp" && o.Network != "udp" {
-		return &transport.InputError{Msg: "relay forwards TCP or UDP, not " + describeNetwork(o.Network)}
+	r := &relay{o: o, ctx: ctx, upstream: o.Target.HostPort(), idle: o.IdleTimeout, targetNetwork: o.TargetNetwork,
+		warnings: ui.Throttle{Interval: warnQuiet}}
+	if r.targetNetwork == "" {
+		r.targetNetwork = o.Network
 	}
-	r := &relay{o: o, ctx: ctx, upstream: o.Target.HostPort(), idle: o.IdleTimeout}
+	streams := func(network string) bool { return network == "tcp" || network == "unix" }
+	if !(streams(o.Network) && streams(r.targetNetwork)) && !(o.Network == "udp" && r.targetNetwork == "udp") {
+		return &transport.InputError{Msg: fmt.Sprintf("relay forwards TCP or Unix streams, or UDP, not %s to %s",
+			describeNetwork(o.Network), describeNetwork(r.targetNetwork))}
+	}
+	if r.targetNetwork == "unix" {
+		r.upstream = o.Target.Host
+		return r.serve(ctx)
+	}
 	// Resolve the target now: a mistake (-n with a name, -4 with an IPv6
 	// address) is reported before anything listens. A TCP relay resolves
 	// again for each client; a UDP relay keeps these addresses.
@@ -71,6 +88,15 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 			return err
 		}
 		o.UI.Warnf("%s; trying again for each client", transport.Explain(err).Msg)
+	}
+	return r.serve(ctx)
+}
+
+// serve listens and relays until interrupted, then reports the totals.
+func (r *relay) serve(ctx context.Context) error {
+	o := r.o
+	if o.Hex != nil && o.UI.Verbosity() >= 2 {
+		o.Hex.StampChunks() // -vv: when and how much, chunk by chunk
 	}
 	start := time.Now()
 	if o.Network == "udp" && r.idle <= 0 {
@@ -91,14 +117,16 @@ func Relay(ctx context.Context, o *RelayOptions) error {
 
 // relay is one running relay, TCP or UDP.
 type relay struct {
-	o        *RelayOptions
-	ctx      context.Context
-	upstream string        // the target as the user named it, for messages
-	addrs    []netip.Addr  // the target's addresses, resolved at start
-	idle     time.Duration // --idle-timeout, with UDP's default; 0: none
-	totals   relayTotals
-	hintOnce sync.Once
-	wg       sync.WaitGroup
+	o             *RelayOptions
+	ctx           context.Context
+	upstream      string        // the target as the user named it, for messages
+	targetNetwork string        // "tcp", "unix" or "udp"
+	addrs         []netip.Addr  // the target's addresses, resolved at start
+	idle          time.Duration // --idle-timeout, with UDP's default; 0: none
+	totals        relayTotals
+	hintOnce      sync.Once
+	warnings      ui.Throttle // repeated failures to reach the target
+	wg            sync.WaitGroup
 
 	mu       sync.Mutex
 	release  *time.Timer              // TCP: runs releaseIdle once no connection is left
@@ -119,11 +147,15 @@ func (r *relay) ready(addr net.Addr) error {
 				Hint: "give the relay another port (or port 0), or the target another address"}
 		}
 	}
+	if r.o.Network == "unix" && r.targetNetwork == "unix" && filepath.Clean(r.o.Listen.Host) == filepath.Clean(r.o.Target.Host) {
+		return &transport.InputError{Msg: fmt.Sprintf("relay target %s is the relay's own socket", r.upstream),
+			Hint: "give the relay another socket path, or the target another one"}
+	}
 	level := 1
-	if r.o.Listen.Port == 0 {
+	if r.o.Listen.Port == 0 && r.o.Network != "unix" {
 		level = 0
 	}
-	r.o.UI.Verbosef(level, "listening on %s (%s), relaying to %s", addr, r.o.Network, r.upstream)
+	r.o.UI.Verbosef(level, "listening on %s (%s), relaying to %s", addr, describeListener(&r.o.Server, addr), r.upstream)
 	if r.o.OnReady != nil {
 		r.o.OnReady(addr)
 	}
@@ -141,11 +173,16 @@ func (r *relay) dialOptions(network string, id int64) transport.DialOptions {
 }
 
 // dialFailed reports a target that could not be reached. It is said
-// always, not only with -v: every client of the relay is failing.
+// always, not only with -v: every client of the relay is failing. The
+// same failure again is held back for a while, then counted, so that a
+// down target under a stream of clients does not flood stderr (the
+// totals count every one).
 func (r *relay) dialFailed(id int64, client string, err error) {
 	r.totals.failed.Add(1)
 	x := transport.Explain(err)
-	r.o.UI.Warnf("conn %d %s: %s", id, client, x.Msg)
+	if !r.o.UI.ThrottledWarnf(&r.warnings, x.Msg, "conn %d %s: %s", id, client, x.Msg) {
+		return
+	}
 	for _, d := range x.Details {
 		r.o.UI.Detailf("%s", d)
 	}
@@ -154,7 +191,9 @@ func (r *relay) dialFailed(id int64, client string, err error) {
 	}
 }
 
-// stopAll closes every connection and session and lets no new one open.
+// stopAll cuts every connection and session and lets no new one open. A
+// connection is reset both ways, as when one side fails: a client cut
+// mid-answer must not take the end for a complete answer.
 func (r *relay) stopAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -163,7 +202,7 @@ func (r *relay) stopAll() {
 		r.release.Stop()
 	}
 	for c := range r.conns {
-		c.close()
+		c.reset()
 	}
 	for _, s := range r.sessions {
 		s.up.Close()

@@ -293,8 +293,9 @@ func TestRelayPassesResetOn(t *testing.T) {
 				t.Fatalf("client read: %v, want a connection reset", err)
 			}
 			// The client may see the reset before the relay has logged the
-			// connection: wait (bounded) for its summary before stopping.
-			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.stderr.String(), "conn 1 ") && time.Now().Before(deadline); {
+			// connection: wait (bounded) for its summary (not the line that
+			// says it opened) before stopping.
+			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(r.stderr.String(), " bytes to target, ") && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
 			r.stop()
@@ -309,12 +310,7 @@ func TestRelayPassesResetOn(t *testing.T) {
 // reported without -v.
 func TestRelayTargetRefused(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	target := porttest.ClosedPort(t).String()
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.UI = ui.New(o.UI.Writer(), 0) })
 	// The reset may come so soon that it ends the client's connect.
 	c, err := net.Dial("tcp", r.addr)
@@ -337,6 +333,34 @@ func TestRelayTargetRefused(t *testing.T) {
 		`sonde: relayed 1 connection \(0 refused, 1 could not reach the target\)`)
 	if !want.MatchString(log) {
 		t.Errorf("stderr does not match %s:\n%s", want, log)
+	}
+}
+
+// A target that stays down under a stream of clients: one warning, not
+// one per client; the totals count every client.
+func TestRelayTargetDownWarnsOnce(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	target := porttest.ClosedPort(t).String()
+	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.UI = ui.New(o.UI.Writer(), 0) })
+	const clients = 5
+	for range clients {
+		c, err := net.Dial("tcp", r.addr)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			_, err = io.ReadAll(c) // the reset: the relay is done with this client
+			c.Close()
+		}
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("client: %v; want a reset", err)
+		}
+	}
+	r.stop()
+	log := r.stderr.String()
+	if n := strings.Count(log, "cannot connect to"); n != 1 {
+		t.Errorf("%d warnings for %d clients, want 1:\n%s", n, clients, log)
+	}
+	if !strings.Contains(log, "relayed 5 connections (0 refused, 5 could not reach the target)") {
+		t.Errorf("the totals do not count every client:\n%s", log)
 	}
 }
 

@@ -65,6 +65,15 @@ func describeNetwork(network string) string {
 	return network
 }
 
+// describeListener names the network of a listener bound to addr and,
+// for a wildcard address, which clients reach it: "tcp, IPv4 only".
+func describeListener(o *Server, addr net.Addr) string {
+	if scope := transport.ListenScope(o.Listen, addr); scope != "" {
+		return describeNetwork(o.Network) + ", " + scope
+	}
+	return describeNetwork(o.Network)
+}
+
 // roundDuration keeps three significant digits, as people write a time
 // they have measured: 747ms, 1.23s, 41.2µs, 2m3s.
 func roundDuration(d time.Duration) time.Duration {
@@ -149,7 +158,7 @@ func announce(o *Server, addr net.Addr) {
 	if o.Listen.Port == 0 && (o.Network == "tcp" || o.Network == "udp") {
 		level = 0
 	}
-	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeNetwork(o.Network))
+	o.UI.Verbosef(level, "listening on %s (%s)", addr, describeListener(o, addr))
 	if o.OnReady != nil {
 		o.OnReady(addr)
 	}

@@ -42,6 +42,8 @@ func (s *streamSession) observed() bool {
 // runStream runs a session on conn until it ends, and returns the bytes
 // moved each way and why it ended (nil for a clean end).
 func runStream(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexStream) (sent, received int64, err error) {
+	ctx, cancel := context.WithCancel(ctx) // ends a wait for the terminal with the session
+	defer cancel()
 	s := &streamSession{conn: conn, o: o, ctx: ctx, hex: hex}
 	s.active.touch()
 	if o.Progress {
@@ -271,8 +273,9 @@ func (s *streamSession) receiveFirst(dst io.Writer) (eof bool, err error) {
 
 // send copies stdin to the connection. It returns nil at stdin EOF.
 func (s *streamSession) send() error {
+	stdin := stdinReader(s.ctx, s.o)
 	if !s.observed() {
-		n, err := io.Copy(s.conn, s.o.Stdin)
+		n, err := io.Copy(s.conn, stdin)
 		s.sent.Add(n)
 		var op *net.OpError
 		if err != nil && !errors.As(err, &op) {
@@ -289,5 +292,5 @@ func (s *streamSession) send() error {
 				s.hex.Sent(p)
 			}
 		}}
-	return lines.copyFrom(s.o.Stdin, buf, s.active.touch)
+	return lines.copyFrom(stdin, buf, s.active.touch)
 }

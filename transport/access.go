@@ -129,16 +129,10 @@ func (a *AccessList) Permits(addr net.Addr) (ok bool, why string) {
 	if !a.Active() {
 		return true, ""
 	}
-	var ip netip.Addr
-	switch v := addr.(type) {
-	case *net.TCPAddr:
-		ip, _ = netip.AddrFromSlice(v.IP)
-	case *net.UDPAddr:
-		ip, _ = netip.AddrFromSlice(v.IP)
-	default:
+	ip := ipOf(addr)
+	if !ip.IsValid() {
 		return true, ""
 	}
-	ip = ip.Unmap()
 	for _, p := range a.deny {
 		if p.Contains(ip) {
 			return false, "matches --deny " + p.String()

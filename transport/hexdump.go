@@ -20,6 +20,7 @@ type HexLog struct {
 	w        io.Writer
 	colors   HexColors
 	lastConn int64 // connection of the last chunk, to annotate switches
+	stamp    bool  // a header with time and length before every chunk
 	now      func() time.Time
 }
 
@@ -31,6 +32,15 @@ type HexColors struct {
 // NewHexLog returns a HexLog writing to w.
 func NewHexLog(w io.Writer, c HexColors) *HexLog {
 	return &HexLog{w: w, colors: c, lastConn: -1, now: time.Now}
+}
+
+// StampChunks puts a header before every chunk: the time, the
+// connection, the direction and the length, e.g.
+// "# 12:00:00.000123 conn 1: > 17 bytes".
+func (l *HexLog) StampChunks() {
+	l.mu.Lock()
+	l.stamp = true
+	l.mu.Unlock()
 }
 
 // HexStream dumps one connection (or one datagram socket).
@@ -81,7 +91,19 @@ func (s *HexStream) dump(dir byte, off *int64, p []byte) {
 	buf := make([]byte, 0, (len(p)/16+2)*80)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s.multi && l.lastConn != s.id {
+	switch {
+	case l.stamp:
+		unit := "bytes"
+		if len(p) == 1 {
+			unit = "byte"
+		}
+		header := fmt.Sprintf("# %s conn %d: %c %d %s", l.now().UTC().Format("15:04:05.000000"), s.id, dir, len(p), unit)
+		if l.colors.Note != nil {
+			header = l.colors.Note(header)
+		}
+		buf = append(append(buf, header...), '\n')
+		l.lastConn = s.id
+	case s.multi && l.lastConn != s.id:
 		buf = fmt.Appendf(buf, "# conn %d\n", s.id)
 		l.lastConn = s.id
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // parseHexDump rebuilds both byte streams of each connection from a dump,
@@ -312,5 +313,38 @@ func TestHexNotesEscapePeerNames(t *testing.T) {
 		if !strings.HasPrefix(lines[i], "# ") || !strings.HasSuffix(lines[i], " conn 1: "+suffix) {
 			t.Errorf("note %d is %q, want it to end with %q", i+1, lines[i], suffix)
 		}
+	}
+}
+
+// StampChunks (relay --hex -vv): each chunk has a header with the time,
+// the connection, the direction and the length, and the dump still
+// rebuilds both streams.
+func TestHexStampChunks(t *testing.T) {
+	var b strings.Builder
+	l := NewHexLog(&b, HexColors{})
+	tick := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	l.now = func() time.Time { tick = tick.Add(time.Millisecond); return tick }
+	l.StampChunks()
+	one, two := l.Stream(1, true, ""), l.Stream(2, true, "")
+	one.Sent([]byte("GET / HTTP/1.0\r\n\r\n"))
+	two.Received([]byte("x"))
+	one.Received([]byte("HTTP/1.0 200 OK\r\n"))
+	want := "# 03:04:05.124456 conn 1: > 18 bytes\n" +
+		"> 00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 30 0d 0a  |GET / HTTP/1.0..|\n" +
+		"> 00000010  0d 0a                                             |..|\n" +
+		"# 03:04:05.125456 conn 2: < 1 byte\n" +
+		"< 00000000  78                                                |x|\n" +
+		"# 03:04:05.126456 conn 1: < 17 bytes\n" +
+		"< 00000000  48 54 54 50 2f 31 2e 30  20 32 30 30 20 4f 4b 0d  |HTTP/1.0 200 OK.|\n" +
+		"< 00000010  0a                                                |.|\n"
+	if b.String() != want {
+		t.Errorf("dump:\n%s\nwant:\n%s", b.String(), want)
+	}
+	streams := parseHexDump(t, b.String())
+	if got := string(streams[1][0]); got != "GET / HTTP/1.0\r\n\r\n" {
+		t.Errorf("conn 1 > rebuilds %q", got)
+	}
+	if got := string(streams[2][1]); got != "x" {
+		t.Errorf("conn 2 < rebuilds %q", got)
 	}
 }

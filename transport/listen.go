@@ -80,6 +80,11 @@ func listenInet[S any](ctx context.Context, e Endpoint, o ListenOptions, open fu
 	return s, nil
 }
 
+// listenAddr chooses the network and address a TCP or UDP listener binds.
+// No host: every address, IPv4 and IPv6 on one dual-stack socket (one
+// family with -4 or -6). A host binds the family of its address only, as
+// nc, ncat and socat do: 0.0.0.0 is every IPv4 address and :: every IPv6
+// one (IPV6_V6ONLY), never both.
 func listenAddr(ctx context.Context, e Endpoint, o ListenOptions) (network, addr string, err error) {
 	network = o.Network
 	if e.Family != 0 {
@@ -92,14 +97,35 @@ func listenAddr(ctx context.Context, e Endpoint, o ListenOptions) (network, addr
 	if err != nil {
 		return "", "", err
 	}
-	pick := addrs[0]
+	pick := addrs[0].Unmap()
 	for _, a := range addrs {
-		if a.Is4() {
-			pick = a
+		if a.Unmap().Is4() {
+			pick = a.Unmap()
 			break
 		}
 	}
+	network = o.Network + "6"
+	if pick.Is4() {
+		network = o.Network + "4"
+	}
 	return network, netip.AddrPortFrom(pick, uint16(e.Port)).String(), nil
+}
+
+// ListenScope says which clients a TCP or UDP listener bound to addr on e
+// can reach when addr is a wildcard: "IPv4 only", "IPv6 only" or "IPv4 and
+// IPv6" (no host and no -4/-6: one dual-stack socket); "" for any other
+// address, which names itself.
+func ListenScope(e Endpoint, addr net.Addr) string {
+	ip := ipOf(addr)
+	switch {
+	case !ip.IsValid() || !ip.IsUnspecified():
+		return ""
+	case ip.Is4():
+		return "IPv4 only"
+	case e.Host == "" && e.Family == 0:
+		return "IPv4 and IPv6"
+	}
+	return "IPv6 only"
 }
 
 func newListenError(network, addr string, port int, err error) *ListenError {
@@ -279,4 +305,17 @@ func (c *unlinkOnClose) Close() error {
 	err := c.UnixConn.Close()
 	c.file.remove()
 	return err
+}
+
+// ipOf is the IP address of a TCP or UDP address, unmapped (an IPv4
+// address is never ::ffff:a.b.c.d); invalid for other addresses.
+func ipOf(addr net.Addr) netip.Addr {
+	var ip netip.Addr
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	case *net.UDPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	}
+	return ip.Unmap()
 }

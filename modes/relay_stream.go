@@ -1,7 +1,8 @@
 package modes
 
-// The TCP relay: a connection to the target for each client, bytes
-// copied both ways, half-closes and resets passed on.
+// The stream relay (TCP and Unix, either to either): a connection to the
+// target for each client, bytes copied both ways, half-closes and resets
+// passed on.
 
 import (
 	"context"
@@ -17,7 +18,7 @@ import (
 	"github.com/sondeproject/sonde/transport"
 )
 
-// serveStreams accepts TCP clients until the context is done.
+// serveStreams accepts stream clients until the context is done.
 func (r *relay) serveStreams(ln net.Listener) error {
 	r.conns = make(map[*relayConn]struct{})
 	stop := context.AfterFunc(r.ctx, func() {
@@ -106,7 +107,7 @@ func (r *relay) releaseIdle() {
 	}
 }
 
-// relayConn is one relayed TCP connection: a client and its connection
+// relayConn is one relayed stream connection: a client and its connection
 // to the target. The raw sockets are what stopping and aborting close;
 // TLS, when on, wraps them for the copy.
 type relayConn struct {
@@ -134,6 +135,11 @@ func (c *relayConn) close() {
 func (c *relayConn) abort() {
 	c.r.mu.Lock()
 	defer c.r.mu.Unlock()
+	c.reset()
+}
+
+// reset closes both sides with a reset. Called under r.mu.
+func (c *relayConn) reset() {
 	resetOnClose(c.rawClient)
 	resetOnClose(c.rawTarget) // nil until connected: nothing to do
 	c.close()
@@ -151,7 +157,7 @@ func (c *relayConn) run() {
 		}
 		return
 	}
-	rawTarget, err := transport.Dial(r.ctx, o.Target, r.dialOptions("tcp", c.id))
+	rawTarget, err := transport.Dial(r.ctx, o.Target, r.dialOptions(r.targetNetwork, c.id))
 	if err != nil {
 		c.unreachable(name, err)
 		return
@@ -172,6 +178,7 @@ func (c *relayConn) run() {
 	where := fmt.Sprintf("%s → target %s", name, peerName(rawTarget))
 	o.UI.Verbosef(2, "conn %d: connected to %s from %s in %s", c.id, peerName(rawTarget), rawTarget.LocalAddr(),
 		roundDuration(time.Since(c.started)))
+	o.UI.Verbosef(1, "conn %d %s: open", c.id, where)
 	if o.Hex != nil {
 		c.hex = o.Hex.Stream(c.id, true, where)
 	}
@@ -348,7 +355,7 @@ func sideError(err error, from, to string) error {
 	return &relaySideError{err: err}
 }
 
-// reportStreams sums up a TCP relay at its end.
+// reportStreams sums up a stream relay at its end.
 func (r *relay) reportStreams(start time.Time) {
 	t := &r.totals
 	r.o.UI.Infof("relayed %s (%d refused, %d could not reach the target): %s to target, %s to clients in %s",
