@@ -37,6 +37,11 @@ type datagramSession struct {
 	// canFinish, on a listener, tells whether stdin still has somewhere
 	// to go once --replies are in (a peer to answer); nil in connect mode.
 	canFinish func() bool
+	// delivered, if set, is called after each datagram is delivered and
+	// counted. A listener releases stdin to its peer only then, so that
+	// stdin cannot be sent, and a -q 0 end the session, before the
+	// datagram that chose the peer is counted.
+	delivered func()
 }
 
 func (s *datagramSession) touch(recv bool) {
@@ -191,6 +196,9 @@ func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Ad
 				continue
 			}
 			s.deliver(d.p, name)
+			if s.delivered != nil {
+				s.delivered()
+			}
 			if err := out.add(d.p); err != nil {
 				return err
 			}
@@ -378,8 +386,9 @@ func (s *datagramSession) wait(recvDone, sendDone chan error, netErr func(error)
 // latest. Unnamed Unix datagram sockets cannot be answered: they are heard
 // until a peer is locked, and never become it.
 type datagramPeer struct {
-	any   bool
-	known chan struct{} // closed once there is someone to answer
+	any       bool
+	known     chan struct{} // closed once there is someone to answer (confirm)
+	knownOnce sync.Once
 
 	mu        sync.Mutex
 	addr      net.Addr // the peer (with -k, the latest sender); nil until known
@@ -400,8 +409,7 @@ func (p *datagramPeer) admit(from net.Addr, name string) (heard, newSender bool)
 	case name == "":
 		heard = p.any || p.addr == nil
 	case p.addr == nil:
-		p.addr, p.name = from, name
-		close(p.known)
+		p.addr, p.name = from, name // known once confirmed
 		heard = true
 	case p.any || name == p.name:
 		p.addr, p.name = from, name
@@ -412,6 +420,15 @@ func (p *datagramPeer) admit(from net.Addr, name string) (heard, newSender bool)
 		p.lastHeard = &name
 	}
 	return heard, newSender
+}
+
+// confirm makes the peer known, once there is one: stdin may go to it.
+func (p *datagramPeer) confirm() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.addr != nil {
+		p.knownOnce.Do(func() { close(p.known) })
+	}
 }
 
 // current is the address stdin goes to, and its name.
@@ -462,6 +479,7 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	}
 	peer := newDatagramPeer(o.Keep)
 	s.canFinish = peer.answerable
+	s.delivered = peer.confirm
 	if !o.Keep {
 		s.peer = func() string {
 			if _, name := peer.current(); name != "" {
