@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // startSonde runs the sonde command (the test binary, via TestMain) with a
@@ -78,15 +80,6 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 	return 0
 }
 
-func shortSockDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "sd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // A signal while listening on a Unix socket: the socket file is removed,
 // the -v summary printed, and the exit code tells which signal it was. A
 // hang-up (the terminal closed) cleans up as SIGTERM does.
@@ -96,7 +89,7 @@ func TestSignalRemovesUnixSocket(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
-			path := filepath.Join(shortSockDir(t), "s.sock")
+			path := filepath.Join(porttest.SocketDir(t), "s.sock")
 			cmd, stderr, _ := startSonde(t, nil, io.Discard, "-lU", "-v", path)
 			if _, err := os.Stat(path); err != nil {
 				t.Fatalf("socket file missing while listening: %v", err)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // guard bounds a blocking step so that a broken test fails instead of
@@ -431,12 +433,7 @@ func TestExplainPlainError(t *testing.T) {
 // socketPath returns a path for a Unix socket in a fresh directory, short
 // enough for sun_path (108 bytes on Linux, 104 on macOS).
 func socketPath(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "sonde")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "s.sock")
+	return filepath.Join(porttest.SocketDir(t), "s.sock")
 }
 
 func TestListenUnixInUseAndStale(t *testing.T) {

@@ -3,7 +3,8 @@
 // port just closed, a listener whose accept queue is full (it answers no
 // SYN: filtered), and UDP echo servers that may drop, duplicate or
 // reorder. Every peer listens on 127.0.0.1 only, on a port the kernel
-// chose, and is closed (its goroutines gone) when the test ends.
+// chose, and is closed (its goroutines gone) when the test ends. It also
+// gives Unix socket tests a directory short enough for socket paths.
 package porttest
 
 import (
