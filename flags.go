@@ -40,6 +40,14 @@ func stringFlag(name, alias, category, usage string) *cli.StringFlag {
 	return f
 }
 
+func intFlag(name, alias string, value int, usage string) *cli.IntFlag {
+	f := &cli.IntFlag{Name: name, Category: catConn, Value: value, Usage: usage}
+	if alias != "" {
+		f.Aliases = []string{alias}
+	}
+	return f
+}
+
 // hidden keeps a flag out of --help, for one a command accepts only to
 // explain that it does not support it.
 func hidden(f cli.Flag) cli.Flag {
@@ -141,7 +149,7 @@ func stdinEOFFlags() []cli.Flag {
 func idleTimeoutFlag(usage string) cli.Flag { return stringFlag("idle-timeout", "", catConn, usage) }
 
 func maxConnsFlag(usage string) cli.Flag {
-	return &cli.IntFlag{Name: "max-conns", Category: catConn, Usage: usage}
+	return intFlag("max-conns", "", 0, usage)
 }
 
 // accessFlags are --allow and --deny; accessList reads them.
@@ -167,28 +175,25 @@ func countFlag() cli.Flag {
 }
 
 func concurrencyFlag(value int) cli.Flag {
-	return &cli.IntFlag{Name: "concurrency", Category: catConn, Value: value,
-		Usage: "probe `N` ports at once (fewer if the open-file limit is lower)"}
+	return intFlag("concurrency", "", value, "probe `N` ports at once (fewer if the open-file limit is lower)")
 }
 
 func retriesFlag(value int) cli.Flag {
-	return &cli.IntFlag{Name: "retries", Category: catConn, Value: value,
-		Usage: "probe a silent port `N` more times, each for -w, before calling it filtered (-u: open|filtered)"}
+	return intFlag("retries", "", value,
+		"probe a silent port `N` more times, each for -w, before calling it filtered (-u: open|filtered)")
 }
 
 func maxHopsFlag(value int) cli.Flag {
-	return &cli.IntFlag{Name: "max-hops", Aliases: []string{"m"}, Category: catConn, Value: value,
-		Usage: "probe with TTLs (IPv6: hop limits) up to `N`"}
+	return intFlag("max-hops", "m", value, "probe with TTLs (IPv6: hop limits) up to `N`")
 }
 
 func probesFlag(value int) cli.Flag {
-	return &cli.IntFlag{Name: "probes", Category: catConn, Value: value,
-		Usage: "send `N` probes with each TTL"}
+	return intFlag("probes", "", value, "send `N` probes with each TTL")
 }
 
 func maxHostsFlag(value int) cli.Flag {
-	return &cli.IntFlag{Name: "max-hosts", Category: catConn, Value: value,
-		Usage: "probe at most `N` addresses (a CIDR block counts each of its addresses, a name one)"}
+	return intFlag("max-hosts", "", value,
+		"probe at most `N` addresses (a CIDR block counts each of its addresses, a name one)")
 }
 
 // targetsFlag is --targets of scan; readLines opens what it names.
