@@ -265,19 +265,11 @@ func TestRelayInterruptResetsConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	targetErr := make(chan error, 1)
-	go func() {
-		c, err := target.Accept()
-		if err != nil {
-			targetErr <- err
-			return
-		}
-		defer c.Close()
+	targetErr := porttest.ServeOne(target, func(c net.Conn) error {
 		c.Write([]byte("the first half of an answer"))
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		_, err = c.Read(make([]byte, 1)) // the relay's cut
-		targetErr <- err
-	}()
+		_, err := c.Read(make([]byte, 1)) // the relay's cut
+		return err
+	})
 	cmd, stderr, addr := startSonde(t, strings.NewReader(""), io.Discard, "relay", "127.0.0.1:0", target.Addr().String())
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 )
 
@@ -179,7 +180,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	}
 	defer ln.Close()
 	term := newTerminal(t)
-	peerErr := serveOne(ln, func(c net.Conn) error {
+	peerErr := porttest.ServeOne(ln, func(c net.Conn) error {
 		line, err := bufio.NewReader(c).ReadString('\n')
 		if err == nil && line != "hello\n" {
 			err = io.ErrUnexpectedEOF

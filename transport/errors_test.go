@@ -315,21 +315,14 @@ func TestExplainStreamReset(t *testing.T) {
 	defer ln.Close()
 	greeting := []byte("hello")
 	reset := make(chan struct{})
-	served := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			served <- err
-			return
-		}
-		_, err = c.Write(greeting)
+	served := porttest.ServeOne(ln, func(c net.Conn) error {
+		_, err := c.Write(greeting)
 		<-reset
 		if err == nil {
 			err = c.(*net.TCPConn).SetLinger(0)
 		}
-		c.Close()
-		served <- err
-	}()
+		return err
+	})
 
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {

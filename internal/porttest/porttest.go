@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Listener returns the address of a TCP listener that accepts and closes
@@ -82,6 +83,26 @@ func Serve(t testing.TB, addr string, handle func(net.Conn)) netip.AddrPort {
 		wg.Wait()
 	})
 	return ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// ServeOne hands the first client of ln to handle, closes the connection
+// when handle returns, and reports handle's error (or Accept's) on the
+// channel, so that a test can tell how its peer fared. The connection's
+// deadline only guards against a hang.
+func ServeOne(ln net.Listener, handle func(net.Conn) error) <-chan error {
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		err = handle(c)
+		c.Close()
+		served <- err
+	}()
+	return served
 }
 
 // ClosedPort returns a loopback port that nothing listens on, for TCP and
