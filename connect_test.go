@@ -104,11 +104,7 @@ func TestConnectTLSClientCertificateRequired(t *testing.T) {
 // A directory on stdin is refused before any connection, as bad input,
 // whatever the peer would have done.
 func TestStdinDirectory(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	accepted := make(chan struct{})
 	go func() {
 		if c, err := ln.Accept(); err == nil {

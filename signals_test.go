@@ -111,11 +111,7 @@ func TestSignalRemovesUnixSocket(t *testing.T) {
 
 // Ctrl-C in the middle of a session prints the -v summary and exits 130.
 func TestInterruptPrintsSummary(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -159,11 +155,7 @@ func TestInterruptPrintsSummary(t *testing.T) {
 // A reader of sonde's stdout that goes away (sonde … | head -c 10) ends
 // the session quietly, exit 0.
 func TestClosedStdoutIsQuiet(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	for i, verbose := range []bool{false, true} {
 		go flood(ln, "xy"[i])
 		r, w, err := os.Pipe()
@@ -219,11 +211,7 @@ func TestRelayInterrupt(t *testing.T) {
 }
 
 func testRelayInterrupt(t *testing.T, sig syscall.Signal, code int) {
-	target, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := porttest.Listen(t)
 	go func() {
 		c, err := target.Accept()
 		if err == nil {
@@ -260,11 +248,7 @@ func testRelayInterrupt(t *testing.T, sig syscall.Signal, code int) {
 // Ctrl-C cuts the connections a relay carries with a reset, both ways: a
 // client in the middle of an answer must not take the cut for its end.
 func TestRelayInterruptResetsConnections(t *testing.T) {
-	target, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := porttest.Listen(t)
 	targetErr := porttest.ServeOne(target, func(c net.Conn) error {
 		c.Write([]byte("the first half of an answer"))
 		_, err := c.Read(make([]byte, 1)) // the relay's cut

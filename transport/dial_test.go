@@ -41,11 +41,7 @@ func roundTrip(t *testing.T, c net.Conn) {
 }
 
 func TestDialTCP(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	served := echoOnce(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
 

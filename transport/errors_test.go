@@ -90,11 +90,7 @@ func TestExplainConnectionRefused(t *testing.T) {
 }
 
 func TestExplainListenInUse(t *testing.T) {
-	held, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
+	held := porttest.Listen(t)
 	addr := held.Addr().String()
 	port := held.Addr().(*net.TCPAddr).Port
 
@@ -308,11 +304,7 @@ func TestResolve(t *testing.T) {
 // A real reset: the server sends a greeting, then, once the client has read
 // it, aborts the connection with an RST (SO_LINGER 0).
 func TestExplainStreamReset(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	greeting := []byte("hello")
 	reset := make(chan struct{})
 	served := porttest.ServeOne(ln, func(c net.Conn) error {

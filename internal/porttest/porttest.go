@@ -16,6 +16,18 @@ import (
 	"time"
 )
 
+// Listen returns a TCP listener on 127.0.0.1, on a port the kernel chose,
+// closed when the test ends; the test accepts on it.
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
 // Listener returns the address of a TCP listener that accepts and closes
 // every connection.
 func Listener(t testing.TB) netip.AddrPort {
