@@ -62,19 +62,6 @@ func startRelay(t *testing.T, network, target string, tweak func(*RelayOptions))
 	return tr
 }
 
-// dial connects a client to the relay, closed when the test ends; its
-// deadline only guards against a hang.
-func (r *testRelay) dial(t *testing.T) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", r.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	return c
-}
-
 // startTarget runs a TCP server on 127.0.0.1:0 that hands each connection
 // to handle (then closes it), and returns its address. Every connection
 // is closed, and every handler has returned, by cleanup.
@@ -246,7 +233,7 @@ func TestRelayHalfClose(t *testing.T) {
 				gotByTarget <- string(b)
 			})
 			r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.IdleTimeout = path.idle })
-			c := r.dial(t)
+			c := dialServer(t, r.addr)
 			banner, err := io.ReadAll(c) // returns only at the target's EOF
 			if err != nil || string(banner) != "banner" {
 				t.Fatalf("client got %q, %v; want the banner then EOF", banner, err)
@@ -289,7 +276,7 @@ func TestRelayPassesResetOn(t *testing.T) {
 				c.Close()
 			})
 			r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.IdleTimeout = tc.idle })
-			c := r.dial(t)
+			c := dialServer(t, r.addr)
 			io.WriteString(c, "x")
 			_, err := io.ReadAll(c)
 			if !errors.Is(err, syscall.ECONNRESET) {
@@ -483,7 +470,7 @@ func TestRelayIdleTimeout(t *testing.T) {
 		targetSawEOF <- err == nil
 	})
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.IdleTimeout = 200 * time.Millisecond })
-	idle := r.dial(t)
+	idle := dialServer(t, r.addr)
 	if n, err := idle.Read(make([]byte, 1)); n != 0 || err != io.EOF {
 		t.Fatalf("idle client: read %d, %v; want EOF from the idle timeout", n, err)
 	}
@@ -554,7 +541,7 @@ func TestRelayMaxConns(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	target := startTarget(t, func(c net.Conn) { io.Copy(c, c) })
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.MaxConns = 1 })
-	first := r.dial(t)
+	first := dialServer(t, r.addr)
 	// A round trip proves the first client is being relayed.
 	if _, err := io.WriteString(first, "a"); err != nil {
 		t.Fatal(err)
@@ -802,7 +789,7 @@ func TestRelayTLSBothSides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := r.dial(t)
+	raw := dialServer(t, r.addr)
 	c := tls.Client(raw, toRelay)
 	payload := randomPayload(7, 256<<10)
 	if _, err := c.Write(payload); err != nil {
