@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sondeproject/sonde/internal/certtest"
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // zeros is an endless stream of zero bytes.
@@ -23,23 +23,6 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
-}
-
-// serveOne runs handle on the first client of ln, closes it, and reports
-// how that went.
-func serveOne(ln net.Listener, handle func(net.Conn) error) <-chan error {
-	served := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			served <- err
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(30 * time.Second)) // guards a hang only
-		served <- handle(c)
-	}()
-	return served
 }
 
 // A peer that resets the connection while sonde sends to it: the error
@@ -51,7 +34,7 @@ func TestConnectResetWhileSending(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		served := serveOne(ln, func(c net.Conn) error {
+		served := porttest.ServeOne(ln, func(c net.Conn) error {
 			_, err := io.ReadFull(c, make([]byte, 64<<10))
 			c.(*net.TCPConn).SetLinger(0) // close with data unread and SO_LINGER 0: a reset
 			return err
@@ -102,7 +85,7 @@ func TestConnectTLSClientCertificateRequired(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	served := serveOne(ln, func(c net.Conn) error { return c.(*tls.Conn).Handshake() })
+	served := porttest.ServeOne(ln, func(c net.Conn) error { return c.(*tls.Conn).Handshake() })
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"--tls", "--ca", pki.CAFile, "127.0.0.1", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)},
 		strings.NewReader("hello\n"), &stdout, &stderr)
@@ -121,11 +104,7 @@ func TestConnectTLSClientCertificateRequired(t *testing.T) {
 // A directory on stdin is refused before any connection, as bad input,
 // whatever the peer would have done.
 func TestStdinDirectory(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	accepted := make(chan struct{})
 	go func() {
 		if c, err := ln.Accept(); err == nil {

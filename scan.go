@@ -49,25 +49,6 @@ func scanCommand(env runEnv) *cli.Command {
 	)
 }
 
-// zeroScan is `sonde -z HOST PORTS`: the scan engine with netcat's
-// output. It is reached from the root action, whose flags it reads.
-func zeroScan(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
-	if listen {
-		return &transport.InputError{Msg: "-z cannot be combined with -l",
-			Hint: "-z scans the ports of a host; drop -l to scan, or -z to listen"}
-	}
-	for _, f := range []struct{ name, spelled string }{{"keep-open", "-k"}, {"unix", "-U"}, {"port", "-p"},
-		{"hex", "--hex"}, {"hex-file", "--hex-file"}, {"progress", "--progress"}, {"send-only", "--send-only"},
-		{"recv-only", "--recv-only"}, {"replies", "--replies"}, {"max-conns", "--max-conns"}, {"crlf", "-C"},
-		{"quit", "-q"}, {"no-shutdown", "--no-shutdown"}} {
-		if c.IsSet(f.name) {
-			return &transport.InputError{Msg: fmt.Sprintf("-z cannot be combined with %s: a scan sends no data", f.spelled),
-				Hint: "sonde -z HOST PORTS takes -u, -4, -6, -n, -s, -w, -i and -v"}
-		}
-	}
-	return runScan(env, c, u, modes.ScanNetcat)
-}
-
 // runScan reads the command line into modes.ScanOptions and scans. With
 // --json, a command line that cannot be scanned still ends the output
 // with a summary object that says why.

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // startSonde runs the sonde command (the test binary, via TestMain) with a
@@ -78,15 +80,6 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 	return 0
 }
 
-func shortSockDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "sd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // A signal while listening on a Unix socket: the socket file is removed,
 // the -v summary printed, and the exit code tells which signal it was. A
 // hang-up (the terminal closed) cleans up as SIGTERM does.
@@ -96,7 +89,7 @@ func TestSignalRemovesUnixSocket(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
-			path := filepath.Join(shortSockDir(t), "s.sock")
+			path := filepath.Join(porttest.SocketDir(t), "s.sock")
 			cmd, stderr, _ := startSonde(t, nil, io.Discard, "-lU", "-v", path)
 			if _, err := os.Stat(path); err != nil {
 				t.Fatalf("socket file missing while listening: %v", err)
@@ -118,11 +111,7 @@ func TestSignalRemovesUnixSocket(t *testing.T) {
 
 // Ctrl-C in the middle of a session prints the -v summary and exits 130.
 func TestInterruptPrintsSummary(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -166,11 +155,7 @@ func TestInterruptPrintsSummary(t *testing.T) {
 // A reader of sonde's stdout that goes away (sonde … | head -c 10) ends
 // the session quietly, exit 0.
 func TestClosedStdoutIsQuiet(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	for i, verbose := range []bool{false, true} {
 		go flood(ln, "xy"[i])
 		r, w, err := os.Pipe()
@@ -226,11 +211,7 @@ func TestRelayInterrupt(t *testing.T) {
 }
 
 func testRelayInterrupt(t *testing.T, sig syscall.Signal, code int) {
-	target, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target := porttest.Listen(t)
 	go func() {
 		c, err := target.Accept()
 		if err == nil {
@@ -267,24 +248,12 @@ func testRelayInterrupt(t *testing.T, sig syscall.Signal, code int) {
 // Ctrl-C cuts the connections a relay carries with a reset, both ways: a
 // client in the middle of an answer must not take the cut for its end.
 func TestRelayInterruptResetsConnections(t *testing.T) {
-	target, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	targetErr := make(chan error, 1)
-	go func() {
-		c, err := target.Accept()
-		if err != nil {
-			targetErr <- err
-			return
-		}
-		defer c.Close()
+	target := porttest.Listen(t)
+	targetErr := porttest.ServeOne(target, func(c net.Conn) error {
 		c.Write([]byte("the first half of an answer"))
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		_, err = c.Read(make([]byte, 1)) // the relay's cut
-		targetErr <- err
-	}()
+		_, err := c.Read(make([]byte, 1)) // the relay's cut
+		return err
+	})
 	cmd, stderr, addr := startSonde(t, strings.NewReader(""), io.Discard, "relay", "127.0.0.1:0", target.Addr().String())
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

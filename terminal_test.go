@@ -15,6 +15,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 )
 
@@ -173,13 +174,9 @@ func TestColorPolicy(t *testing.T) {
 // received line and the summary, each alone on its row.
 func TestProgressOnTerminal(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	term := newTerminal(t)
-	peerErr := serveOne(ln, func(c net.Conn) error {
+	peerErr := porttest.ServeOne(ln, func(c net.Conn) error {
 		line, err := bufio.NewReader(c).ReadString('\n')
 		if err == nil && line != "hello\n" {
 			err = io.ErrUnexpectedEOF

@@ -292,18 +292,6 @@ func waitUnix(t *testing.T, p *proc, path string, stream bool) {
 	}
 }
 
-// sockDir returns a short directory for Unix socket files: t.TempDir can
-// exceed the 108-byte limit of a socket path.
-func sockDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "sd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // requireIPv6Loopback skips the test, loudly, when ::1 is not configured.
 func requireIPv6Loopback(t *testing.T) {
 	t.Helper()

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // TestUnixStreamConnect: `sonde -U PATH` against socat listeners.
@@ -20,7 +22,7 @@ func TestUnixStreamConnect(t *testing.T) {
 	t.Run("socat-stdio", func(t *testing.T) {
 		t.Parallel()
 		const sent, reply = "hello over unix from sonde\n", "hello from socat\n"
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "STDIO")
 		waitUnix(t, peer, path, true)
 		talk(t, peer, sent, reply, "-U", path)
@@ -30,7 +32,7 @@ func TestUnixStreamConnect(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "nc.openbsd")
 		const sent, reply = "hello over unix from sonde\n", "hello from nc.openbsd -lU\n"
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		peer := start(t, stdio{Stdin: dataFile(t, []byte(reply))}, "nc.openbsd", "-lU", path)
 		waitUnix(t, peer, path, true)
 		talk(t, peer, sent, reply, "-U", path)
@@ -39,7 +41,7 @@ func TestUnixStreamConnect(t *testing.T) {
 	t.Run("socat-exec-cat-4MiB", func(t *testing.T) {
 		t.Parallel()
 		payload := randomPayload(t, 4<<20)
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		peer := start(t, stdio{}, "socat", "-t", "10", "UNIX-LISTEN:"+path, "EXEC:cat")
 		waitUnix(t, peer, path, true)
 		out := newOutFile(t)
@@ -69,7 +71,7 @@ func TestUnixStreamListen(t *testing.T) {
 		t.Run(snd.name+"-sends-4MiB", func(t *testing.T) {
 			t.Parallel()
 			requirePeer(t, snd.program)
-			path := filepath.Join(sockDir(t), "s")
+			path := filepath.Join(porttest.SocketDir(t), "s")
 			out := newOutFile(t)
 			s := sonde(t, stdio{Stdout: out}, "-lU", path)
 			waitUnix(t, s, path, true)
@@ -84,7 +86,7 @@ func TestUnixStreamListen(t *testing.T) {
 	t.Run("sonde-sends-4MiB-to-socat", func(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "socat")
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		s := sonde(t, stdio{Stdin: dataFile(t, payload)}, "-lU", path)
 		waitUnix(t, s, path, true)
 		out := newOutFile(t)
@@ -104,7 +106,7 @@ func TestUnixDatagram(t *testing.T) {
 	t.Run("socat-recvfrom-cat", func(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "socat")
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		peer := start(t, stdio{}, "socat", "UNIX-RECVFROM:"+path+",fork", "EXEC:cat")
 		waitUnix(t, peer, path, false)
 		s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-uU", path)
@@ -114,7 +116,7 @@ func TestUnixDatagram(t *testing.T) {
 
 	t.Run("python-echo", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		server := python(t, stdio{}, "dgram_echo.py", "unix", path)
 		waitUnix(t, server, path, false)
 		s := sonde(t, stdio{Stdin: strings.NewReader("hello unix datagram\n")}, "-uU", path)
@@ -127,7 +129,7 @@ func TestUnixDatagram(t *testing.T) {
 		// named sender, for Unix datagrams as for UDP. -q 1: quit 1 s after
 		// stdin ends, since a listener otherwise keeps receiving.
 		t.Parallel()
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		s := sonde(t, stdio{Stdin: strings.NewReader("answer from sonde")}, "-luU", path, "-q", "1")
 		waitUnix(t, s, path, false)
 		client := python(t, stdio{}, "unix_dgram_client.py", path, "question from python")
@@ -140,7 +142,7 @@ func TestUnixDatagram(t *testing.T) {
 	t.Run("socat-sends-to-sonde-listener", func(t *testing.T) {
 		t.Parallel()
 		requirePeer(t, "socat")
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		s := sonde(t, stdio{}, "-luU", path, "--replies", "1")
 		waitUnix(t, s, path, false)
 		peer := start(t, stdio{Stdin: strings.NewReader("datagram from socat\n")}, "socat", "-u", "STDIN", "UNIX-SENDTO:"+path)
@@ -162,7 +164,7 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 
 	t.Run("stale", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		dead := start(t, stdio{}, "socat", "UNIX-LISTEN:"+path, "STDIO")
 		waitUnix(t, dead, path, true)
 		if err := dead.Cmd.Process.Kill(); err != nil {
@@ -180,7 +182,7 @@ func TestUnixStaleAndLiveSocket(t *testing.T) {
 
 	t.Run("live", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join(sockDir(t), "s")
+		path := filepath.Join(porttest.SocketDir(t), "s")
 		// fork: socat keeps listening even if sonde checks liveness by
 		// connecting to it.
 		live := start(t, stdio{}, "socat", "UNIX-LISTEN:"+path+",fork", "EXEC:cat")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
 )
@@ -20,11 +21,7 @@ import (
 // the handshake has a bound of its own, and the message says what
 // happened. With -v, the address is named before connecting.
 func TestConnectTLSHandshakeBounded(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		if c, err := ln.Accept(); err == nil {
@@ -54,7 +51,7 @@ func TestConnectTLSHandshakeBounded(t *testing.T) {
 	guard := errors.New("guard expired: the handshake was never given up")
 	ctx, cancel := context.WithTimeoutCause(context.Background(), 30*time.Second, guard)
 	defer cancel()
-	err = Connect(ctx, o)
+	err := Connect(ctx, o)
 	if errors.Is(err, guard) {
 		t.Fatal(err)
 	}
@@ -74,11 +71,7 @@ func TestConnectTLSHandshakeBounded(t *testing.T) {
 // With -d there is no stdin to end, so -q counts from the connection, as
 // in nc: a peer that never closes does not hold sonde -d -q for ever.
 func TestConnectNoStdinQuit(t *testing.T) {
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tcp.Close()
+	tcp := porttest.Listen(t)
 	go func() {
 		if c, err := tcp.Accept(); err == nil {
 			defer c.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
@@ -285,11 +285,7 @@ func TestDatagramListenAccess(t *testing.T) {
 // never becomes it.
 func TestUnixDatagramListenLocksOntoFirstNamedSender(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	dir, err := os.MkdirTemp("", "sd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	dir := porttest.SocketDir(t)
 	named := func(name string) *net.UnixConn {
 		c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, name), Net: "unixgram"})
 		if err != nil {

@@ -6,12 +6,12 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 	"github.com/sondeproject/sonde/transport"
 	"github.com/sondeproject/sonde/ui"
@@ -23,12 +23,7 @@ import (
 // without a word. sonde once read Unix datagrams into 64 KiB and lost the
 // end of a 150,000-byte one silently.
 func TestUnixDatagramsWhole(t *testing.T) {
-	dir, err := os.MkdirTemp("", "sd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "s")
+	path := filepath.Join(porttest.SocketDir(t), "s")
 	var stdout, stderr proctest.Buffer
 	o := &Options{Server: Server{Network: "unixgram", Listen: transport.Endpoint{Host: path}, UI: ui.New(&stderr, 0)},
 		NoStdin: true, Stdout: &stdout}

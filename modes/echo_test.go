@@ -120,12 +120,7 @@ func TestEchoUDPKeepsBoundaries(t *testing.T) {
 func TestEchoMaxConnsRefusesAtOnce(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last, after the server stopped
 	addr, stderr := startEcho(t, "tcp", func(o *EchoOptions) { o.MaxConns = 1 })
-	first, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
-	first.SetDeadline(time.Now().Add(10 * time.Second))
+	first := dialServer(t, addr.String())
 	// A round trip proves the first client is being served.
 	if _, err := first.Write([]byte("a")); err != nil {
 		t.Fatal(err)
@@ -149,17 +144,8 @@ func TestEchoMaxConnsRefusesAtOnce(t *testing.T) {
 func TestEchoIdleTimeout(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last, after the server stopped
 	addr, _ := startEcho(t, "tcp", func(o *EchoOptions) { o.IdleTimeout = 200 * time.Millisecond })
-	idle, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	busy, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	busy.SetDeadline(time.Now().Add(10 * time.Second))
+	idle := dialServer(t, addr.String())
+	busy := dialServer(t, addr.String())
 	if _, err := busy.Write([]byte("ping")); err != nil {
 		t.Fatal(err)
 	}
@@ -176,12 +162,7 @@ func TestEchoIdleTimeout(t *testing.T) {
 func TestEchoDelayKeepsOrder(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last, after the server stopped
 	addr, _ := startEcho(t, "tcp", func(o *EchoOptions) { o.Delay = 5 * time.Millisecond })
-	c, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c := dialServer(t, addr.String())
 	var want bytes.Buffer
 	for i := range 20 {
 		p := []byte{byte(i), byte(i), byte(i)}

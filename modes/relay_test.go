@@ -233,12 +233,7 @@ func TestRelayHalfClose(t *testing.T) {
 				gotByTarget <- string(b)
 			})
 			r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.IdleTimeout = path.idle })
-			c, err := net.Dial("tcp", r.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(30 * time.Second))
+			c := dialServer(t, r.addr)
 			banner, err := io.ReadAll(c) // returns only at the target's EOF
 			if err != nil || string(banner) != "banner" {
 				t.Fatalf("client got %q, %v; want the banner then EOF", banner, err)
@@ -281,14 +276,9 @@ func TestRelayPassesResetOn(t *testing.T) {
 				c.Close()
 			})
 			r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.IdleTimeout = tc.idle })
-			c, err := net.Dial("tcp", r.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(30 * time.Second))
+			c := dialServer(t, r.addr)
 			io.WriteString(c, "x")
-			_, err = io.ReadAll(c)
+			_, err := io.ReadAll(c)
 			if !errors.Is(err, syscall.ECONNRESET) {
 				t.Fatalf("client read: %v, want a connection reset", err)
 			}
@@ -480,12 +470,7 @@ func TestRelayIdleTimeout(t *testing.T) {
 		targetSawEOF <- err == nil
 	})
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.IdleTimeout = 200 * time.Millisecond })
-	idle, err := net.Dial("tcp", r.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	idle.SetDeadline(time.Now().Add(30 * time.Second))
+	idle := dialServer(t, r.addr)
 	if n, err := idle.Read(make([]byte, 1)); n != 0 || err != io.EOF {
 		t.Fatalf("idle client: read %d, %v; want EOF from the idle timeout", n, err)
 	}
@@ -556,12 +541,7 @@ func TestRelayMaxConns(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	target := startTarget(t, func(c net.Conn) { io.Copy(c, c) })
 	r := startRelay(t, "tcp", target, func(o *RelayOptions) { o.MaxConns = 1 })
-	first, err := net.Dial("tcp", r.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
-	first.SetDeadline(time.Now().Add(30 * time.Second))
+	first := dialServer(t, r.addr)
 	// A round trip proves the first client is being relayed.
 	if _, err := io.WriteString(first, "a"); err != nil {
 		t.Fatal(err)
@@ -809,12 +789,7 @@ func TestRelayTLSBothSides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := net.Dial("tcp", r.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(30 * time.Second))
+	raw := dialServer(t, r.addr)
 	c := tls.Client(raw, toRelay)
 	payload := randomPayload(7, 256<<10)
 	if _, err := c.Write(payload); err != nil {

@@ -52,6 +52,20 @@ func startServer(t *testing.T, name string, ready <-chan net.Addr, serve func(ct
 	return addr, stop
 }
 
+// dialServer connects a TCP client to addr, a server the test started;
+// the client is closed when the test ends, and its deadline only guards
+// against a hang.
+func dialServer(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	return c
+}
+
 // startListener runs listen mode (o.Keep for -k) on 127.0.0.1:0 at -v and
 // returns its address and what it wrote on stderr; it is stopped, and
 // checked to have stopped, at cleanup.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sondeproject/sonde/internal/netnstest"
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 )
 
@@ -148,11 +149,7 @@ func argvTermNote(r argvResult) string {
 // directory, so that a printed command line replays anywhere).
 func argvRoot(t *testing.T) string {
 	t.Helper()
-	root, err := os.MkdirTemp("", "sw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
+	root := porttest.SocketDir(t)
 	files := map[string]string{
 		"junk.pem":  "this is not PEM\n",
 		"empty.pem": "",

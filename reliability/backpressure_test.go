@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sondeproject/sonde/internal/porttest"
 	"github.com/sondeproject/sonde/internal/proctest"
 )
 
@@ -140,17 +141,6 @@ func vmHWM(status string) int64 {
 	return 0
 }
 
-// listenLoopback listens on a kernel-chosen port of 127.0.0.1.
-func listenLoopback(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
 func portOf(a net.Addr) string { return strconv.Itoa(a.(*net.TCPAddr).Port) }
 
 // slowPeer accepts one connection on ln, in a goroutine, and reads it
@@ -176,7 +166,7 @@ func TestSlowReaderSender(t *testing.T) {
 	t.Parallel()
 	for _, flags := range [][]string{nil, {"-v"}} {
 		t.Run(fmt.Sprint(len(flags)), func(t *testing.T) {
-			ln := listenLoopback(t)
+			ln := porttest.Listen(t)
 			got := slowPeer(ln)
 			in, feed := pipe(t)
 			s := proctest.Start(t, proctest.Stdio{Stdin: in}, sondeBin, append(flags, "127.0.0.1", portOf(ln.Addr()))...)
@@ -239,7 +229,7 @@ func TestSlowReaderReceiver(t *testing.T) {
 // target that reads slowly.
 func TestSlowReaderRelay(t *testing.T) {
 	t.Parallel()
-	target := listenLoopback(t)
+	target := porttest.Listen(t)
 	got := slowPeer(target)
 	s := proctest.Start(t, proctest.Stdio{}, sondeBin, "relay", "127.0.0.1:0", target.Addr().String())
 	peak := watchPeakRSS(t, s)
@@ -346,7 +336,7 @@ func TestPeerNeverReads(t *testing.T) {
 				}
 				defer c.Close() // never read
 			} else {
-				ln := listenLoopback(t)
+				ln := porttest.Listen(t)
 				neverReads(t, ln)
 				s = proctest.Start(t, proctest.Stdio{Stdin: in}, sondeBin, append(v.flags, "127.0.0.1", portOf(ln.Addr()))...)
 			}

@@ -263,7 +263,7 @@ var signalPhases = []signalPhase{
 		return phaseRun{p: p, summary: sigStreamSummary(3, 5), stdout: "12345"}
 	}},
 	{name: "transferring/unix-stream-listen", start: func(t *testing.T, env *signalEnv) phaseRun {
-		path := filepath.Join(sigShortDir(t), "s.sock")
+		path := filepath.Join(porttest.SocketDir(t), "s.sock")
 		stdin := sigHeldStdin(t)
 		p := sigSonde(t, proctest.Stdio{Stdin: stdin.r}, "-lUv", path)
 		p.WaitStderr(t, regexp.MustCompile(`sonde: listening on `+regexp.QuoteMeta(path)))
@@ -293,7 +293,7 @@ var signalPhases = []signalPhase{
 		return phaseRun{p: p, summary: sigDatagramSummary(3, 5, "1 datagram"), stdout: "12345"}
 	}},
 	{name: "transferring/unix-datagram-listen", start: func(t *testing.T, env *signalEnv) phaseRun {
-		dir := sigShortDir(t)
+		dir := porttest.SocketDir(t)
 		path := filepath.Join(dir, "d.sock")
 		stdin := sigHeldStdin(t)
 		p := sigSonde(t, proctest.Stdio{Stdin: stdin.r}, "-luUv", path)
@@ -318,7 +318,7 @@ var signalPhases = []signalPhase{
 		return phaseRun{p: p, summary: sigDatagramSummary(0, 0, "0 datagrams")}
 	}},
 	{name: "listening/unix-datagram", start: func(t *testing.T, env *signalEnv) phaseRun {
-		path := filepath.Join(sigShortDir(t), "d.sock")
+		path := filepath.Join(porttest.SocketDir(t), "d.sock")
 		p := sigSonde(t, proctest.Stdio{}, "-luUv", path)
 		p.WaitStderr(t, regexp.MustCompile(`sonde: listening on `+regexp.QuoteMeta(path)+` \(unix datagram\)`))
 		return phaseRun{p: p, summary: sigDatagramSummary(0, 0, "0 datagrams"), files: []string{path}}
@@ -334,13 +334,13 @@ var signalPhases = []signalPhase{
 		return phaseRun{p: p, summary: sigEchoDatagramSummary}
 	}},
 	{name: "listening/echo-unix-stream", start: func(t *testing.T, env *signalEnv) phaseRun {
-		path := filepath.Join(sigShortDir(t), "e.sock")
+		path := filepath.Join(porttest.SocketDir(t), "e.sock")
 		p := sigSonde(t, proctest.Stdio{}, "echo", "-Uv", path)
 		p.WaitStderr(t, regexp.MustCompile(`sonde: listening on `+regexp.QuoteMeta(path)+` \(unix stream\)`))
 		return phaseRun{p: p, summary: sigEchoStreamSummary, files: []string{path}}
 	}},
 	{name: "listening/echo-unix-datagram", start: func(t *testing.T, env *signalEnv) phaseRun {
-		path := filepath.Join(sigShortDir(t), "e.sock")
+		path := filepath.Join(porttest.SocketDir(t), "e.sock")
 		p := sigSonde(t, proctest.Stdio{}, "echo", "-uUv", path)
 		p.WaitStderr(t, regexp.MustCompile(`sonde: listening on `+regexp.QuoteMeta(path)+` \(unix datagram\)`))
 		return phaseRun{p: p, summary: sigEchoDatagramSummary, files: []string{path}}
@@ -651,16 +651,4 @@ func sigWaitStdout(t *testing.T, p *proctest.Proc, want string) {
 		t.Fatalf("sonde exited (%d) before writing %q to stdout (got %q)\nstderr:\n%s",
 			p.Cmd.ProcessState.ExitCode(), want, p.Stdout.String(), p.Stderr.String())
 	}
-}
-
-// sigShortDir is a directory for Unix socket files, whose paths are limited
-// to about 100 bytes (t.TempDir's can be longer).
-func sigShortDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "sg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
 }

@@ -12,27 +12,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // echoOnce serves one client of ln: it sends back the first line it reads.
 // The returned channel reports how that went.
 func echoOnce(ln net.Listener) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			done <- err
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(guard))
+	return porttest.ServeOne(ln, func(c net.Conn) error {
 		line, err := bufio.NewReader(c).ReadString('\n')
 		if err == nil {
 			_, err = io.WriteString(c, line)
 		}
-		done <- err
-	}()
-	return done
+		return err
+	})
 }
 
 func roundTrip(t *testing.T, c net.Conn) {
@@ -48,11 +41,7 @@ func roundTrip(t *testing.T, c net.Conn) {
 }
 
 func TestDialTCP(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	served := echoOnce(ln)
 	port := ln.Addr().(*net.TCPAddr).Port
 

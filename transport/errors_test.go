@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // guard bounds a blocking step so that a broken test fails instead of
@@ -88,11 +90,7 @@ func TestExplainConnectionRefused(t *testing.T) {
 }
 
 func TestExplainListenInUse(t *testing.T) {
-	held, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
+	held := porttest.Listen(t)
 	addr := held.Addr().String()
 	port := held.Addr().(*net.TCPAddr).Port
 
@@ -306,28 +304,17 @@ func TestResolve(t *testing.T) {
 // A real reset: the server sends a greeting, then, once the client has read
 // it, aborts the connection with an RST (SO_LINGER 0).
 func TestExplainStreamReset(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	greeting := []byte("hello")
 	reset := make(chan struct{})
-	served := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			served <- err
-			return
-		}
-		_, err = c.Write(greeting)
+	served := porttest.ServeOne(ln, func(c net.Conn) error {
+		_, err := c.Write(greeting)
 		<-reset
 		if err == nil {
 			err = c.(*net.TCPConn).SetLinger(0)
 		}
-		c.Close()
-		served <- err
-	}()
+		return err
+	})
 
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -431,12 +418,7 @@ func TestExplainPlainError(t *testing.T) {
 // socketPath returns a path for a Unix socket in a fresh directory, short
 // enough for sun_path (108 bytes on Linux, 104 on macOS).
 func socketPath(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "sonde")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "s.sock")
+	return filepath.Join(porttest.SocketDir(t), "s.sock")
 }
 
 func TestListenUnixInUseAndStale(t *testing.T) {

@@ -9,19 +9,16 @@ import (
 	"testing"
 
 	"github.com/sondeproject/sonde/internal/netnstest"
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // A source port another socket holds is named as the source's fault, with
 // its holder: nothing was sent, so no firewall is to blame.
 func TestDialSourcePortInUse(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := porttest.Listen(t)
 	port := ln.Addr().(*net.TCPAddr).Port
 	host, target := closedPort(t, "tcp")
-	_, err = Dial(context.Background(), Endpoint{Host: host, Port: target},
+	_, err := Dial(context.Background(), Endpoint{Host: host, Port: target},
 		DialOptions{Network: "tcp", SourcePort: port, Timeout: guard})
 	var se *SourceError
 	if !errors.As(err, &se) {

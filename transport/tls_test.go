@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sondeproject/sonde/internal/certtest"
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // tlsServer serves one client on a loopback port: it runs the server
@@ -310,11 +311,7 @@ func TestTLSProtocolFailures(t *testing.T) {
 	})
 
 	t.Run("client-never-speaks", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
+		ln := porttest.Listen(t)
 		client, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)

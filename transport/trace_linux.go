@@ -215,9 +215,13 @@ func readErrQueue(fd int) (res TraceResult, ok bool, err error) {
 // which the kernel puts the offender's address (SO_EE_OFFENDER).
 const sockExtendedErrSize = 16
 
+// anyFamily is the kernel's "unspecified" address family: the family of
+// the offender's sockaddr when the kernel does not know who sent an error.
+const anyFamily = 0
+
 // parseExtendedErr reads the data of an IP_RECVERR (IPV6_RECVERR)
 // control message: struct sock_extended_err, then the sockaddr of the
-// host that sent the error (AF_UNSPEC when unknown).
+// host that sent the error (of family anyFamily when unknown).
 func parseExtendedErr(b []byte) (ee unix.SockExtendedErr, from netip.Addr, ok bool) {
 	if len(b) < sockExtendedErrSize {
 		return ee, from, false
@@ -230,6 +234,8 @@ func parseExtendedErr(b []byte) (ee unix.SockExtendedErr, from netip.Addr, ok bo
 		return ee, from, true
 	}
 	switch ne.Uint16(sa) {
+	case anyFamily:
+		// no offender: the error without a sender
 	case syscall.AF_INET:
 		if len(sa) >= 8 {
 			from = netip.AddrFrom4([4]byte(sa[4:8]))

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sondeproject/sonde/internal/netnstest"
+	"github.com/sondeproject/sonde/internal/porttest"
 )
 
 // binderVar makes the test binary a helper process that binds a Unix
@@ -183,7 +184,7 @@ func TestListenUnixLiveInOtherNetworkNamespace(t *testing.T) {
 // a copy of this test binary that another user may run.
 func worldDirs(t *testing.T) (sockDir, exe string) {
 	t.Helper()
-	sockDir = sockDirFor(t)
+	sockDir = porttest.SocketDir(t)
 	binDir, err := os.MkdirTemp("", "sonde-bin") // t.TempDir's parent is private
 	if err != nil {
 		t.Fatal(err)
@@ -204,9 +205,6 @@ func worldDirs(t *testing.T) (sockDir, exe string) {
 	}
 	return sockDir, exe
 }
-
-// sockDirFor is a fresh directory short enough for socket paths.
-func sockDirFor(t *testing.T) string { return filepath.Dir(socketPath(t)) }
 
 func TestListenUnixNeverRemovesAnotherUsersSocket(t *testing.T) {
 	netnstest.RequireRoot(t, "binds a socket as user nobody (setpriv)")

@@ -28,9 +28,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sondeproject/sonde/internal/netnstest"
 )
 
 // The addresses of the chain, as the client sees them.
@@ -53,18 +54,7 @@ type Chain struct {
 }
 
 // Unavailable says why a chain cannot be built here ("" if it can).
-func Unavailable() string {
-	switch {
-	case runtime.GOOS != "linux":
-		return "network namespaces exist only on Linux"
-	case os.Geteuid() != 0:
-		return "ip netns add needs root"
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		return "ip is not installed (apt-get install -y iproute2)"
-	}
-	return ""
-}
+func Unavailable() string { return netnstest.Unavailable("ip netns add", "ip", "iproute2") }
 
 // Build builds a chain whose namespaces are named prefix-client,
 // prefix-router1, ..., and deletes them when the test ends. prefix must

@@ -110,14 +110,21 @@ func private(t *testing.T, wrapper ...string) bool {
 }
 
 func unavailable() string {
+	return Unavailable("unshare -n", "unshare", "util-linux")
+}
+
+// Unavailable says why network namespaces cannot be made here with
+// program ("" if they can): how is what needs root, and pkg the Debian
+// package that installs program.
+func Unavailable(how, program, pkg string) string {
 	switch {
 	case runtime.GOOS != "linux":
 		return "network namespaces exist only on Linux"
 	case os.Geteuid() != 0:
-		return "unshare -n needs root"
+		return how + " needs root"
 	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		return "unshare is not installed (apt-get install -y util-linux)"
+	if _, err := exec.LookPath(program); err != nil {
+		return program + " is not installed (apt-get install -y " + pkg + ")"
 	}
 	return ""
 }

@@ -3,7 +3,8 @@
 // port just closed, a listener whose accept queue is full (it answers no
 // SYN: filtered), and UDP echo servers that may drop, duplicate or
 // reorder. Every peer listens on 127.0.0.1 only, on a port the kernel
-// chose, and is closed (its goroutines gone) when the test ends.
+// chose, and is closed (its goroutines gone) when the test ends. It also
+// gives Unix socket tests a directory short enough for socket paths.
 package porttest
 
 import (
@@ -12,7 +13,20 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 )
+
+// Listen returns a TCP listener on 127.0.0.1, on a port the kernel chose,
+// closed when the test ends; the test accepts on it.
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
 
 // Listener returns the address of a TCP listener that accepts and closes
 // every connection.
@@ -81,6 +95,26 @@ func Serve(t testing.TB, addr string, handle func(net.Conn)) netip.AddrPort {
 		wg.Wait()
 	})
 	return ln.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// ServeOne hands the first client of ln to handle, closes the connection
+// when handle returns, and reports handle's error (or Accept's) on the
+// channel, so that a test can tell how its peer fared. The connection's
+// deadline only guards against a hang.
+func ServeOne(ln net.Listener, handle func(net.Conn) error) <-chan error {
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		err = handle(c)
+		c.Close()
+		served <- err
+	}()
+	return served
 }
 
 // ClosedPort returns a loopback port that nothing listens on, for TCP and
