@@ -150,13 +150,37 @@ func TestExecKeepFreesPlace(t *testing.T) {
 	}
 	shell, sleep := readPids(t, first)
 	first.Close()
-	second, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	readPids(t, second) // fails on a hang-guard deadline if never served
 	wantGone(t, "the first client's program", shell, sleep)
+	// A client beyond the limit is turned away (reset): the place is
+	// freed just after the program is gone, so try again, within a bound
+	// that only guards a hang.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		line, err := firstLine(addr)
+		if err == nil {
+			var pid, bg int
+			if _, err := fmt.Sscan(line, &pid, &bg); err != nil {
+				t.Fatalf("the program sent %q, not two pids", line)
+			}
+			syscall.Kill(-pid, syscall.SIGKILL)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a second client is still not served once the first has left: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// firstLine connects to addr and reads a line.
+func firstLine(addr string) (string, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second)) // guards a hang only
+	return bufio.NewReader(c).ReadString('\n')
 }
 
 // TestExecGroupEndsWithSonde: sonde killed by SIGKILL can do nothing, yet
