@@ -10,11 +10,11 @@ package modes
 //   - what the peer sends is the program's input; when the peer closes,
 //     the program's stdin is closed and it sees EOF; sonde keeps sending
 //     what it writes (the answer of a program such as wc) until it
-//     closes its stdout, for execAnswer at most (-q overrides it, a
-//     negative -q lifts the bound): then the session is over, as ncat
-//     ends the program when the connection closes, so that a program
-//     that never ends (sleep, a server) does not keep sonde, or a place
-//     among -lk's clients, once its peer has gone;
+//     closes its stdout, or until it has written nothing for execAnswer
+//     (-q overrides it, a negative -q lifts the bound): then the session
+//     is over, as ncat ends the program when the connection closes, so
+//     that a program that never ends (sleep, a server) does not keep
+//     sonde, or a place among -lk's clients, once its peer has gone;
 //   - a reset, or a write to the peer that fails, ends the session at
 //     once, and so does -w;
 //   - when the program has exited and everything it wrote is sent, the
@@ -141,17 +141,17 @@ const (
 	// execGrace is how long a program's group has, once its session is
 	// over (stdin and stdout closed, SIGTERM sent), before SIGKILL.
 	execGrace = 2 * time.Second
-	// execAnswer bounds how long a program runs once the peer has
-	// closed its side, to finish its answer (-q overrides it): the
-	// answer to a request ended by a half-close comes at once.
+	// execAnswer bounds how long a program may stay silent once the
+	// peer has closed (-q overrides it): the answer to a request ended
+	// by a half-close comes at once.
 	execAnswer = execGrace
 )
 
 var (
 	// errProgramDone ends a session whose program has exited.
 	errProgramDone = errors.New("program done")
-	// errPeerGone ends a session whose peer closed execAnswer (or -q)
-	// ago while its program was still running.
+	// errPeerGone ends a session whose peer has closed and whose
+	// program, still running, wrote nothing for execAnswer (or -q).
 	errPeerGone = errors.New("peer gone")
 )
 
@@ -210,44 +210,14 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go func() {
-		// The program is done once it has exited and all it wrote has
-		// been read (and so sent): then wait a little for the peer.
-		for _, ch := range []<-chan struct{}{exited, out.eof} {
-			select {
-			case <-ch:
-			case <-sctx.Done():
-				return
-			}
-		}
-		if o.QuitSet {
-			return // -q says how long to wait after the program's output ends
-		}
-		t := time.NewTimer(execLinger)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancel(errProgramDone)
-		case <-sctx.Done():
-		}
-	}()
-
+	// The program is done once it has exited and all it wrote has been
+	// read (and so sent): then wait a little for the peer (-q, when
+	// given, says how long to wait after the program's output ends).
+	if !o.QuitSet {
+		go endAfter(sctx, cancel, errProgramDone, execLinger, exited, out.eof)
+	}
 	if answer, bounded := answerTime(o); bounded {
-		go func() {
-			// The peer is gone: the program has answer to finish.
-			select {
-			case <-in.done:
-			case <-sctx.Done():
-				return
-			}
-			t := time.NewTimer(answer)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				cancel(errPeerGone)
-			case <-sctx.Done():
-			}
-		}()
+		go endWhenQuiet(sctx, cancel, in.done, &out.active, answer)
 	}
 
 	sent, received, err = runStream(sctx, &execConn{Conn: conn, onEOF: in.Close}, &so, hex)
@@ -365,8 +335,58 @@ func sessionEnv(conn net.Conn) []string {
 	return append(env, "SONDE_PROTO="+proto)
 }
 
-// answerTime is how long a program may run once the peer has closed:
-// -q when given, execAnswer otherwise; a negative -q sets no bound.
+// endAfter ends the session, with cause, d after every one of events
+// has happened, unless it ends first.
+func endAfter(ctx context.Context, cancel context.CancelCauseFunc, cause error, d time.Duration, events ...<-chan struct{}) {
+	for _, ch := range events {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		cancel(cause)
+	case <-ctx.Done():
+	}
+}
+
+// endWhenQuiet ends the session once the peer has closed (peerClosed)
+// and the program has written nothing for d since: it had its time to
+// answer. A program that keeps writing to a peer that keeps reading (a
+// file sent to a client that half-closed at once) is not cut short.
+func endWhenQuiet(ctx context.Context, cancel context.CancelCauseFunc, peerClosed <-chan struct{}, written *activity, d time.Duration) {
+	select {
+	case <-peerClosed:
+	case <-ctx.Done():
+		return
+	}
+	if d == 0 {
+		cancel(errPeerGone) // -q 0
+		return
+	}
+	written.touch()
+	idle := written.idleTimer(d)
+	defer idle.stop()
+	for {
+		select {
+		case <-idle.C:
+			if idle.expired() {
+				cancel(errPeerGone)
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// answerTime is how long a program may stay silent once the peer has
+// closed: -q when given, execAnswer otherwise; a negative -q sets no
+// bound.
 func answerTime(o *Options) (d time.Duration, bounded bool) {
 	if !o.QuitSet {
 		return execAnswer, true
@@ -403,15 +423,19 @@ func (p *programInput) Close() {
 }
 
 // programOutput is the program's stdout, read to be sent; eof is closed
-// when it ends.
+// when it ends, and active says when it last gave something.
 type programOutput struct {
-	r    *os.File
-	eof  chan struct{}
-	once sync.Once
+	r      *os.File
+	eof    chan struct{}
+	once   sync.Once
+	active activity
 }
 
 func (p *programOutput) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
+	if n > 0 {
+		p.active.touch()
+	}
 	if err != nil {
 		p.once.Do(func() { close(p.eof) })
 	}

@@ -514,3 +514,21 @@ func TestAnswerTime(t *testing.T) {
 		}
 	}
 }
+
+// TestExecSlowAnswerAfterPeerClose: a program that keeps writing after
+// the peer half-closed, for longer in all than execAnswer but never
+// silent for long, is not cut short: the bound is on silence.
+func TestExecSlowAnswerAfterPeerClose(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, wait, _ := startExecListener(t, context.Background(), shell("for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.3; done"), false)
+	c := dial(t, addr)
+	defer c.Close()
+	c.CloseWrite()
+	got, err := io.ReadAll(c)
+	if want := "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"; err != nil || string(got) != want {
+		t.Errorf("got %q, %v; want every line, %q", got, err, want)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("listen: %v", err)
+	}
+}
