@@ -100,6 +100,89 @@ func TestExecGroupEndsWithSession(t *testing.T) {
 	}
 }
 
+// TestExecGroupEndsWhenPeerLeaves: a program that never ends on its own
+// ends with its session once the peer has closed (after the time it has
+// to answer) or fell silent past -w, and sonde exits with status 0 for
+// a peer that closed, 1 for -w.
+func TestExecGroupEndsWhenPeerLeaves(t *testing.T) {
+	for _, tc := range []struct {
+		name, prog string
+		flags      []string
+		close      bool // the client closes; else it stays, silent
+		want       int
+	}{
+		{"closed", groupProgram, nil, true, 0},
+		{"closed exec", `sleep 300 & echo $$ $!; exec sleep 300`, nil, true, 0},
+		{"closed -q", groupProgram, []string{"-q", "0.1"}, true, 0},
+		{"idle -w", groupProgram, []string{"-w", "0.5"}, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-l", "-v", "127.0.0.1", "0", "-c", tc.prog}, tc.flags...)
+			cmd, stderr, addr := startSonde(t, nil, io.Discard, args...)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			shell, sleep := readPids(t, c)
+			if tc.close {
+				c.Close()
+			}
+			wantGone(t, "after the peer left", shell, sleep)
+			if code := exitCode(t, cmd); code != tc.want {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.want, stderr)
+			}
+			if !strings.Contains(stderr.String(), "the session was over") {
+				t.Errorf("-v does not say the program was ended; stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestExecKeepFreesPlace: with -lk, a client that has left no longer
+// holds its place among the clients served at once, though its program
+// would run forever: with --max-conns 1 the next client is served.
+func TestExecKeepFreesPlace(t *testing.T) {
+	_, _, addr := startSonde(t, nil, io.Discard, "-lk", "--max-conns", "1", "127.0.0.1", "0", "-c", groupProgram)
+	first, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shell, sleep := readPids(t, first)
+	first.Close()
+	wantGone(t, "the first client's program", shell, sleep)
+	// A client beyond the limit is turned away (reset): the place is
+	// freed just after the program is gone, so try again, within a bound
+	// that only guards a hang.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		line, err := firstLine(addr)
+		if err == nil {
+			var pid, bg int
+			if _, err := fmt.Sscan(line, &pid, &bg); err != nil {
+				t.Fatalf("the program sent %q, not two pids", line)
+			}
+			syscall.Kill(-pid, syscall.SIGKILL)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a second client is still not served once the first has left: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// firstLine connects to addr and reads a line.
+func firstLine(addr string) (string, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second)) // guards a hang only
+	return bufio.NewReader(c).ReadString('\n')
+}
+
 // TestExecGroupEndsWithSonde: sonde killed by SIGKILL can do nothing, yet
 // its program and what that started do not outlive it.
 func TestExecGroupEndsWithSonde(t *testing.T) {

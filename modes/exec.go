@@ -9,7 +9,14 @@ package modes
 //     stdout, sonde half-closes the connection (as at stdin EOF);
 //   - what the peer sends is the program's input; when the peer closes,
 //     the program's stdin is closed and it sees EOF; sonde keeps sending
-//     what it writes until it closes its stdout;
+//     what it writes (the answer of a program such as wc) until it
+//     closes its stdout, or until it has written nothing for execAnswer
+//     (-q overrides it, a negative -q lifts the bound): then the session
+//     is over, as ncat ends the program when the connection closes, so
+//     that a program that never ends (sleep, a server) does not keep
+//     sonde, or a place among -lk's clients, once its peer has gone;
+//   - a reset, or a write to the peer that fails, ends the session at
+//     once, and so does -w;
 //   - when the program has exited and everything it wrote is sent, the
 //     session ends once the peer closes too, or after execLinger (-q
 //     overrides it); what the peer sends then is dropped, as a program
@@ -17,7 +24,9 @@ package modes
 //   - the program runs in a session and process group of its own, and
 //     when the session is over the whole group ends: SIGTERM, then
 //     SIGKILL after execGrace (exec_other.go; a watchdog covers a killed
-//     sonde, exec_watchdog_other.go).
+//     sonde, exec_watchdog_other.go). A program still running when its
+//     session ends keeps execGrace more to end on its own, unless it
+//     already had execAnswer after its input ended.
 
 import (
 	"context"
@@ -132,10 +141,19 @@ const (
 	// execGrace is how long a program's group has, once its session is
 	// over (stdin and stdout closed, SIGTERM sent), before SIGKILL.
 	execGrace = 2 * time.Second
+	// execAnswer bounds how long a program may stay silent once the
+	// peer has closed (-q overrides it): the answer to a request ended
+	// by a half-close comes at once.
+	execAnswer = execGrace
 )
 
-// errProgramDone ends a session whose program has exited.
-var errProgramDone = errors.New("program done")
+var (
+	// errProgramDone ends a session whose program has exited.
+	errProgramDone = errors.New("program done")
+	// errPeerGone ends a session whose peer has closed and whose
+	// program, still running, wrote nothing for execAnswer (or -q).
+	errPeerGone = errors.New("peer gone")
+)
 
 // runExec starts o.Exec with pipes for stdin and stdout and runs the
 // session between them and conn (see the top of this file). The error is
@@ -184,7 +202,7 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 		close(exited)
 	}()
 
-	in := &programInput{w: inW}
+	in := &programInput{w: inW, done: make(chan struct{})}
 	out := &programOutput{r: outR, eof: make(chan struct{})}
 	so := *o
 	so.Stdin, so.Stdout = out, in
@@ -192,36 +210,25 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go func() {
-		// The program is done once it has exited and all it wrote has
-		// been read (and so sent): then wait a little for the peer.
-		for _, ch := range []<-chan struct{}{exited, out.eof} {
-			select {
-			case <-ch:
-			case <-sctx.Done():
-				return
-			}
-		}
-		if o.QuitSet {
-			return // -q says how long to wait after the program's output ends
-		}
-		t := time.NewTimer(execLinger)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancel(errProgramDone)
-		case <-sctx.Done():
-		}
-	}()
+	// The program is done once it has exited and all it wrote has been
+	// read (and so sent): then wait a little for the peer (-q, when
+	// given, says how long to wait after the program's output ends).
+	if !o.QuitSet {
+		go endAfter(sctx, cancel, errProgramDone, execLinger, exited, out.eof)
+	}
+	if answer, bounded := answerTime(o); bounded {
+		go endWhenQuiet(sctx, cancel, in.done, &out.active, answer)
+	}
 
 	sent, received, err = runStream(sctx, &execConn{Conn: conn, onEOF: in.Close}, &so, hex)
-	if errors.Is(err, errProgramDone) {
+	answered := errors.Is(err, errPeerGone) // the program had its time after EOF
+	if answered || errors.Is(err, errProgramDone) {
 		err = nil
 	}
 	in.Close()
 	outR.Close()
 
-	endProgram(ctx, group, exited)
+	endProgram(ctx, group, exited, !answered)
 	switch {
 	case group.endedBySonde(state):
 		o.UI.Verbosef(1, "ended %s (%s): the session was over", x.Name, signalName(state))
@@ -242,9 +249,11 @@ func runExec(ctx context.Context, conn net.Conn, o *Options, hex *transport.HexS
 // given execGrace to do so and keeps its own exit status. Then its whole
 // process group gets SIGTERM, and SIGKILL if anything of it remains after
 // another execGrace; all at once when ctx is done (sonde is interrupted).
+// The first execGrace is skipped when ownTime is false: the program had
+// its time already, after the peer closed.
 // It returns once the program has been waited for and its group is gone.
-func endProgram(ctx context.Context, g *programGroup, exited <-chan struct{}) {
-	if ctx.Err() == nil {
+func endProgram(ctx context.Context, g *programGroup, exited <-chan struct{}, ownTime bool) {
+	if ownTime && ctx.Err() == nil {
 		own := time.NewTimer(execGrace)
 		select {
 		case <-exited:
@@ -326,13 +335,74 @@ func sessionEnv(conn net.Conn) []string {
 	return append(env, "SONDE_PROTO="+proto)
 }
 
+// endAfter ends the session, with cause, d after every one of events
+// has happened, unless it ends first.
+func endAfter(ctx context.Context, cancel context.CancelCauseFunc, cause error, d time.Duration, events ...<-chan struct{}) {
+	for _, ch := range events {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		cancel(cause)
+	case <-ctx.Done():
+	}
+}
+
+// endWhenQuiet ends the session once the peer has closed (peerClosed)
+// and the program has written nothing for d since: it had its time to
+// answer. A program that keeps writing to a peer that keeps reading (a
+// file sent to a client that half-closed at once) is not cut short.
+func endWhenQuiet(ctx context.Context, cancel context.CancelCauseFunc, peerClosed <-chan struct{}, written *activity, d time.Duration) {
+	select {
+	case <-peerClosed:
+	case <-ctx.Done():
+		return
+	}
+	if d == 0 {
+		cancel(errPeerGone) // -q 0
+		return
+	}
+	written.touch()
+	idle := written.idleTimer(d)
+	defer idle.stop()
+	for {
+		select {
+		case <-idle.C:
+			if idle.expired() {
+				cancel(errPeerGone)
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// answerTime is how long a program may stay silent once the peer has
+// closed: -q when given, execAnswer otherwise; a negative -q sets no
+// bound.
+func answerTime(o *Options) (d time.Duration, bounded bool) {
+	if !o.QuitSet {
+		return execAnswer, true
+	}
+	return o.Quit, o.Quit >= 0
+}
+
 // programInput is the program's stdin, written with what the peer sends.
 // Once the program stops reading (it closed its stdin or exited), the
-// rest is dropped: that is not the session's failure.
+// rest is dropped: that is not the session's failure. done is closed
+// with it.
 type programInput struct {
 	w      *os.File
 	gone   atomic.Bool
 	closed sync.Once
+	done   chan struct{}
 }
 
 func (p *programInput) Write(b []byte) (int, error) {
@@ -346,19 +416,26 @@ func (p *programInput) Write(b []byte) (int, error) {
 
 // Close gives the program EOF on its stdin.
 func (p *programInput) Close() {
-	p.closed.Do(func() { p.w.Close() })
+	p.closed.Do(func() {
+		p.w.Close()
+		close(p.done)
+	})
 }
 
 // programOutput is the program's stdout, read to be sent; eof is closed
-// when it ends.
+// when it ends, and active says when it last gave something.
 type programOutput struct {
-	r    *os.File
-	eof  chan struct{}
-	once sync.Once
+	r      *os.File
+	eof    chan struct{}
+	once   sync.Once
+	active activity
 }
 
 func (p *programOutput) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
+	if n > 0 {
+		p.active.touch()
+	}
 	if err != nil {
 		p.once.Do(func() { close(p.eof) })
 	}

@@ -477,3 +477,58 @@ func TestSessionEnvEscaped(t *testing.T) {
 		t.Errorf("sessionEnv = %q\nwant %q", got, want)
 	}
 }
+
+// TestExecAnswerAfterPeerClose: a client that half-closes and waits for
+// the answer gets it: the program's time after EOF is bounded, not zero.
+func TestExecAnswerAfterPeerClose(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, wait, _ := startExecListener(t, context.Background(), shell("wc -c"), false)
+	c := dial(t, addr)
+	defer c.Close()
+	io.WriteString(c, "12345")
+	c.CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil || strings.TrimSpace(string(got)) != "5" {
+		t.Errorf("got %q, %v; want wc's count of 5", got, err)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("listen: %v", err)
+	}
+}
+
+// TestAnswerTime: the program's time after the peer closed is -q when
+// given (a negative -q sets no bound), else execAnswer.
+func TestAnswerTime(t *testing.T) {
+	for _, tt := range []struct {
+		o       Options
+		d       time.Duration
+		bounded bool
+	}{
+		{Options{}, execAnswer, true},
+		{Options{Quit: 0, QuitSet: true}, 0, true},
+		{Options{Quit: 3 * time.Second, QuitSet: true}, 3 * time.Second, true},
+		{Options{Quit: -1, QuitSet: true}, -1, false},
+	} {
+		if d, b := answerTime(&tt.o); d != tt.d || b != tt.bounded {
+			t.Errorf("answerTime(-q %v, set %v) = %v, %v; want %v, %v", tt.o.Quit, tt.o.QuitSet, d, b, tt.d, tt.bounded)
+		}
+	}
+}
+
+// TestExecSlowAnswerAfterPeerClose: a program that keeps writing after
+// the peer half-closed, for longer in all than execAnswer but never
+// silent for long, is not cut short: the bound is on silence.
+func TestExecSlowAnswerAfterPeerClose(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	addr, wait, _ := startExecListener(t, context.Background(), shell("for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.3; done"), false)
+	c := dial(t, addr)
+	defer c.Close()
+	c.CloseWrite()
+	got, err := io.ReadAll(c)
+	if want := "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"; err != nil || string(got) != want {
+		t.Errorf("got %q, %v; want every line, %q", got, err, want)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("listen: %v", err)
+	}
+}
