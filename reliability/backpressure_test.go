@@ -356,7 +356,10 @@ func TestPeerNeverReads(t *testing.T) {
 			// Wait until sonde is blocked: connected, and its stdin pipe
 			// full too.
 			s.WaitStderr(t, regexp.MustCompile(`(?m)^sonde: (connected to|accepted) `))
-			proctest.PollUntil(t, "sonde to block on the full socket", s, func() bool { return pipeFull(feed) })
+			// Both: stdin full alone may mean sonde has not read yet.
+			proctest.PollUntil(t, "sonde to block on the full socket", s, func() bool {
+				return pipeFull(feed) && bytesRead(s.Cmd.Process.Pid) >= 256<<10
+			})
 			s.Cmd.Process.Signal(os.Interrupt)
 			s.ExpectExit(t, 130)
 			m := sentRE.FindStringSubmatch(s.Stderr.String())
@@ -372,6 +375,22 @@ func TestPeerNeverReads(t *testing.T) {
 
 // pipeFull tells whether a pipe's buffer is full (FIONREAD on the write
 // end reports the bytes waiting in it; 64 KiB is Linux's default size).
+// bytesRead is how many bytes process pid has read (rchar in
+// /proc/PID/io): stdin, for a sonde that reads nothing else.
+func bytesRead(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 func pipeFull(w *os.File) bool {
 	raw, err := w.SyscallConn()
 	if err != nil {
