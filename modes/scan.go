@@ -125,7 +125,7 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 		return scanMany(ctx, o)
 	}
 	start := time.Now()
-	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
+	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric, o.Timeout)
 	if err != nil {
 		r := scanReport{o: o, start: start}
 		r.summary(context.Cause(ctx) != nil, err)
