@@ -135,9 +135,14 @@ func Ping(ctx context.Context, o *PingOptions) error {
 // probes end with pctx) and prints the header.
 func (s *pingSession) setUp(ctx, pctx context.Context) error {
 	o := s.o
-	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
+	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric, o.Timeout)
 	if err != nil {
 		return err
+	}
+	if src.IsValid() { // a source that cannot be bound is said once, not on every probe
+		if err := transport.CheckSource("tcp", src); err != nil {
+			return err
+		}
 	}
 	addr, note, err := pickAddr(ctx, o, addrs, src, s.timeout)
 	if err != nil {

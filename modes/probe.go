@@ -71,16 +71,18 @@ func hostAndAddr(host string, addr netip.Addr) string {
 // resolveAll resolves host (and the source address, if any) for modes
 // that probe every address of a name, as a connect tries each: all of
 // them, in the resolver's order and without repeats, but only those of
-// the source's family when a source is given.
-func resolveAll(ctx context.Context, host, source string, family int, numeric bool) (addrs []netip.Addr, src netip.Addr, err error) {
+// the source's family when a source is given. Each lookup takes at most
+// timeout (none when 0), as a connect's does under -w.
+func resolveAll(ctx context.Context, host, source string, family int, numeric bool, timeout time.Duration) (addrs []netip.Addr, src netip.Addr, err error) {
+	e := transport.Endpoint{Family: family, Numeric: numeric}
 	if source != "" {
-		srcs, err := transport.Resolve(ctx, source, family, numeric)
+		srcs, err := transport.ResolveWithin(ctx, source, e, timeout)
 		if err != nil {
 			return nil, src, err
 		}
 		src = srcs[0]
 	}
-	all, err := transport.Resolve(ctx, host, family, numeric)
+	all, err := transport.ResolveWithin(ctx, host, e, timeout)
 	if err != nil {
 		return nil, src, err
 	}

@@ -230,7 +230,7 @@ type hostRequest struct {
 func (a *addressing) hostsOf(ctx context.Context, req hostRequest) ([]probeHost, error) {
 	spec := req.spec
 	if !spec.Block.IsValid() {
-		addrs, _, err := resolveAll(ctx, spec.Host, a.source, a.family, a.numeric)
+		addrs, _, err := resolveAll(ctx, spec.Host, a.source, a.family, a.numeric, 0)
 		if err != nil {
 			return nil, err
 		}

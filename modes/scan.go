@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ type scanPortJSON struct {
 type scanSummaryJSON struct {
 	Type  string   `json:"type"` // "summary"
 	Host  string   `json:"host"`
-	Addr  *string  `json:"addr"`  // the first address scanned; null when none was
+	Addr  *string  `json:"addr"`  // the first address a port was open on, else the first scanned; null when none was
 	Addrs []string `json:"addrs"` // every address scanned
 	Proto string   `json:"proto"`
 	scanTotalsJSON
@@ -97,6 +98,7 @@ type scanTotalsJSON struct {
 	Closed       int     `json:"closed"`
 	Filtered     int     `json:"filtered"`
 	OpenFiltered int     `json:"open_filtered"`
+	Unreachable  int     `json:"unreachable"` // ports that no address could be probed on: no route from here
 	ElapsedMs    float64 `json:"elapsed_ms"`
 	Interrupted  bool    `json:"interrupted"`
 	Error        *string `json:"error"` // what main says on stderr; null on success
@@ -104,7 +106,8 @@ type scanTotalsJSON struct {
 
 func newScanTotalsJSON(counts map[transport.PortState]int, scanned int, elapsed time.Duration, interrupted bool, failure error) scanTotalsJSON {
 	return scanTotalsJSON{Ports: scanned, Open: counts[transport.Open], Closed: counts[transport.Closed],
-		Filtered: counts[transport.Filtered], OpenFiltered: counts[transport.OpenFiltered], ElapsedMs: ms(elapsed),
+		Filtered: counts[transport.Filtered], OpenFiltered: counts[transport.OpenFiltered],
+		Unreachable: counts[transport.Unreachable], ElapsedMs: ms(elapsed),
 		Interrupted: interrupted, Error: errorField(failure)}
 }
 
@@ -122,7 +125,7 @@ func Scan(ctx context.Context, o *ScanOptions) error {
 		return scanMany(ctx, o)
 	}
 	start := time.Now()
-	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
+	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric, o.Timeout)
 	if err != nil {
 		r := scanReport{o: o, start: start}
 		r.summary(context.Cause(ctx) != nil, err)
@@ -172,6 +175,10 @@ func scanAddrs(ctx context.Context, o *ScanOptions, addrs []netip.Addr, src neti
 			}
 			return nil
 		})
+	if failed == nil && r.scanned > 0 && r.counts[transport.Unreachable] == r.scanned {
+		// Not one probe left this host: that is no answer about the ports.
+		failed = transport.UnreachableError(o.Network, o.Target.Host, o.Ports[0], addrs)
+	}
 	return endScan(ctx, failed, r.summary, r.counts[transport.Open])
 }
 
@@ -185,6 +192,7 @@ type scanReport struct {
 	counts  map[transport.PortState]int // ports by their state over every address
 	scanned int                         // ports whose every address is reported
 	best    transport.PortState         // the state of the port being reported, so far
+	opened  netip.Addr                  // the first address a port was open on
 	table   scanTable
 }
 
@@ -204,6 +212,9 @@ func newScanTable(ports []int, network string, addrs []netip.Addr, detail bool) 
 		addrWidth: len("ADDR"), addrs: len(addrs) > 1, detail: detail}
 	if network == "udp" {
 		t.stateWidth = len(transport.OpenFiltered)
+	}
+	if t.addrs { // one address of a name may be one this host cannot reach
+		t.stateWidth = max(t.stateWidth, len(transport.Unreachable))
 	}
 	if len(ports) > 0 {
 		t.portWidth = max(t.portWidth, len(strconv.Itoa(ports[len(ports)-1])+"/"+network))
@@ -258,6 +269,9 @@ func (r *scanReport) probe(i int, res transport.ProbeResult) error {
 	port, addr := o.Ports[i/len(r.addrs)], r.addrs[i%len(r.addrs)]
 	if i%len(r.addrs) == 0 || stateRank[res.State] > stateRank[r.best] {
 		r.best = res.State
+	}
+	if res.State == transport.Open && !r.opened.IsValid() {
+		r.opened = addr
 	}
 	if i%len(r.addrs) == len(r.addrs)-1 {
 		r.counts[r.best]++
@@ -321,7 +335,9 @@ func (r *scanReport) summary(interrupted bool, failure error) error {
 		}
 		sum := scanSummaryJSON{Type: "summary", Host: o.Target.Host, Addrs: addrs, Proto: o.Network,
 			scanTotalsJSON: newScanTotalsJSON(r.counts, r.scanned, elapsed, interrupted, failure)}
-		if len(addrs) > 0 {
+		if r.opened.IsValid() {
+			sum.Addr = &addrs[slices.Index(r.addrs, r.opened)]
+		} else if len(addrs) > 0 {
 			sum.Addr = &addrs[0]
 		}
 		return writeJSONLine(o.Stdout, sum)
@@ -361,6 +377,9 @@ func stateCounts(counts map[transport.PortState]int, network string) string {
 	states := []transport.PortState{transport.Open, transport.Closed, transport.Filtered}
 	if network == "udp" {
 		states = append(states, transport.OpenFiltered)
+	}
+	if counts[transport.Unreachable] > 0 {
+		states = append(states, transport.Unreachable)
 	}
 	var b []string
 	for _, s := range states {

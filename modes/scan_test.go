@@ -261,7 +261,7 @@ func TestScanJSONSchema(t *testing.T) {
 // scanSummaryFields are the fields of the summary object of scan --json.
 var scanSummaryFields = map[string]string{"type": "string", "host": "string", "addr": "string", "addrs": "array",
 	"proto": "string", "ports": "number", "open": "number", "closed": "number", "filtered": "number",
-	"open_filtered": "number", "elapsed_ms": "number", "interrupted": "bool", "error": "string"}
+	"open_filtered": "number", "unreachable": "number", "elapsed_ms": "number", "interrupted": "bool", "error": "string"}
 
 // --json never goes silent: a scan that fails, after its arguments were
 // read, still ends its output with a summary, which says why.
@@ -284,7 +284,7 @@ func TestScanJSONFailures(t *testing.T) {
 		{"a source of the other family", context.Background(), func(o *ScanOptions) { o.Target.Source = "::1" },
 			"source address ::1 cannot reach 127.0.0.1: different address families", false},
 		{"a source address of no interface", context.Background(), func(o *ScanOptions) { o.Target.Source = "192.0.2.1" },
-			"address not available", false},
+			"cannot use source address 192.0.2.1: it belongs to no interface", false},
 		{"interrupted", interrupted, nil, "interrupted by interrupt", true},
 	} {
 		stdout, _, err := scanTo(t, c.ctx, 0, func(o *ScanOptions) {

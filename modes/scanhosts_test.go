@@ -164,4 +164,4 @@ func TestScanManyJSON(t *testing.T) {
 // scanManySummaryFields are the fields of the summary of a scan of many hosts.
 var scanManySummaryFields = map[string]string{"type": "string", "hosts": "number", "addresses": "number",
 	"proto": "string", "ports": "number", "open": "number", "closed": "number", "filtered": "number",
-	"open_filtered": "number", "elapsed_ms": "number", "interrupted": "bool", "error": "string"}
+	"open_filtered": "number", "unreachable": "number", "elapsed_ms": "number", "interrupted": "bool", "error": "string"}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,10 +120,13 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 	}
 	for attempt := 1; ; attempt++ {
 		timeout := attemptTimeout
+		lookup := o.AttemptTimeout // a lookup is bounded by -w when given, and always by --timeout
 		if !deadline.IsZero() {
-			timeout = min(timeout, time.Until(deadline))
+			left := max(time.Until(deadline), time.Millisecond)
+			timeout = min(timeout, left)
+			lookup = min(cmp.Or(lookup, left), left)
 		}
-		state, accepted, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond))
+		state, accepted, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond), lookup)
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				summary("interrupted", attempt-1, accepted, failure(cause))
@@ -152,8 +156,8 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
 			if left <= 0 {
-				msg := fmt.Sprintf("%s did not accept a connection within %s (%d attempts; the last one: %s)",
-					target, o.Timeout, attempt, lastWhy)
+				msg := fmt.Sprintf("%s did not accept a connection within %s (%s; the last one: %s)",
+					target, o.Timeout, plural(int64(attempt), "attempt"), lastWhy)
 				u.Errorf("%s", msg)
 				if lastHint != "" {
 					u.Hintf("%s", lastHint)
@@ -188,9 +192,10 @@ func waitPause(interval, capInterval time.Duration, n int) time.Duration {
 // waitAttempt resolves the host and probes its addresses in turn until
 // one accepts, which it returns. Else it returns the state of the last
 // address tried, why each one is not open and what to try; err is for
-// failures that retrying cannot mend.
-func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (state string, accepted netip.Addr, why, hint string, err error) {
-	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric)
+// failures that retrying cannot mend. A lookup takes at most lookup
+// (0: no bound), a probe timeout.
+func waitAttempt(ctx context.Context, o *WaitOptions, timeout, lookup time.Duration) (state string, accepted netip.Addr, why, hint string, err error) {
+	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric, lookup)
 	if err != nil {
 		var re *transport.ResolveError
 		if errors.As(err, &re) && re.Host == o.Target.Host {
@@ -208,7 +213,9 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 		if res.State == transport.Open {
 			return string(res.State), a, "", "", nil
 		}
-		state = string(res.State)
+		if state == "" || res.State != transport.Unreachable { // another address decides
+			state = string(res.State)
+		}
 		if len(addrs) > 1 {
 			whys = append(whys, a.String()+": "+res.Why)
 		} else {
@@ -220,6 +227,11 @@ func waitAttempt(ctx context.Context, o *WaitOptions, timeout time.Duration) (st
 		hint = "nothing listens on port " + strconv.Itoa(o.Target.Port) + " yet; is the service running, and on this port?"
 	case string(transport.Filtered):
 		hint = "the host may be down, or a firewall may be silently dropping packets"
+	case string(transport.Unreachable): // every address: not one probe left this host
+		hint = "this machine has no route to " + o.Target.Host + "; check `ip route`"
+		if !slices.ContainsFunc(addrs, netip.Addr.Is4) {
+			hint = "connect over IPv4: add -4, or give an IPv4 address"
+		}
 	}
 	return state, accepted, strings.Join(whys, "; "), hint, nil
 }

@@ -120,13 +120,13 @@ func Dial(ctx context.Context, e Endpoint, o DialOptions) (net.Conn, error) {
 	}
 	var src netip.Addr
 	if e.Source != "" {
-		srcs, err := resolveWithin(ctx, e.Source, e, o.Timeout)
+		srcs, err := ResolveWithin(ctx, e.Source, e, o.Timeout)
 		if err != nil {
 			return nil, err
 		}
 		src = srcs[0]
 	}
-	addrs, err := resolveWithin(ctx, e.Host, e, o.Timeout)
+	addrs, err := ResolveWithin(ctx, e.Host, e, o.Timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +179,10 @@ func Dial(ctx context.Context, e Endpoint, o DialOptions) (net.Conn, error) {
 // errResolveTimedOut ends a lookup that took longer than -w.
 var errResolveTimedOut = errors.New("name resolution timed out")
 
-// resolveWithin resolves host for Dial, bounded by -w: a resolver that
+// ResolveWithin resolves host as e asks (-4/-6, -n), bounded by -w: a resolver that
 // never answers would otherwise hold sonde for its own timeouts (5 s per
 // try, two tries), whatever -w says.
-func resolveWithin(ctx context.Context, host string, e Endpoint, timeout time.Duration) ([]netip.Addr, error) {
+func ResolveWithin(ctx context.Context, host string, e Endpoint, timeout time.Duration) ([]netip.Addr, error) {
 	if timeout <= 0 {
 		return Resolve(ctx, host, e.Family, e.Numeric)
 	}

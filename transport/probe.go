@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,10 @@ const (
 	// OpenFiltered: UDP silence, which an open port that ignores the
 	// probe and a firewall dropping it look exactly alike.
 	OpenFiltered PortState = "open|filtered"
+	// Unreachable: this host cannot send to the address at all (no
+	// route to it, no IPv6): nothing left, so nothing is known of the
+	// port there, and other addresses of the name decide it.
+	Unreachable PortState = "unreachable"
 )
 
 // ProbeOptions are the settings of one probe.
@@ -52,6 +57,9 @@ type ProbeResult struct {
 	Why string
 
 	silent bool // no answer came within the timeout: worth probing again
+	// maybeLocal: the connect failed as unreachable, which this host's
+	// routing says as readily as a router's ICMP error.
+	maybeLocal bool
 }
 
 // noAnswer is the Why of a port that stayed silent through every probe.
@@ -127,19 +135,63 @@ func StartProbeTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (re
 		}
 	}
 	if err != nil {
-		return ProbeResult{}, nil, probeError(ctx, "tcp", addr, o, err)
+		res, err = probeFailure(ctx, "tcp", addr, o, err)
+		return res, nil, err
 	}
 	if wait != nil {
 		inner := wait
 		wait = func() (ProbeResult, error) {
 			res, err := inner()
 			if err != nil {
-				return ProbeResult{}, probeError(ctx, "tcp", addr, o, err)
+				return probeFailure(ctx, "tcp", addr, o, err)
 			}
-			return res, nil
+			return fromHere(res, addr, o), nil
 		}
 	}
-	return res, wait, nil
+	return fromHere(res, addr, o), wait, nil
+}
+
+// fromHere turns an unreachable outcome into Unreachable when this host
+// has no route to addr: the kernel refused to send, no router answered.
+// An ICMP error from the path, with a route here, stays filtered.
+func fromHere(res ProbeResult, addr netip.AddrPort, o ProbeOptions) ProbeResult {
+	if res.maybeLocal && NoRoute(addr.Addr(), o.Source) {
+		return ProbeResult{State: Unreachable, Why: "no route from here"}
+	}
+	return res
+}
+
+// probeFailure is what a probe that could not be made returns: the
+// source that could not be bound; Unreachable when this host cannot
+// send to addr at all (no IPv6, no address to send from); else
+// probeError.
+func probeFailure(ctx context.Context, network string, addr netip.AddrPort, o ProbeOptions, err error) (ProbeResult, error) {
+	if se := sourceFailure(network, err); se != nil && context.Cause(ctx) == nil {
+		return ProbeResult{}, se
+	}
+	if context.Cause(ctx) == nil && errors.Is(err, syscall.EADDRNOTAVAIL) && cannotSendTo(addr.Addr()) {
+		why := "no route from here"
+		if addr.Addr().Is6() && !addr.Addr().Is4In6() {
+			why = whyNoIPv6
+		}
+		return ProbeResult{State: Unreachable, Why: why}, nil
+	}
+	return ProbeResult{}, probeError(ctx, network, addr, o, err)
+}
+
+const whyNoIPv6 = "this machine has no IPv6 connectivity"
+
+// cannotSendTo tells whether this host has no address to send to addr
+// from, or no route to it: a UDP connect, which sends nothing, fails.
+// A local port shortage, the other cause of EADDRNOTAVAIL, leaves it
+// working.
+func cannotSendTo(addr netip.Addr) bool {
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+	if err != nil {
+		return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENETUNREACH) || isUnreachable(err)
+	}
+	c.Close()
+	return false
 }
 
 // probeError is what a probe that could not be made returns: the cause of
@@ -166,6 +218,9 @@ func probeTCPDial(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (Pro
 	}
 	c, err := d.DialContext(ctx, "tcp", addr.String())
 	rtt := time.Since(start)
+	if se := sourceFailure("tcp", err); se != nil {
+		return ProbeResult{}, se
+	}
 	if err != nil {
 		return classifyConnect(err, rtt, o.Timeout)
 	}
@@ -192,7 +247,7 @@ func classifyConnect(err error, rtt, timeout time.Duration) (ProbeResult, error)
 		errors.Is(err, syscall.ETIMEDOUT), isConnectTimeout(err):
 		return ProbeResult{State: Filtered, Why: why, silent: true}, nil
 	case isUnreachable(err):
-		return ProbeResult{State: Filtered, RTT: rtt, Why: why}, nil
+		return ProbeResult{State: Filtered, RTT: rtt, Why: why, maybeLocal: true}, nil
 	}
 	return ProbeResult{}, err
 }
@@ -230,12 +285,15 @@ func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(o.Source, 0))
 	}
 	c, err := net.DialUDP("udp", laddr, net.UDPAddrFromAddrPort(addr))
+	if se := sourceFailure("udp", err); se != nil {
+		return ProbeResult{}, se
+	}
 	if err != nil && isUnreachable(err) {
-		why, _ := reason(err, o.Timeout)
-		return ProbeResult{State: Filtered, Why: why}, nil // no route: the kernel says so at connect
+		// No route: the kernel says so at connect, and nothing was sent.
+		return ProbeResult{State: Unreachable, Why: "no route from here"}, nil
 	}
 	if err != nil {
-		return ProbeResult{}, probeError(ctx, "udp", addr, o, err)
+		return probeFailure(ctx, "udp", addr, o, err)
 	}
 	defer c.Close()
 	if IsSelfConnect(c) {
@@ -274,7 +332,7 @@ func ProbeUDP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 		return ProbeResult{State: OpenFiltered, Why: noAnswer("reply", probes, o.Timeout), silent: true}, nil
 	case isUnreachable(err):
 		why, _ := reason(err, o.Timeout)
-		return ProbeResult{State: Filtered, RTT: rtt, Why: why}, nil
+		return fromHere(ProbeResult{State: Filtered, RTT: rtt, Why: why, maybeLocal: true}, addr, o), nil
 	}
 	return ProbeResult{}, probeError(ctx, "udp", addr, o, err)
 }
@@ -315,4 +373,18 @@ func NoRoute(addr, src netip.Addr) bool {
 	}
 	c.Close()
 	return false
+}
+
+// UnreachableError is the error of probes of host:port (Unreachable on
+// every address in addrs) that could not be sent at all: worded as
+// connect mode words a connect the kernel refused for want of a route,
+// or of IPv6.
+func UnreachableError(network, host string, port int, addrs []netip.Addr) error {
+	de := &DialError{Network: network, Target: net.JoinHostPort(host, strconv.Itoa(port))}
+	for _, a := range addrs {
+		ap := netip.AddrPortFrom(a, uint16(port))
+		de.Attempts = append(de.Attempts, Attempt{Addr: ap.String(), Err: &net.OpError{Op: "dial", Net: network,
+			Addr: net.TCPAddrFromAddrPort(ap), Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}})
+	}
+	return de
 }

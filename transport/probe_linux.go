@@ -29,7 +29,10 @@ func startTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeRe
 	if o.Source.IsValid() {
 		if err := syscall.Bind(fd, sockaddr(netip.AddrPortFrom(o.Source, 0))); err != nil {
 			syscall.Close(fd)
-			return ProbeResult{}, nil, os.NewSyscallError("bind", err)
+			// As net.Dialer reports it, so that the source is blamed.
+			return ProbeResult{}, nil, &net.OpError{Op: "dial", Net: "tcp",
+				Source: net.TCPAddrFromAddrPort(netip.AddrPortFrom(o.Source, 0)),
+				Addr:   net.TCPAddrFromAddrPort(addr), Err: os.NewSyscallError("bind", err)}
 		}
 	}
 	start := time.Now()

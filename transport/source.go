@@ -91,3 +91,24 @@ func sourceReason(e *SourceError) (why, hint string) {
 	}
 	return fmt.Sprintf("cannot use source %s: %v", e.source(), rootCause(e.Err)), "check -s and -p, or drop them"
 }
+
+// CheckSource binds a socket of network to src (any port) and closes it:
+// a mode that probes many times can so say once, before the first
+// probe, that -s names an address this machine cannot use.
+func CheckSource(network string, src netip.Addr) error {
+	ap := netip.AddrPortFrom(src, 0)
+	ln, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+	if err == nil {
+		ln.Close()
+		return nil
+	}
+	var sc *os.SyscallError
+	if !errors.As(err, &sc) {
+		return err
+	}
+	opErr := &net.OpError{Op: "dial", Net: network, Source: net.UDPAddrFromAddrPort(ap), Err: sc}
+	if se := sourceFailure(network, opErr); se != nil {
+		return se
+	}
+	return err
+}
