@@ -209,6 +209,13 @@ func (r *checkReport) judge(h *probeHost, results []transport.ProbeResult, compl
 		if !complete && slices.ContainsFunc(res, func(x transport.ProbeResult) bool { return x.State == "" }) {
 			continue
 		}
+		for i := range res {
+			if res[i].State == transport.Unreachable {
+				// check words a port with no route from here itself (see note):
+				// nothing was sent, so the rule is not shown to hold.
+				res[i].State = transport.Filtered
+			}
+		}
 		row := checkRow{rule: rule, host: h, port: port, results: res, state: res[0].State}
 		for _, x := range res {
 			if stateRank[x.State] > stateRank[row.state] {

@@ -65,7 +65,7 @@ func TestCheckFirewall(t *testing.T) {
 			t.Errorf("%s: records disagree", rule)
 		}
 		pass[rule] = l["pass"].(bool)
-		if rule == "policy:11" && l["why"] != "network unreachable" {
+		if rule == "policy:11" && l["why"] != "no route from here" {
 			t.Errorf("the host with no route: %v", l)
 		}
 	}

@@ -100,19 +100,19 @@ func TestProbeSelfConnect(t *testing.T) {
 	}
 }
 
-// A route that is unreachable or prohibited (what an ICMP host
-// unreachable or administratively prohibited reports) means filtered,
-// for TCP and UDP.
-func TestProbeUnreachableIsFiltered(t *testing.T) {
+// A route of this host that is unreachable or prohibited, or no route
+// at all, means nothing was sent: unreachable, not filtered (which only
+// an answer from the path, or silence, may say), for TCP and UDP.
+func TestProbeNoRouteFromHere(t *testing.T) {
 	if !netnstest.Private(t) {
 		return
 	}
 	netnstest.Run(t, "ip", "route", "add", "unreachable", "192.0.2.1/32")
 	netnstest.Run(t, "ip", "route", "add", "prohibit", "192.0.2.2/32")
 	for _, tt := range []struct{ addr, why string }{
-		{"192.0.2.1:80", "no route to host"},
-		{"192.0.2.2:80", "permission denied"},
-		{"198.51.100.1:80", "network unreachable"}, // no route at all
+		{"192.0.2.1:80", "no route from here"},
+		{"192.0.2.2:80", "no route from here"},
+		{"198.51.100.1:80", "no route from here"}, // no route at all
 	} {
 		addr := netip.MustParseAddrPort(tt.addr)
 		for name, probe := range map[string]func(context.Context, netip.AddrPort, ProbeOptions) (ProbeResult, error){
@@ -120,11 +120,11 @@ func TestProbeUnreachableIsFiltered(t *testing.T) {
 		} {
 			res, err := probe(context.Background(), addr, ProbeOptions{Timeout: guard})
 			if err != nil {
-				t.Errorf("%s probe of %s: %v, want filtered", name, addr, err)
+				t.Errorf("%s probe of %s: %v, want unreachable", name, addr, err)
 				continue
 			}
-			if res.State != Filtered || res.Why != tt.why {
-				t.Errorf("%s probe of %s = %+v, want filtered (%s)", name, addr, res, tt.why)
+			if res.State != Unreachable || res.Why != tt.why {
+				t.Errorf("%s probe of %s = %+v, want unreachable (%s)", name, addr, res, tt.why)
 			}
 		}
 	}

@@ -43,11 +43,15 @@ func TestProbeTCPSource(t *testing.T) {
 	if err != nil || res.State != Open {
 		t.Errorf("ProbeTCP from 127.0.0.1 = %+v, %v; want open", res, err)
 	}
-	// An address of no interface: a local failure, not a port state.
-	_, err = ProbeTCP(context.Background(), addr, ProbeOptions{Source: netip.MustParseAddr("192.0.2.1"), Timeout: guard})
-	var de *DialError
-	if !errors.As(err, &de) || !errors.Is(err, syscall.EADDRNOTAVAIL) {
-		t.Errorf("ProbeTCP from 192.0.2.1: %v (%T), want a *DialError for EADDRNOTAVAIL", err, err)
+	// An address of no interface: the source is at fault, not the port.
+	for name, probe := range map[string]func(context.Context, netip.AddrPort, ProbeOptions) (ProbeResult, error){
+		"tcp": ProbeTCP, "udp": ProbeUDP,
+	} {
+		_, err = probe(context.Background(), addr, ProbeOptions{Source: netip.MustParseAddr("192.0.2.1"), Timeout: guard})
+		var se *SourceError
+		if !errors.As(err, &se) || !errors.Is(err, syscall.EADDRNOTAVAIL) {
+			t.Errorf("%s probe from 192.0.2.1: %v (%T), want a *SourceError for EADDRNOTAVAIL", name, err, err)
+		}
 	}
 }
 
