@@ -137,8 +137,15 @@ func TestSendReadAheadKeepsBoundaries(t *testing.T) {
 	if err := <-received; err != nil {
 		t.Fatal(err)
 	}
-	if len(calls) != 2 || calls[0]+calls[1] != len(chunks) {
-		t.Errorf("sends of %v datagrams, want 2 sends of %d in all: what was read at first, then every read waiting", calls, len(chunks))
+	// The first send may have taken one read or, if the reader got there
+	// first, all of them: either way the reads waiting behind it go out
+	// together, in at most two sends.
+	total, most := 0, 0
+	for _, n := range calls {
+		total, most = total+n, max(most, n)
+	}
+	if len(calls) > 2 || total != len(chunks) || most < 2 {
+		t.Errorf("sends of %v datagrams, want at most 2 sends of %d in all: what was read at first, then every read waiting", calls, len(chunks))
 	}
 }
 
