@@ -103,4 +103,6 @@ type TraceResult struct {
 	From   netip.Addr    // who answered: a router, or the target; invalid when silent
 	RTT    time.Duration // from the send to the answer; zero when silent
 	ICMP   ICMPMessage   // the error, when Answer is TraceICMP
+
+	at time.Time // when the kernel received the answer, if it said
 }

@@ -87,6 +87,11 @@ func traceProbe(ctx context.Context, network string, dst netip.AddrPort, o Trace
 	if err := syscall.SetsockoptInt(fd, level, errOpt, 1); err != nil {
 		return TraceResult{}, fmt.Errorf("%w: %v", ErrTraceUnsupported, os.NewSyscallError("setsockopt IP_RECVERR", err))
 	}
+	// The kernel stamps each ICMP error with the time it arrived, so the
+	// round trip does not include how long this goroutine waited to run.
+	// (Linux turns its receive stamps on shortly after the first socket
+	// asks: the first probes may go without, and are timed as read.)
+	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	if o.Source.IsValid() {
 		if err := syscall.Bind(fd, sockaddr(netip.AddrPortFrom(o.Source, 0))); err != nil {
 			return TraceResult{}, os.NewSyscallError("bind", err)
@@ -114,6 +119,9 @@ func traceProbe(ctx context.Context, network string, dst netip.AddrPort, o Trace
 		return TraceResult{}, err
 	}
 	f.SetDeadline(start.Add(o.Timeout))
+	if testHookTraceWait != nil {
+		testHookTraceWait(fd, start.Add(o.Timeout))
+	}
 	stop := context.AfterFunc(ctx, func() { f.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	var (
@@ -133,6 +141,14 @@ func traceProbe(ctx context.Context, network string, dst netip.AddrPort, o Trace
 		err = rc.Read(look)
 	}
 	rtt := time.Since(start)
+	if errors.Is(err, os.ErrDeadlineExceeded) && context.Cause(ctx) == nil {
+		// One last look: an answer that came in time may still be
+		// queued when this goroutine ran late (a loaded machine), and
+		// it must not turn the hop silent.
+		if cerr := rc.Control(func(fd uintptr) { look(fd) }); cerr == nil && (done || noteErr != nil) {
+			err = nil
+		}
+	}
 	switch {
 	case err != nil && context.Cause(ctx) != nil:
 		return TraceResult{}, context.Cause(ctx)
@@ -144,8 +160,21 @@ func traceProbe(ctx context.Context, network string, dst netip.AddrPort, o Trace
 		return TraceResult{}, noteErr
 	}
 	res.RTT = rtt
+	if !res.at.IsZero() {
+		// The kernel's arrival stamp is a wall-clock time: measure from
+		// the wall-clock reading of start, and keep the stamp only when
+		// it is plausible (a clock step makes it nonsense).
+		if stamped := res.at.Sub(start.Round(0)); stamped > 0 && stamped <= rtt {
+			res.RTT = stamped
+		}
+		res.at = time.Time{}
+	}
 	return res, nil
 }
+
+// testHookTraceWait, when set by a test, runs between sending a probe
+// and waiting for its answer, with the probe's socket and deadline.
+var testHookTraceWait func(fd int, deadline time.Time)
 
 // traceAnswer looks at a probe's socket once it is woken: the error
 // queue first, where the ICMP errors are, then the handshake (TCP) or a
@@ -182,7 +211,7 @@ func traceAnswer(fd int, tcp bool, dst netip.Addr) (res TraceResult, done bool, 
 // the local stack (the datagram could not even leave).
 func readErrQueue(fd int) (res TraceResult, ok bool, err error) {
 	var buf [64]byte
-	var oob [256]byte
+	var oob [512]byte
 	_, oobn, _, _, rerr := syscall.Recvmsg(fd, buf[:], oob[:], syscall.MSG_ERRQUEUE|syscall.MSG_DONTWAIT)
 	if rerr != nil {
 		return res, false, nil // EAGAIN: the queue is empty
@@ -190,6 +219,12 @@ func readErrQueue(fd int) (res TraceResult, ok bool, err error) {
 	msgs, perr := syscall.ParseSocketControlMessage(oob[:oobn])
 	if perr != nil {
 		return res, false, nil
+	}
+	var at time.Time
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS {
+			at = parseTimespec(m.Data)
+		}
 	}
 	for _, m := range msgs {
 		if !(m.Header.Level == syscall.IPPROTO_IP && m.Header.Type == syscall.IP_RECVERR ||
@@ -202,7 +237,7 @@ func readErrQueue(fd int) (res TraceResult, ok bool, err error) {
 		}
 		switch ee.Origin {
 		case unix.SO_EE_ORIGIN_ICMP, unix.SO_EE_ORIGIN_ICMP6:
-			return TraceResult{Answer: TraceICMP, From: from,
+			return TraceResult{Answer: TraceICMP, From: from, at: at,
 				ICMP: ICMPMessage{V6: ee.Origin == unix.SO_EE_ORIGIN_ICMP6, Type: ee.Type, Code: ee.Code}}, true, nil
 		case unix.SO_EE_ORIGIN_LOCAL:
 			return res, false, os.NewSyscallError("send", syscall.Errno(ee.Errno))
@@ -246,4 +281,18 @@ func parseExtendedErr(b []byte) (ee unix.SockExtendedErr, from netip.Addr, ok bo
 		}
 	}
 	return ee, from, true
+}
+
+// parseTimespec reads the data of an SCM_TIMESTAMPNS control message: a
+// struct timespec of two longs, 16 bytes on 64-bit systems and 8 on
+// 32-bit ones. It is the zero time when the data has neither size.
+func parseTimespec(b []byte) time.Time {
+	ne := binary.NativeEndian
+	switch len(b) {
+	case 16:
+		return time.Unix(int64(ne.Uint64(b)), int64(ne.Uint64(b[8:])))
+	case 8:
+		return time.Unix(int64(int32(ne.Uint32(b))), int64(int32(ne.Uint32(b[4:]))))
+	}
+	return time.Time{}
 }

@@ -142,3 +142,73 @@ func TestTraceProbeChain(t *testing.T) {
 		}
 	}
 }
+
+// A probe whose answer is queued in time but read only after its
+// deadline (its goroutine ran late on a loaded machine) reports the
+// answer, not silence, with the round trip the kernel's arrival stamp
+// gives rather than the wait.
+func TestTraceProbeLateReader(t *testing.T) {
+	c := netchain.Build(t, fmt.Sprintf("trace-%d-late", os.Getpid()))
+	const timeout = time.Millisecond
+	var queued time.Duration // from the send until the answer was seen queued
+	testHookTraceWait = func(fd int, deadline time.Time) {
+		// Wait (bounded) until the router's answer is queued, then until
+		// the deadline has passed.
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLERR}}
+		if n, err := unix.Poll(pfd, 10000); n != 1 || err != nil {
+			t.Errorf("no answer queued within 10 s: %v", err)
+		}
+		queued = time.Since(deadline.Add(-timeout))
+		time.Sleep(time.Until(deadline) + 50*time.Millisecond)
+	}
+	defer func() { testHookTraceWait = nil }()
+	// Linux stamps received packets only while some socket asks for it,
+	// and turns the stamps on a moment after the first one does: hold one
+	// such socket, and give each network a few probes to be stamped.
+	keep, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(keep)
+	if err := syscall.SetsockoptInt(keep, syscall.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		t.Fatal(err)
+	}
+	r2 := netip.MustParseAddr(netchain.Router24)
+	dst := netip.AddrPortFrom(netip.MustParseAddr(netchain.Server4), 9)
+	for _, network := range []string{"tcp", "udp"} {
+		stamped := false
+		for try := 1; try <= 5 && !stamped; try++ {
+			var res TraceResult
+			err := c.Do(c.Client, func() (err error) {
+				res, err = TraceProbe(context.Background(), network, dst, TraceProbeOptions{TTL: 2, Timeout: timeout})
+				return err
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", network, err)
+			}
+			if res.Answer != TraceICMP || res.From != r2 {
+				t.Fatalf("%s: %+v, want time exceeded from %v", network, res, r2)
+			}
+			t.Logf("%s try %d: round trip %v, answer seen queued after %v", network, try, res.RTT, queued)
+			stamped = res.RTT > 0 && res.RTT <= queued
+		}
+		if !stamped {
+			t.Errorf("%s: every round trip was longer than the time until the answer was queued: the wait, not the kernel's arrival stamp", network)
+		}
+	}
+}
+
+func TestParseTimespec(t *testing.T) {
+	ne := binary.NativeEndian
+	b16 := ne.AppendUint64(ne.AppendUint64(nil, 1700000000), 123456789)
+	if got, want := parseTimespec(b16), time.Unix(1700000000, 123456789); !got.Equal(want) {
+		t.Errorf("16 bytes: %v, want %v", got, want)
+	}
+	b8 := ne.AppendUint32(ne.AppendUint32(nil, 1700000000), 5)
+	if got, want := parseTimespec(b8), time.Unix(1700000000, 5); !got.Equal(want) {
+		t.Errorf("8 bytes: %v, want %v", got, want)
+	}
+	if got := parseTimespec(make([]byte, 12)); !got.IsZero() {
+		t.Errorf("12 bytes: %v, want the zero time", got)
+	}
+}

@@ -138,7 +138,11 @@ func New(prefix string) (c *Chain, err error) {
 		}
 	}
 	for _, ns := range []string{c.Router1, c.Router2, c.Server} {
-		sysctls := []string{"net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0"}
+		// No per-peer limit, and no type counted against the global
+		// budget either (ratemask), which the kernel shares between
+		// namespaces on some versions.
+		sysctls := []string{"net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0",
+			"net.ipv4.icmp_ratemask=0", "net.ipv6.icmp.ratemask="}
 		if ns != c.Server {
 			sysctls = append(sysctls, "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
 		}
