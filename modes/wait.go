@@ -121,12 +121,14 @@ func Wait(ctx context.Context, o *WaitOptions) error {
 	for attempt := 1; ; attempt++ {
 		timeout := attemptTimeout
 		lookup := o.AttemptTimeout // a lookup is bounded by -w when given, and always by --timeout
+		byTimeout := false         // what is left of --timeout is the lookup's bound
 		if !deadline.IsZero() {
 			left := max(time.Until(deadline), time.Millisecond)
 			timeout = min(timeout, left)
+			byTimeout = lookup == 0 || left < lookup
 			lookup = min(cmp.Or(lookup, left), left)
 		}
-		state, accepted, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond), lookup)
+		state, accepted, why, hint, err := waitAttempt(ctx, o, max(timeout, time.Millisecond), lookup, byTimeout)
 		if err != nil {
 			if cause := context.Cause(ctx); cause != nil {
 				summary("interrupted", attempt-1, accepted, failure(cause))
@@ -193,12 +195,16 @@ func waitPause(interval, capInterval time.Duration, n int) time.Duration {
 // one accepts, which it returns. Else it returns the state of the last
 // address tried, why each one is not open and what to try; err is for
 // failures that retrying cannot mend. A lookup takes at most lookup
-// (0: no bound), a probe timeout.
-func waitAttempt(ctx context.Context, o *WaitOptions, timeout, lookup time.Duration) (state string, accepted netip.Addr, why, hint string, err error) {
+// (0: no bound), which is what is left of --timeout when lastLookup is
+// set; a probe, timeout.
+func waitAttempt(ctx context.Context, o *WaitOptions, timeout, lookup time.Duration, lastLookup bool) (state string, accepted netip.Addr, why, hint string, err error) {
 	addrs, src, err := resolveAll(ctx, o.Target.Host, o.Target.Source, o.Target.Family, o.Target.Numeric, lookup)
 	if err != nil {
 		var re *transport.ResolveError
 		if errors.As(err, &re) && re.Host == o.Target.Host {
+			if lastLookup && re.Timeout > 0 {
+				re.Bound, re.Timeout = "--timeout", o.Timeout // the whole wait ran out, not one -w
+			}
 			x := transport.Explain(err)
 			return stateUnresolved, accepted, x.Msg, x.Hint, nil
 		}

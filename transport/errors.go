@@ -64,6 +64,9 @@ type ResolveError struct {
 	Family  int // 0, 4 or 6: what -4/-6 asked for
 	Err     error
 	Timeout time.Duration // -w, when it cut the lookup short
+	// Bound names the flag whose Timeout cut the lookup short when it is
+	// not -w: "--timeout" for wait, whose whole run ran out.
+	Bound string
 }
 
 func (e *ResolveError) Error() string {
@@ -160,6 +163,9 @@ func explainResolve(e *ResolveError) Explanation {
 	case errors.As(e.Err, &dns) && dns.IsNotFound:
 		x.Msg = fmt.Sprintf("cannot resolve %s: no such host", e.Host)
 		x.Hint = "check the spelling; the resolver answered that the name does not exist"
+	case errors.As(e.Err, &dns) && dns.IsTimeout && e.Timeout > 0 && e.Bound != "":
+		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver did not answer before %s (%s) ran out", e.Host, e.Bound, e.Timeout)
+		x.Hint = "check the DNS servers in /etc/resolv.conf, give a numeric address, or a longer " + e.Bound
 	case errors.As(e.Err, &dns) && dns.IsTimeout && e.Timeout > 0:
 		x.Msg = fmt.Sprintf("cannot resolve %s: the resolver did not answer within %s (-w)", e.Host, e.Timeout)
 		x.Hint = "check the DNS servers in /etc/resolv.conf, give a numeric address, or a longer -w"

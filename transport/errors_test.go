@@ -262,6 +262,16 @@ func TestExplainDNSError(t *testing.T) {
 	if want := "cannot resolve v4only.example: it has no IPv6 address"; x.Msg != want || x.Hint != "drop -6, or use the other address family" {
 		t.Errorf("no address of the family: got %q, hint %q", x.Msg, x.Hint)
 	}
+	// A lookup cut short names the flag whose time ran out.
+	slow := &net.DNSError{Err: "name resolution timed out", Name: "slow.example", IsTimeout: true}
+	x = explain(t, &ResolveError{Host: "slow.example", Timeout: time.Second, Err: slow})
+	if want := "cannot resolve slow.example: the resolver did not answer within 1s (-w)"; x.Msg != want || !strings.HasSuffix(x.Hint, "or a longer -w") {
+		t.Errorf("-w ran out: got %q, hint %q", x.Msg, x.Hint)
+	}
+	x = explain(t, &ResolveError{Host: "slow.example", Timeout: 2 * time.Second, Bound: "--timeout", Err: slow})
+	if want := "cannot resolve slow.example: the resolver did not answer before --timeout (2s) ran out"; x.Msg != want || !strings.HasSuffix(x.Hint, "or a longer --timeout") {
+		t.Errorf("--timeout ran out: got %q, hint %q", x.Msg, x.Hint)
+	}
 }
 
 func TestResolve(t *testing.T) {
