@@ -183,7 +183,7 @@ func checkHosts(ctx context.Context, o *CheckOptions) ([]probeHost, netip.Addr, 
 	if err := transport.CheckHostCap(specs, cmp.Or(o.MaxHosts, DefaultMaxHosts)); err != nil {
 		return nil, netip.Addr{}, err
 	}
-	a, err := newAddressing(ctx, o.Via)
+	a, err := newAddressing(ctx, o.Via, o.Timeout)
 	if err != nil {
 		return nil, netip.Addr{}, err
 	}

@@ -192,19 +192,21 @@ func countProbes(hosts []probeHost) int {
 }
 
 // addressing is how names become addresses: -4/-6, -n and the source
-// address of -s, resolved once.
+// address of -s, resolved once; each lookup takes at most timeout (-w;
+// 0: no bound).
 type addressing struct {
 	family  int
 	numeric bool
 	source  string
 	src     netip.Addr
+	timeout time.Duration
 }
 
 // newAddressing resolves the source address, if any.
-func newAddressing(ctx context.Context, e transport.Endpoint) (*addressing, error) {
-	a := &addressing{family: e.Family, numeric: e.Numeric, source: e.Source}
+func newAddressing(ctx context.Context, e transport.Endpoint, timeout time.Duration) (*addressing, error) {
+	a := &addressing{family: e.Family, numeric: e.Numeric, source: e.Source, timeout: timeout}
 	if e.Source != "" {
-		srcs, err := transport.Resolve(ctx, e.Source, e.Family, e.Numeric)
+		srcs, err := transport.ResolveWithin(ctx, e.Source, e, timeout)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +232,7 @@ type hostRequest struct {
 func (a *addressing) hostsOf(ctx context.Context, req hostRequest) ([]probeHost, error) {
 	spec := req.spec
 	if !spec.Block.IsValid() {
-		addrs, _, err := resolveAll(ctx, spec.Host, a.source, a.family, a.numeric, 0)
+		addrs, _, err := resolveAll(ctx, spec.Host, a.source, a.family, a.numeric, a.timeout)
 		if err != nil {
 			return nil, err
 		}

@@ -73,7 +73,7 @@ func scanHosts(ctx context.Context, o *ScanOptions) ([]probeHost, netip.Addr, er
 	if err := transport.CheckHostCap(specs, cmp.Or(o.MaxHosts, DefaultMaxHosts)); err != nil {
 		return nil, netip.Addr{}, err
 	}
-	a, err := newAddressing(ctx, o.Target)
+	a, err := newAddressing(ctx, o.Target, o.Timeout)
 	if err != nil {
 		return nil, netip.Addr{}, err
 	}
