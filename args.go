@@ -37,7 +37,7 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 		if d, ok := f.(cli.DocGenerationFlag); ok {
 			tv = d.TakesValue()
 		}
-		for _, n := range f.Names() {
+		for _, n := range flagNames(f) {
 			takesValue[n] = tv
 		}
 	}

@@ -73,10 +73,29 @@ func withAlias(f cli.Flag, alias string) cli.Flag {
 	return s
 }
 
+// flagNames is f.Names() read straight from the flag: urfave/cli's
+// Names() passes each name through a regular expression (to cut off a
+// v1-style "name, alias"), and a start-up that asks for every name of
+// every flag paid for it. sonde's names hold no comma or space, so the
+// two agree (TestFlagNamesDirect).
+func flagNames(f cli.Flag) []string {
+	switch f := f.(type) {
+	case *cli.BoolFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	case *cli.StringFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	case *cli.IntFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	case *cli.StringSliceFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	}
+	return f.Names()
+}
+
 // hideFlags hides the flags of names among flags (see hidden).
 func hideFlags(flags []cli.Flag, names ...string) []cli.Flag {
 	for _, f := range flags {
-		if slices.Contains(names, f.Names()[0]) {
+		if slices.Contains(names, flagName(f)) {
 			hidden(f)
 		}
 	}
@@ -307,4 +326,19 @@ func reportFlags(json, verbose string) []cli.Flag {
 // colorFlag is --color; the action wrapper reads it for every command.
 func colorFlag() cli.Flag {
 	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages `WHEN`: auto, always or never"}
+}
+
+// flagName is a flag's first name, read as flagNames does.
+func flagName(f cli.Flag) string {
+	switch f := f.(type) {
+	case *cli.BoolFlag:
+		return f.Name
+	case *cli.StringFlag:
+		return f.Name
+	case *cli.IntFlag:
+		return f.Name
+	case *cli.StringSliceFlag:
+		return f.Name
+	}
+	return f.Names()[0]
 }
