@@ -205,12 +205,18 @@ func runApp(env runEnv, args []string) error {
 		i := slices.IndexFunc(commandBuilders, func(b commandBuilder) bool { return b.name == name })
 		switch {
 		case i >= 0 && name != "completion":
-			commands = []*cli.Command{commandBuilders[i].build(env)}
+			c := commandBuilders[i].build(env)
+			c.Flags = directFlags(c.Flags)
+			commands = []*cli.Command{c}
 		case i >= 0 || help:
 			commands = allCommands(env)
 		}
 	}
-	return newAppWith(env, commands).Run(append([]string{"sonde"}, args...))
+	app := newAppWith(env, commands)
+	if len(commands) <= 1 {
+		app.Flags = directFlags(app.Flags)
+	}
+	return app.Run(append([]string{"sonde"}, args...))
 }
 
 // setColor decides whether messages are coloured: --color never or always

@@ -342,3 +342,56 @@ func flagName(f cli.Flag) string {
 	}
 	return f.Names()[0]
 }
+
+// urfave/cli looks a flag up by asking every flag for its Names(), each
+// time, and each answer passes every name through a regular expression: a
+// run of the root, with its fifty-odd flags, spent more time in those
+// look-ups (quadratic in the flags) than in all of sonde's own work. The
+// direct* flags are sonde's flags with Names() read straight from them
+// (flagNames); every other method is the flag's own. runApp gives them to
+// the app it builds for one command line; the whole app (newApp), whose
+// flags the completion model reads by type, keeps the plain ones.
+type (
+	directBool struct {
+		*cli.BoolFlag
+		names []string
+	}
+	directString struct {
+		*cli.StringFlag
+		names []string
+	}
+	directInt struct {
+		*cli.IntFlag
+		names []string
+	}
+	directStringSlice struct {
+		*cli.StringSliceFlag
+		names []string
+	}
+)
+
+func (f *directBool) Names() []string        { return f.names }
+func (f *directString) Names() []string      { return f.names }
+func (f *directInt) Names() []string         { return f.names }
+func (f *directStringSlice) Names() []string { return f.names }
+
+// directFlags wraps each of flags as a direct* flag.
+func directFlags(flags []cli.Flag) []cli.Flag {
+	out := make([]cli.Flag, len(flags))
+	for i, f := range flags {
+		names := flagNames(f)
+		switch f := f.(type) {
+		case *cli.BoolFlag:
+			out[i] = &directBool{f, names}
+		case *cli.StringFlag:
+			out[i] = &directString{f, names}
+		case *cli.IntFlag:
+			out[i] = &directInt{f, names}
+		case *cli.StringSliceFlag:
+			out[i] = &directStringSlice{f, names}
+		default:
+			out[i] = f
+		}
+	}
+	return out
+}
