@@ -106,7 +106,53 @@ func (env runEnv) probeCommand(name, usage, usageText string, run commandFunc, r
 	return env.newCommand(name, usage, usageText, slices.Concat(probeFlags(), own, report), run)
 }
 
-func newApp(env runEnv) *cli.App {
+// commandBuilder builds one command: name is the name it gets.
+type commandBuilder struct {
+	name  string
+	build func(runEnv) *cli.Command
+}
+
+// commandBuilders are sonde's commands in the order --help lists them.
+// runApp builds only the one a command line names: a start-up pays for
+// its flags alone, not for every command's.
+var commandBuilders = []commandBuilder{
+	{"connect", func(env runEnv) *cli.Command { return connectCommand(env, false) }},
+	{"listen", func(env runEnv) *cli.Command { return connectCommand(env, true) }},
+	{"completion", completionCommand},
+	{"echo", echoCommand},
+	{"scan", scanCommand},
+	{"check", checkCommand},
+	{"ping", pingCommand},
+	{"wait", waitCommand},
+	{"trace", traceCommand},
+	{"relay", relayCommand},
+}
+
+// commandNames are the names of commandBuilders, for normalizeArgs.
+func commandNames() []string {
+	names := make([]string, len(commandBuilders))
+	for i, b := range commandBuilders {
+		names[i] = b.name
+	}
+	return names
+}
+
+// allCommands builds every command.
+func allCommands(env runEnv) []*cli.Command {
+	commands := make([]*cli.Command, len(commandBuilders))
+	for i, b := range commandBuilders {
+		commands[i] = b.build(env)
+	}
+	return commands
+}
+
+// newApp is the whole app, with every command.
+func newApp(env runEnv) *cli.App { return newAppWith(env, allCommands(env)) }
+
+// newAppWith is the app with the commands given: all of them, or the
+// one a command line runs, or none for the root's own modes (connect,
+// listen, -z).
+func newAppWith(env runEnv, commands []*cli.Command) *cli.App {
 	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version and exit", DisableDefaultText: true}
 	cli.VersionPrinter = printVersion
 	synopsis, description, examples := splitHelp(appUsageText)
@@ -124,43 +170,53 @@ func newApp(env runEnv) *cli.App {
 		Flags:                  flagList(),
 		OnUsageError:           onUsageError,
 		ExitErrHandler:         func(*cli.Context, error) {},
-		Commands: []*cli.Command{
-			connectCommand(env, false),
-			connectCommand(env, true),
-			completionCommand(env),
-			echoCommand(env),
-			scanCommand(env),
-			checkCommand(env),
-			pingCommand(env),
-			waitCommand(env),
-			traceCommand(env),
-			relayCommand(env),
-		},
+		Commands:               commands,
 		Action: env.action(func(env runEnv, c *cli.Context, u *ui.UI) error {
 			err := connect(env, c, u, c.Bool("listen"))
-			return withCommandHint(err, c.App.Commands, c.Args().First())
+			if err == nil {
+				return nil
+			}
+			return withCommandHint(err, allCommands(env), c.Args().First())
 		}),
 	}
 }
 
-// runApp runs sonde's command line, written as for nc, on the app.
+// runApp runs sonde's command line, written as for nc, on the app. The
+// app holds only what the line needs: the command it names, or none when
+// the root runs; every command when the line asks for the app's help
+// (which lists them) or for a completion script (written from them all).
 func runApp(env runEnv, args []string) error {
-	app := newApp(env)
+	var commands []*cli.Command
 	if len(args) > 0 && args[0] == "help" {
-		helpLine, ok := helpArgs(args, app.Commands)
+		commands = allCommands(env)
+		helpLine, ok := helpArgs(args, commands)
 		if !ok {
 			return &transport.InputError{Msg: fmt.Sprintf("no help for %q: sonde help takes a command name", strings.Join(args[1:], " ")),
 				Hint: "sonde help lists the commands; to reach a host named help: sonde connect help PORT"}
 		}
 		args = helpLine
 	}
-	var names []string
-	flags := app.Flags
-	for _, c := range app.Commands {
-		names = append(names, c.Name)
-		flags = append(flags, c.Flags...)
+	args, help := normalizeLine(args, takesValue, commandNames())
+	if commands == nil {
+		name := ""
+		if len(args) > 0 {
+			name = args[0]
+		}
+		i := slices.IndexFunc(commandBuilders, func(b commandBuilder) bool { return b.name == name })
+		switch {
+		case i >= 0 && name != "completion":
+			c := commandBuilders[i].build(env)
+			c.Flags = directFlags(c.Flags)
+			commands = []*cli.Command{c}
+		case i >= 0 || help:
+			commands = allCommands(env)
+		}
 	}
-	return app.Run(append([]string{"sonde"}, normalizeArgs(args, flags, names)...))
+	app := newAppWith(env, commands)
+	if len(commands) <= 1 {
+		app.Flags = directFlags(app.Flags)
+	}
+	return app.Run(append([]string{"sonde"}, args...))
 }
 
 // setColor decides whether messages are coloured: --color never or always

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -31,18 +32,43 @@ import (
 // the same (value or not) everywhere. Unknown flags are passed through for
 // urfave/cli to reject.
 func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string {
-	takesValue := make(map[string]bool)
+	tv := make(map[string]bool)
 	for _, f := range flags {
-		tv := false
+		v := false
 		if d, ok := f.(cli.DocGenerationFlag); ok {
-			tv = d.TakesValue()
+			v = d.TakesValue()
 		}
-		for _, n := range f.Names() {
-			takesValue[n] = tv
+		for _, n := range flagNames(f) {
+			tv[n] = v
 		}
 	}
+	out, _ := normalizeLine(args, func(name string) bool { return tv[name] }, commands)
+	return out
+}
+
+// valueFlagNames are the names of the flags that take a value, in the
+// app or in any command: what normalizeArgs would read from every flag,
+// without building every command's flags to read it (TestValueFlagNames
+// keeps the two in step).
+var valueFlagNames = [...]string{
+	"port", "p", "source-port", "source", "s", "wait", "w", "quit", "q",
+	"max-conns", "allow", "deny", "allow-uid", "interval", "i", "replies",
+	"hex-file", "color", "ca", "ssl-trustfile", "sni", "ssl-servername",
+	"alpn", "ssl-alpn", "pin", "cert", "ssl-cert", "key", "ssl-key",
+	"proxy", "x", "proxy-type", "X", "proxy-auth", "proxy-auth-file",
+	"exec", "e", "sh-exec", "c", "idle-timeout", "delay", "retries",
+	"concurrency", "targets", "max-hosts", "count", "timeout", "max-hops",
+	"m", "probes",
+}
+
+// takesValue tells whether the flag named name (without dashes) takes a value.
+func takesValue(name string) bool { return slices.Contains(valueFlagNames[:], name) }
+
+// normalizeLine is normalizeArgs with takesValue telling which flags take
+// a value; help tells whether the line asks for help.
+func normalizeLine(args []string, takesValue func(string) bool, commands []string) (out []string, help bool) {
 	var opts, pos []string
-	help, missing := false, false
+	missing := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -56,7 +82,7 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 				help = help || !hasValue || err == nil && on
 			}
 			opts = append(opts, a)
-			if !hasValue && takesValue[name] {
+			if !hasValue && takesValue(name) {
 				if i+1 < len(args) {
 					opts = append(opts, args[i+1])
 					i++
@@ -77,7 +103,7 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 				j += size
 				opts = append(opts, "-"+name)
 				help = help || name == "h"
-				if !takesValue[name] {
+				if !takesValue(name) {
 					continue
 				}
 				if rest := a[j:]; rest != "" {
@@ -94,7 +120,6 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 			pos = append(pos, a)
 		}
 	}
-	var out []string
 	if len(pos) > 0 {
 		for _, c := range commands {
 			if pos[0] == c {
@@ -109,17 +134,17 @@ func normalizeArgs(args []string, flags []cli.Flag, commands []string) []string 
 		out = append(out, "--")
 		out = append(out, pos...)
 	}
-	return out
+	return out, help
 }
 
 // dashLetter tells whether a cluster of short flags (the word without its
 // leading '-') holds a '-' before its first letter that takes a value.
-func dashLetter(cluster string, takesValue map[string]bool) bool {
+func dashLetter(cluster string, takesValue func(string) bool) bool {
 	for _, r := range cluster {
 		if r == '-' {
 			return true
 		}
-		if takesValue[string(r)] {
+		if takesValue(string(r)) {
 			return false
 		}
 	}

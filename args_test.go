@@ -457,3 +457,25 @@ func FuzzNormalizeArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestValueFlagNames: valueFlagNames, which normalizes a command line
+// without building every command, names exactly the flags of the app and
+// of every command that take a value.
+func TestValueFlagNames(t *testing.T) {
+	flags, takes, commands := sondeFlags()
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if takes[n] != takesValue(n) {
+				t.Errorf("flag %q: takes a value %v, valueFlagNames says %v", n, takes[n], takesValue(n))
+			}
+		}
+	}
+	for _, n := range valueFlagNames {
+		if !takes[n] {
+			t.Errorf("valueFlagNames lists %q, which is no flag that takes a value", n)
+		}
+	}
+	if names := commandNames(); !slices.Equal(names, commands) {
+		t.Errorf("commandNames() = %q, want the app's %q", names, commands)
+	}
+}

@@ -73,10 +73,29 @@ func withAlias(f cli.Flag, alias string) cli.Flag {
 	return s
 }
 
+// flagNames is f.Names() read straight from the flag: urfave/cli's
+// Names() passes each name through a regular expression (to cut off a
+// v1-style "name, alias"), and a start-up that asks for every name of
+// every flag paid for it. sonde's names hold no comma or space, so the
+// two agree (TestFlagNamesDirect).
+func flagNames(f cli.Flag) []string {
+	switch f := f.(type) {
+	case *cli.BoolFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	case *cli.StringFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	case *cli.IntFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	case *cli.StringSliceFlag:
+		return append([]string{f.Name}, f.Aliases...)
+	}
+	return f.Names()
+}
+
 // hideFlags hides the flags of names among flags (see hidden).
 func hideFlags(flags []cli.Flag, names ...string) []cli.Flag {
 	for _, f := range flags {
-		if slices.Contains(names, f.Names()[0]) {
+		if slices.Contains(names, flagName(f)) {
 			hidden(f)
 		}
 	}
@@ -307,4 +326,72 @@ func reportFlags(json, verbose string) []cli.Flag {
 // colorFlag is --color; the action wrapper reads it for every command.
 func colorFlag() cli.Flag {
 	return &cli.StringFlag{Name: "color", Category: catOutput, Value: "auto", Usage: "colour messages `WHEN`: auto, always or never"}
+}
+
+// flagName is a flag's first name, read as flagNames does.
+func flagName(f cli.Flag) string {
+	switch f := f.(type) {
+	case *cli.BoolFlag:
+		return f.Name
+	case *cli.StringFlag:
+		return f.Name
+	case *cli.IntFlag:
+		return f.Name
+	case *cli.StringSliceFlag:
+		return f.Name
+	}
+	return f.Names()[0]
+}
+
+// urfave/cli looks a flag up by asking every flag for its Names(), each
+// time, and each answer passes every name through a regular expression: a
+// run of the root, with its fifty-odd flags, spent more time in those
+// look-ups (quadratic in the flags) than in all of sonde's own work. The
+// direct* flags are sonde's flags with Names() read straight from them
+// (flagNames); every other method is the flag's own. runApp gives them to
+// the app it builds for one command line; the whole app (newApp), whose
+// flags the completion model reads by type, keeps the plain ones.
+type (
+	directBool struct {
+		*cli.BoolFlag
+		names []string
+	}
+	directString struct {
+		*cli.StringFlag
+		names []string
+	}
+	directInt struct {
+		*cli.IntFlag
+		names []string
+	}
+	directStringSlice struct {
+		*cli.StringSliceFlag
+		names []string
+	}
+)
+
+func (f *directBool) Names() []string        { return f.names }
+func (f *directString) Names() []string      { return f.names }
+func (f *directInt) Names() []string         { return f.names }
+func (f *directStringSlice) Names() []string { return f.names }
+
+// directFlags wraps each of flags as a direct* flag.
+func directFlags(flags []cli.Flag) []cli.Flag {
+	out := make([]cli.Flag, len(flags))
+	for i, f := range flags {
+		names := flagNames(f)
+		switch f := f.(type) {
+		case *cli.BoolFlag:
+			out[i] = &directBool{f, names}
+		case *cli.StringFlag:
+			out[i] = &directString{f, names}
+		case *cli.IntFlag:
+			out[i] = &directInt{f, names}
+		case *cli.StringSliceFlag:
+			out[i] = &directStringSlice{f, names}
+		default:
+			out[i] = f
+		}
+	}
+	return out
 }

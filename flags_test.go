@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +53,25 @@ func TestTLSUsageErrors(t *testing.T) {
 			t.Errorf("sonde %q: wrote %q to stdout", c.args, stdout.String())
 		case !strings.HasPrefix(first, "sonde: ") || !strings.Contains(first, c.want):
 			t.Errorf("sonde %q: first line %q, want one containing %q", c.args, first, c.want)
+		}
+	}
+}
+
+// TestFlagNamesDirect: the names flagNames reads straight from each flag
+// are the ones urfave/cli's Names() gives, for every flag of the app and
+// of every command.
+func TestFlagNamesDirect(t *testing.T) {
+	app := newApp(runEnv{stdout: io.Discard, stderr: io.Discard})
+	flags := slices.Clone(app.Flags)
+	for _, c := range app.Commands {
+		flags = append(flags, c.Flags...)
+	}
+	for _, f := range flags {
+		if got, want := flagNames(f), f.Names(); !slices.Equal(got, want) {
+			t.Errorf("flagNames(%T %s) = %q, want %q", f, want[0], got, want)
+		}
+		if got, want := flagName(f), f.Names()[0]; got != want {
+			t.Errorf("flagName(%T %s) = %q, want %q", f, want, got, want)
 		}
 	}
 }

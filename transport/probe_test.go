@@ -191,7 +191,7 @@ func TestServiceName(t *testing.T) {
 		if got := ServiceName(tt.port, tt.network); got != tt.want {
 			t.Errorf("ServiceName(%d, %s) = %q, want %q", tt.port, tt.network, got, tt.want)
 		}
-		if got := builtinServices[serviceKey{tt.port, tt.network}]; got != tt.want {
+		if got := builtinServices()[serviceKey{tt.port, tt.network}]; got != tt.want {
 			t.Errorf("built-in name of %d/%s = %q, want %q", tt.port, tt.network, got, tt.want)
 		}
 	}

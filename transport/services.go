@@ -20,7 +20,7 @@ func ServiceName(port int, network string) string {
 	if name := systemServices()[serviceKey{port, network}]; name != "" {
 		return name
 	}
-	return builtinServices[serviceKey{port, network}]
+	return builtinServices()[serviceKey{port, network}]
 }
 
 type serviceKey struct {
@@ -72,8 +72,9 @@ func parseServices(r io.Reader) map[serviceKey]string {
 }
 
 // builtinServices covers common ports where no services file exists (or
-// it lacks them), so every platform names them alike.
-var builtinServices = func() map[serviceKey]string {
+// it lacks them), so every platform names them alike. It is built on first
+// use, not at start-up: most runs name no port.
+var builtinServices = sync.OnceValue(func() map[serviceKey]string {
 	m := make(map[serviceKey]string)
 	both := func(port int, name string) {
 		m[serviceKey{port, "tcp"}] = name
@@ -138,4 +139,4 @@ var builtinServices = func() map[serviceKey]string {
 	tcp(27017, "mongodb")
 	udp(51820, "wireguard")
 	return m
-}()
+})
