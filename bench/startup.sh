@@ -18,11 +18,13 @@ bench_init startup
 
 for t in go python3; do have "$t" || die "$t is required"; done
 
-# sonde and the floor as the README builds them (plain go build), the
-# release build for reference, and a static hello world: the Go floor.
+# sonde and the floor as the README builds sonde (static, without
+# urfave/cli's docs generator), a plain go build of sonde and the release
+# build for reference, and a static hello world: the Go floor.
 note "building sonde, the libraries' floor, the hello world and the clock"
-(cd "$repo" && go build -o "$tmp/sonde-readme" .) || die "go build failed"
-(cd "$repo" && go build -o "$tmp/startfloor" ./bench/startfloor) || die "go build (startfloor) failed"
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o "$tmp/sonde-readme" .) || die "go build failed"
+(cd "$repo" && go build -o "$tmp/sonde-plain" .) || die "go build (plain) failed"
+(cd "$repo" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o "$tmp/startfloor" ./bench/startfloor) || die "go build (startfloor) failed"
 (cd "$repo" && go build -o "$tmp/startloop" ./bench/startloop) || die "go build (startloop) failed"
 build_sonde
 mkdir "$tmp/hello"
@@ -54,10 +56,11 @@ cmds=(
 	"sonde-version=$tmp/sonde-readme --version"
 	"floor=$tmp/startfloor --version"
 	"sonde-z-release=$SONDE -z 127.0.0.1 $PORT"
+	"sonde-z-plain=$tmp/sonde-plain -z 127.0.0.1 $PORT"
 )
 have nc.openbsd && cmds+=("nc-z=nc.openbsd -z 127.0.0.1 $PORT")
 
-echo "commands (sonde and floor: go build -o sonde . as the README has it; release: CGO_ENABLED=0 -trimpath -tags urfave_cli_no_docs -ldflags '-s -w'):"
+echo "commands (sonde: CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o sonde . as the README has it; plain: go build -o sonde .; floor: built as the README builds sonde; release: CGO_ENABLED=0 -trimpath -tags urfave_cli_no_docs -ldflags '-s -w'):"
 for c in "${cmds[@]}"; do echo "  ${c%%=*}: ${c#*=}"; done
 echo "sizes: sonde $(stat -c %s "$tmp/sonde-readme") B, release $(stat -c %s "$SONDE") B, floor $(stat -c %s "$tmp/startfloor") B, hello $(stat -c %s "$tmp/hello-static") B"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
