@@ -23,12 +23,8 @@ import (
 
 // pingTo pings addr and returns what it wrote.
 func pingTo(ctx context.Context, addr netip.AddrPort, tweak func(*PingOptions), stdout, stderr *lineHook) error {
-	o := &PingOptions{Target: transport.Endpoint{Host: addr.Addr().String(), Port: int(addr.Port())}, Interval: time.Millisecond,
-		Stdout: stdout, UI: ui.New(stderr, 0)}
-	if tweak != nil {
-		tweak(o)
-	}
-	return Ping(ctx, o)
+	return Ping(ctx, tweaked(&PingOptions{Target: transport.Endpoint{Host: addr.Addr().String(), Port: int(addr.Port())},
+		Interval: time.Millisecond, Stdout: stdout, UI: ui.New(stderr, 0)}, tweak))
 }
 
 var (
@@ -327,9 +323,7 @@ func TestPingJSONFailures(t *testing.T) {
 		var stdout lineHook
 		err := pingTo(context.Background(), tt.addr, func(o *PingOptions) {
 			o.Count, o.JSON = 2, true
-			if tt.tweak != nil {
-				tt.tweak(o)
-			}
+			tweaked(o, tt.tweak)
 		}, &stdout, &lineHook{})
 		if err == nil {
 			t.Errorf("%s: ping succeeded", tt.name)

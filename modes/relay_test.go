@@ -54,9 +54,7 @@ func startRelay(t *testing.T, network, target string, tweak func(*RelayOptions))
 	o.UI = ui.New(tr.stderr, 1)
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
-	if tweak != nil {
-		tweak(o)
-	}
+	tweaked(o, tweak)
 	addr, stop := startServer(t, "relay", ready, func(ctx context.Context) error { return Relay(ctx, o) })
 	tr.addr, tr.stop = addr.String(), stop
 	return tr

@@ -18,12 +18,8 @@ import (
 
 // waitFor runs Wait against 127.0.0.1:port with fast retries.
 func waitFor(ctx context.Context, port int, stdout, stderr *lineHook, verbosity int, tweak func(*WaitOptions)) error {
-	o := &WaitOptions{Target: transport.Endpoint{Host: "127.0.0.1", Port: port}, Timeout: time.Minute, Interval: 5 * time.Millisecond,
-		Stdout: stdout, UI: ui.New(stderr, verbosity)}
-	if tweak != nil {
-		tweak(o)
-	}
-	return Wait(ctx, o)
+	return Wait(ctx, tweaked(&WaitOptions{Target: transport.Endpoint{Host: "127.0.0.1", Port: port}, Timeout: time.Minute,
+		Interval: 5 * time.Millisecond, Stdout: stdout, UI: ui.New(stderr, verbosity)}, tweak))
 }
 
 func TestWaitTimeout(t *testing.T) {
