@@ -195,6 +195,13 @@ func boundInodes(network string, port int) []string {
 	return inodes
 }
 
+// peerCommand is a peer program and its arguments for an address: a
+// port (int) or a Unix socket path (string).
+type peerCommand[A int | string] struct {
+	name, program string
+	args          func(addr A) []string
+}
+
 // talk runs sonde with args and sent on its stdin against peer, which was
 // started with reply on its stdin: each must exit 0 having printed exactly
 // what the other sent.
@@ -205,6 +212,15 @@ func talk(t *testing.T, peer *proc, sent, reply string, args ...string) {
 	sameBytes(t, "sonde stdout (what "+peer.Name+" sent)", s.Stdout.Bytes(), []byte(reply))
 	peer.ExpectExit(t, 0)
 	sameBytes(t, peer.Name+" stdout (what sonde sent)", peer.Stdout.Bytes(), []byte(sent))
+}
+
+// sondeGets runs sonde with args and sent on its stdin: it must exit 0
+// having printed exactly want.
+func sondeGets(t *testing.T, sent, want string, args ...string) {
+	t.Helper()
+	s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, args...)
+	s.ExpectExit(t, 0)
+	sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(want))
 }
 
 // checkDelivered waits for the sending peer, then sonde, to exit 0, and
