@@ -2,10 +2,15 @@ package modes
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sondeproject/sonde/transport"
 )
 
 // What the tests of the modes share: a message stream to act on, the
@@ -66,4 +71,29 @@ func tweaked[O any](o *O, tweak func(*O)) *O {
 		tweak(o)
 	}
 	return o
+}
+
+// interruptAt returns a context, the interruption (Ctrl-C) that ends it,
+// and a message stream that interrupts it at the first line at accepts:
+// a test stops a mode at a given point of its progress without sleeping.
+func interruptAt(t *testing.T, at func(line string) bool) (context.Context, *Interrupted, *lineHook) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	t.Cleanup(func() { cancel(nil) })
+	stop := &Interrupted{Signal: "interrupt"}
+	return ctx, stop, &lineHook{onLine: func(l string) {
+		if at(l) {
+			cancel(stop)
+		}
+	}}
+}
+
+// loopbackTLS is a server's TLS configuration with a certificate of its
+// own for 127.0.0.1, and that certificate.
+func loopbackTLS(t *testing.T) (*tls.Config, *x509.Certificate) {
+	t.Helper()
+	cfg, leaf, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, leaf
 }

@@ -280,16 +280,11 @@ func TestPingEchoNotAnEchoServer(t *testing.T) {
 func TestPingInterrupted(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	addr := porttest.Listener(t)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := &Interrupted{Signal: "interrupt"}
 	var answered atomic.Int32
-	stdout := &lineHook{onLine: func(l string) {
+	ctx, stop, stdout := interruptAt(t, func(l string) bool {
 		// Handshakes overlap and may end in any order: count lines.
-		if strings.Contains(l, ": seq=") && answered.Add(1) == 3 {
-			cancel(stop)
-		}
-	}}
+		return strings.Contains(l, ": seq=") && answered.Add(1) == 3
+	})
 	err := pingTo(ctx, addr, nil, stdout, &lineHook{}) // no -c: until interrupted
 	if !errors.Is(err, stop) {
 		t.Fatalf("interrupted ping: %v, want the interruption", err)

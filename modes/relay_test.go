@@ -756,10 +756,7 @@ func TestRelayUDPRefuses(t *testing.T) {
 // --hex shows the plain text.
 func TestRelayTLSBothSides(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	targetCfg, targetLeaf, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	targetCfg, targetLeaf := loopbackTLS(t)
 	plain := startTarget(t, func(c net.Conn) {
 		tc := tls.Server(c, targetCfg)
 		b, err := io.ReadAll(tc) // returns only at the client's close_notify
@@ -774,10 +771,7 @@ func TestRelayTLSBothSides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relayCfg, relayLeaf, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	relayCfg, relayLeaf := loopbackTLS(t)
 	var hexOut proctest.Buffer
 	r := startRelay(t, "tcp", plain, func(o *RelayOptions) {
 		o.TLSClient, o.TLSServer = toTarget, relayCfg
@@ -816,10 +810,7 @@ func TestRelayTLSBothSides(t *testing.T) {
 // reached.
 func TestRelayTLSTargetUnverified(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	targetCfg, _, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	targetCfg, _ := loopbackTLS(t)
 	plain := startTarget(t, func(c net.Conn) {
 		tls.Server(c, targetCfg).Handshake()
 	})

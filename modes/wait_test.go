@@ -52,14 +52,7 @@ func TestWaitTimeout(t *testing.T) {
 func TestWaitInterrupted(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	closed := porttest.ClosedPort(t)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := &Interrupted{Signal: "interrupt"}
-	stdout := &lineHook{onLine: func(l string) {
-		if strings.Contains(l, `"attempts":2,`) {
-			cancel(stop)
-		}
-	}}
+	ctx, stop, stdout := interruptAt(t, func(l string) bool { return strings.Contains(l, `"attempts":2,`) })
 	err := waitFor(ctx, int(closed.Port()), stdout, &lineHook{}, 0, func(o *WaitOptions) { o.JSON = true })
 	if !errors.Is(err, stop) {
 		t.Fatalf("interrupted wait: %v, want the interruption", err)
@@ -75,14 +68,7 @@ func TestWaitInterrupted(t *testing.T) {
 func TestWaitInterruptedSummary(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	closed := porttest.ClosedPort(t)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := &Interrupted{Signal: "interrupt"}
-	stderr := &lineHook{onLine: func(l string) {
-		if strings.HasPrefix(l, "sonde: attempt 2: ") {
-			cancel(stop)
-		}
-	}}
+	ctx, stop, stderr := interruptAt(t, func(l string) bool { return strings.HasPrefix(l, "sonde: attempt 2: ") })
 	err := waitFor(ctx, int(closed.Port()), &lineHook{}, stderr, 1, nil)
 	if !errors.Is(err, stop) {
 		t.Fatalf("interrupted wait: %v, want the interruption", err)
