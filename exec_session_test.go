@@ -4,18 +4,19 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
+
+	"github.com/sondeproject/sonde/internal/proctest"
 )
 
 // groupProgram starts a shell with a child in the background, and tells
@@ -81,7 +82,7 @@ func TestExecGroupEndsWithSession(t *testing.T) {
 		{"killed", `trap "" TERM; ` + groupProgram}, // sleep inherits the ignored SIGTERM
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd, stderr, addr := startSonde(t, nil, io.Discard, "-l", "-v", "127.0.0.1", "0", "-c", tc.prog)
+			p, addr := startSonde(t, nil, io.Discard, "-l", "-v", "127.0.0.1", "0", "-c", tc.prog)
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
@@ -92,9 +93,9 @@ func TestExecGroupEndsWithSession(t *testing.T) {
 			// Before waiting for sonde: sleep holds sonde's stderr, so a
 			// leftover would keep the wait from ending.
 			wantGone(t, "after the session", shell, sleep)
-			exitCode(t, cmd)
-			if !strings.Contains(stderr.String(), "the session was over") {
-				t.Errorf("-v does not say the program was ended; stderr:\n%s", stderr)
+			p.Wait(t)
+			if !strings.Contains(p.Stderr.String(), "the session was over") {
+				t.Errorf("-v does not say the program was ended; stderr:\n%s", p.Stderr)
 			}
 		})
 	}
@@ -118,7 +119,7 @@ func TestExecGroupEndsWhenPeerLeaves(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"-l", "-v", "127.0.0.1", "0", "-c", tc.prog}, tc.flags...)
-			cmd, stderr, addr := startSonde(t, nil, io.Discard, args...)
+			p, addr := startSonde(t, nil, io.Discard, args...)
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
@@ -129,11 +130,11 @@ func TestExecGroupEndsWhenPeerLeaves(t *testing.T) {
 				c.Close()
 			}
 			wantGone(t, "after the peer left", shell, sleep)
-			if code := exitCode(t, cmd); code != tc.want {
-				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.want, stderr)
+			if code := p.Wait(t); code != tc.want {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.want, p.Stderr)
 			}
-			if !strings.Contains(stderr.String(), "the session was over") {
-				t.Errorf("-v does not say the program was ended; stderr:\n%s", stderr)
+			if !strings.Contains(p.Stderr.String(), "the session was over") {
+				t.Errorf("-v does not say the program was ended; stderr:\n%s", p.Stderr)
 			}
 		})
 	}
@@ -143,7 +144,7 @@ func TestExecGroupEndsWhenPeerLeaves(t *testing.T) {
 // holds its place among the clients served at once, though its program
 // would run forever: with --max-conns 1 the next client is served.
 func TestExecKeepFreesPlace(t *testing.T) {
-	_, _, addr := startSonde(t, nil, io.Discard, "-lk", "--max-conns", "1", "127.0.0.1", "0", "-c", groupProgram)
+	_, addr := startSonde(t, nil, io.Discard, "-lk", "--max-conns", "1", "127.0.0.1", "0", "-c", groupProgram)
 	first, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -186,39 +187,15 @@ func firstLine(addr string) (string, error) {
 // TestExecGroupEndsWithSonde: sonde killed by SIGKILL can do nothing, yet
 // its program and what that started do not outlive it.
 func TestExecGroupEndsWithSonde(t *testing.T) {
-	cmd, _, addr := startSonde(t, nil, io.Discard, "-l", "127.0.0.1", "0", "-c", groupProgram)
+	p, addr := startSonde(t, nil, io.Discard, "-l", "127.0.0.1", "0", "-c", groupProgram)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	shell, sleep := readPids(t, c)
-	cmd.Process.Kill() // reaped by startSonde's cleanup, once sleep no longer holds its stderr
+	p.Cmd.Process.Kill() // reaped by the cleanup of startSonde
 	wantGone(t, "after kill -9 of sonde", shell, sleep)
-}
-
-// openPty returns the two ends of a new pseudo-terminal.
-func openPty(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	var unlock int32
-	var n uint32
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
-		t.Fatal(e)
-	}
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, m.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
-		t.Fatal(e)
-	}
-	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return m, s
 }
 
 // TestExecHasNoTerminal: sonde runs with a terminal as its controlling
@@ -226,35 +203,18 @@ func openPty(t *testing.T) (master, slave *os.File) {
 // session of its own, without one: it cannot open /dev/tty, so an
 // interactive shell run by -e cannot take over sonde's terminal.
 func TestExecHasNoTerminal(t *testing.T) {
-	bin, err := exec.LookPath("sonde")
-	if err != nil {
-		t.Fatalf("sonde not in PATH (TestMain sets it up): %v", err)
-	}
-	_, tty := openPty(t)
-	ready := filepath.Join(t.TempDir(), "ready")
+	tty := newTerminal(t).tty
 	prog := `if (exec 3</dev/tty) 2>/dev/null; then echo tty; else echo none; fi; echo $$; cut -d" " -f6,7 /proc/$$/stat`
-	cmd := exec.Command(bin, "-l", "127.0.0.1", "0", "-c", prog)
-	cmd.Env = append(os.Environ(), "SONDE_READY="+ready)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(60 * time.Second)
-	var addr []byte
-	for len(addr) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("sonde never became ready")
-		}
-		time.Sleep(5 * time.Millisecond)
-		addr, _ = os.ReadFile(ready)
-	}
+	p, addr := startReady(t, proctest.Stdio{Stdin: tty, Stdout: tty}, func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, sondeBinary(t), "-l", "127.0.0.1", "0", "-c", prog)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		return cmd
+	})
 	// sonde itself has the terminal: the test sets up what it means to.
-	if _, ttyNr := sessionAndTerminal(t, cmd.Process.Pid); ttyNr == 0 {
+	if _, ttyNr := sessionAndTerminal(t, p.Cmd.Process.Pid); ttyNr == 0 {
 		t.Fatal("sonde has no controlling terminal: the test is broken")
 	}
-	c, err := net.Dial("tcp", string(addr))
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,24 +11,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/sondeproject/sonde/internal/proctest"
 )
 
 // interactiveShell is bash -i on a pseudo-terminal of its own, with job
 // control, as a person at a terminal runs it.
 type interactiveShell struct {
-	t      *testing.T
-	dir    string
-	master *os.File
-	mu     sync.Mutex
-	screen bytes.Buffer // what the terminal showed, for failure reports
+	t    *testing.T
+	dir  string
+	term *terminal
 }
 
 func startInteractiveShell(t *testing.T) *interactiveShell {
@@ -38,56 +32,28 @@ func startInteractiveShell(t *testing.T) *interactiveShell {
 	if err != nil {
 		t.Fatalf("this test needs bash: %v", err)
 	}
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fd := int(master.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slave, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slave.Close()
+	sh := &interactiveShell{t: t, dir: t.TempDir(), term: newTerminal(t)}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	cmd := exec.CommandContext(ctx, bash, "--norc", "--noprofile", "-i")
 	cmd.Env = append(os.Environ(), "TERM=dumb", "PS1=$ ", "HISTFILE=/dev/null")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	// bash takes its terminal for job control from stderr: all three are it.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = sh.term.tty, sh.term.tty, sh.term.tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	sh := &interactiveShell{t: t, dir: t.TempDir(), master: master}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			sh.mu.Lock()
-			sh.screen.Write(buf[:n])
-			sh.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the terminal showed:\n%s", sh.term.out.String())
+		}
 		if b, err := os.ReadFile(sh.path("pid")); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			if pid, ok := proctest.ParsePid(b); ok {
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}
 		cmd.Process.Kill()
 		cmd.Wait()
-		master.Close()
-		<-done
 		cancel()
 	})
 	return sh
@@ -98,29 +64,17 @@ func (sh *interactiveShell) path(name string) string { return filepath.Join(sh.d
 // typeLine types line and Enter at the terminal.
 func (sh *interactiveShell) typeLine(line string) {
 	sh.t.Helper()
-	if _, err := io.WriteString(sh.master, line+"\n"); err != nil {
+	if _, err := io.WriteString(sh.term.ptm, line+"\n"); err != nil {
 		sh.t.Fatal(err)
 	}
 }
 
-// waitFor waits (at most 20 s) until the file name in the shell's
-// directory matches re, and returns its content.
+// waitFor waits until the file name in the shell's directory matches re,
+// and returns its content.
 func (sh *interactiveShell) waitFor(name, re string) string {
 	sh.t.Helper()
 	pattern := regexp.MustCompile(re)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		b, _ := os.ReadFile(sh.path(name))
-		if pattern.Match(b) {
-			return string(b)
-		}
-		if time.Now().After(deadline) {
-			sh.mu.Lock()
-			defer sh.mu.Unlock()
-			sh.t.Fatalf("%s never matched %s; it holds %q; the terminal showed:\n%s", name, re, b, sh.screen.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return string(proctest.WaitFile(sh.t, nil, sh.path(name), name+" to match "+re, pattern.Match))
 }
 
 // background types `sonde ARGS > out &` (with the redirections given)
@@ -178,10 +132,7 @@ func TestBackgroundKeepListenerServesEveryClient(t *testing.T) {
 		sh.waitFor("log", fmt.Sprintf(`(?s)\A(.*\n){%d}\z`, i+1))
 		c.Close()
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(sh.waitFor("pid", `\d+\n`)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := proctest.WaitPid(t, sh.path("pid"))
 	syscall.Kill(pid, syscall.SIGTERM)
 	if status := sh.waitFor("status", `exit=\d+`); status != "exit=143\n" {
 		t.Errorf("the background listener ended with %q after SIGTERM, want exit=143", status)

@@ -17,18 +17,18 @@ import (
 func TestPingInterruptPrintsSummary(t *testing.T) {
 	port := strconv.Itoa(int(porttest.Listener(t).Port()))
 	var stdout bytes.Buffer
-	cmd, stderr, _ := startSonde(t, nil, &stdout, "ping", "-i", "10ms", "127.0.0.1", port)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	p, _ := startSonde(t, nil, &stdout, "ping", "-i", "10ms", "127.0.0.1", port)
+	if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	if code := exitCode(t, cmd); code != exitInterrupted {
-		t.Errorf("ping interrupted by SIGINT: exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
+	if code := p.Wait(t); code != exitInterrupted {
+		t.Errorf("ping interrupted by SIGINT: exit %d, want %d; stderr:\n%s", code, exitInterrupted, p.Stderr)
 	}
 	want := regexp.MustCompile(`(?m)^--- 127\.0\.0\.1 port ` + port + ` ping statistics ---\n\d+ probes? sent, \d+ ok, \d+(\.\d)?% loss, time \S+$`)
 	if !want.MatchString(stdout.String()) {
 		t.Errorf("ping interrupted by SIGINT wrote:\n%s\nwant the summary", stdout.String())
 	}
-	if stderr.Len() != 0 {
-		t.Errorf("ping wrote %q to stderr", stderr.String())
+	if p.Stderr.Len() != 0 {
+		t.Errorf("ping wrote %q to stderr", p.Stderr.String())
 	}
 }

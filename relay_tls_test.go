@@ -41,7 +41,7 @@ func plainEcho(t *testing.T) string {
 func TestRelayTLSListenCARequiresClientCertificates(t *testing.T) {
 	pki := certtest.New(t)
 	client := pki.Issue(t, certtest.Spec{File: "client", CN: "client", Client: true})
-	_, _, addr := startSonde(t, nil, io.Discard, "relay", "--tls-listen", "--ca", pki.CAFile, "127.0.0.1:0", plainEcho(t))
+	_, addr := startSonde(t, nil, io.Discard, "relay", "--tls-listen", "--ca", pki.CAFile, "127.0.0.1:0", plainEcho(t))
 
 	echo := func(certs []tls.Certificate) (string, error) {
 		raw, err := net.Dial("tcp", addr)
@@ -73,7 +73,7 @@ func TestRelayTLSListenCARequiresClientCertificates(t *testing.T) {
 // is still refused.
 func TestRelayTLSListenCAWithInsecureTarget(t *testing.T) {
 	pki := certtest.New(t)
-	_, _, addr := startSonde(t, nil, io.Discard, "relay", "--tls-listen", "--ca", pki.CAFile, "--tls", "--insecure", "127.0.0.1:0", plainEcho(t))
+	_, addr := startSonde(t, nil, io.Discard, "relay", "--tls-listen", "--ca", pki.CAFile, "--tls", "--insecure", "127.0.0.1:0", plainEcho(t))
 	raw, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)

@@ -12,18 +12,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sondeproject/sonde/internal/porttest"
+	"github.com/sondeproject/sonde/internal/proctest"
 )
 
 // startSonde runs the sonde command (the test binary, via TestMain) with a
 // ready file, and returns once the socket is ready, with its address.
-func startSonde(t *testing.T, stdin io.Reader, stdout io.Writer, args ...string) (*exec.Cmd, *bytes.Buffer, string) {
+func startSonde(t *testing.T, stdin io.Reader, stdout io.Writer, args ...string) (*proctest.Proc, string) {
 	t.Helper()
 	return startWrapped(t, stdin, stdout, append([]string{sondeBinary(t)}, args...)...)
 }
@@ -39,45 +39,25 @@ func sondeBinary(t *testing.T) string {
 
 // startWrapped is startSonde for a command line that runs sonde in its
 // own way (through sh, say): argv is the whole command.
-func startWrapped(t *testing.T, stdin io.Reader, stdout io.Writer, argv ...string) (*exec.Cmd, *bytes.Buffer, string) {
+func startWrapped(t *testing.T, stdin io.Reader, stdout io.Writer, argv ...string) (*proctest.Proc, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	ready := filepath.Join(t.TempDir(), "ready")
-	args := argv[1:]
-	cmd := exec.CommandContext(ctx, argv[0], args...)
-	cmd.Env = append(os.Environ(), "SONDE_READY="+ready)
-	cmd.Stdin = stdin
-	cmd.Stdout = stdout
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
-			return cmd, &stderr, string(b)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sonde %v never became ready; stderr:\n%s", args, stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return startReady(t, proctest.Stdio{Stdin: stdin, Stdout: stdout}, func(ctx context.Context) *exec.Cmd {
+		return exec.CommandContext(ctx, argv[0], argv[1:]...)
+	})
 }
 
-func exitCode(t *testing.T, cmd *exec.Cmd) int {
+// startReady starts the command mk builds, which runs sonde, with a ready
+// file, and returns once the socket is ready, with its address.
+func startReady(t *testing.T, s proctest.Stdio, mk func(ctx context.Context) *exec.Cmd) (*proctest.Proc, string) {
 	t.Helper()
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatalf("wait: %v", err)
-	}
-	return 0
+	ready := filepath.Join(t.TempDir(), "ready")
+	p := proctest.StartCmd(t, s, func(ctx context.Context) *exec.Cmd {
+		cmd := mk(ctx)
+		cmd.Env = append(cmd.Environ(), "SONDE_READY="+ready)
+		return cmd
+	})
+	addr := proctest.WaitFile(t, p, ready, p.Name+" to be ready", func(b []byte) bool { return len(b) > 0 })
+	return p, string(addr)
 }
 
 // A signal while listening on a Unix socket: the socket file is removed,
@@ -90,20 +70,20 @@ func TestSignalRemovesUnixSocket(t *testing.T) {
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
 			path := filepath.Join(porttest.SocketDir(t), "s.sock")
-			cmd, stderr, _ := startSonde(t, nil, io.Discard, "-lU", "-v", path)
+			p, _ := startSonde(t, nil, io.Discard, "-lU", "-v", path)
 			if _, err := os.Stat(path); err != nil {
 				t.Fatalf("socket file missing while listening: %v", err)
 			}
-			cmd.Process.Signal(tc.sig)
-			if code := exitCode(t, cmd); code != tc.code {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			p.Cmd.Process.Signal(tc.sig)
+			if code := p.Wait(t); code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, p.Stderr)
 			}
 			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("socket file left behind after %v: %v", tc.sig, err)
 			}
 			// No client came: the summary says so (it was missing).
-			if !strings.Contains(stderr.String(), "sonde: sent 0 bytes, received 0 bytes in ") {
-				t.Errorf("no -v summary after %v; stderr:\n%s", tc.sig, stderr)
+			if !strings.Contains(p.Stderr.String(), "sonde: sent 0 bytes, received 0 bytes in ") {
+				t.Errorf("no -v summary after %v; stderr:\n%s", tc.sig, p.Stderr)
 			}
 		})
 	}
@@ -128,7 +108,7 @@ func TestInterruptPrintsSummary(t *testing.T) {
 	defer pw.Close()
 	defer pr.Close()
 	var out bytes.Buffer
-	cmd, stderr, _ := startSonde(t, pr, &out, "-v", ln.Addr().String())
+	p, _ := startSonde(t, pr, &out, "-v", ln.Addr().String())
 	c := <-accepted
 	if c == nil {
 		t.Fatal("sonde never connected")
@@ -140,12 +120,12 @@ func TestInterruptPrintsSummary(t *testing.T) {
 	if _, err := io.ReadFull(c, buf); err != nil {
 		t.Fatalf("reading what sonde sent: %v", err)
 	}
-	cmd.Process.Signal(syscall.SIGINT)
-	if code := exitCode(t, cmd); code != 130 {
+	p.Cmd.Process.Signal(syscall.SIGINT)
+	if code := p.Wait(t); code != 130 {
 		t.Errorf("exit %d, want 130", code)
 	}
-	if !strings.Contains(stderr.String(), "sonde: sent 3 bytes, received 5 bytes in ") {
-		t.Errorf("no -v summary after Ctrl-C; stderr:\n%s", stderr)
+	if !strings.Contains(p.Stderr.String(), "sonde: sent 3 bytes, received 5 bytes in ") {
+		t.Errorf("no -v summary after Ctrl-C; stderr:\n%s", p.Stderr)
 	}
 	if out.String() != "12345" {
 		t.Errorf("stdout %q, want 12345", out.String())
@@ -166,18 +146,18 @@ func TestClosedStdoutIsQuiet(t *testing.T) {
 		if verbose {
 			args = append([]string{"-v"}, args...) // the observed copy loop
 		}
-		cmd, stderr, _ := startSonde(t, nil, w, args...)
+		p, _ := startSonde(t, nil, w, args...)
 		w.Close()
 		head := make([]byte, 10)
 		if _, err := io.ReadFull(r, head); err != nil {
 			t.Fatal(err)
 		}
 		r.Close()
-		if code := exitCode(t, cmd); code != 0 {
-			t.Errorf("verbose=%v: exit %d after stdout closed, want 0; stderr:\n%s", verbose, code, stderr)
+		if code := p.Wait(t); code != 0 {
+			t.Errorf("verbose=%v: exit %d after stdout closed, want 0; stderr:\n%s", verbose, code, p.Stderr)
 		}
-		if strings.Contains(stderr.String(), "error") || strings.Contains(stderr.String(), "broken pipe") {
-			t.Errorf("verbose=%v: stderr should be quiet, got:\n%s", verbose, stderr)
+		if strings.Contains(p.Stderr.String(), "error") || strings.Contains(p.Stderr.String(), "broken pipe") {
+			t.Errorf("verbose=%v: stderr should be quiet, got:\n%s", verbose, p.Stderr)
 		}
 	}
 }
@@ -220,7 +200,7 @@ func testRelayInterrupt(t *testing.T, sig syscall.Signal, code int) {
 		}
 	}()
 	var stdout bytes.Buffer
-	cmd, stderr, addr := startSonde(t, strings.NewReader(""), &stdout, "relay", "127.0.0.1:0", target.Addr().String())
+	p, addr := startSonde(t, strings.NewReader(""), &stdout, "relay", "127.0.0.1:0", target.Addr().String())
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -231,14 +211,14 @@ func testRelayInterrupt(t *testing.T, sig syscall.Signal, code int) {
 	if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
 		t.Fatalf("round trip through the relay: %v", err)
 	}
-	cmd.Process.Signal(sig)
-	if got := exitCode(t, cmd); got != code {
+	p.Cmd.Process.Signal(sig)
+	if got := p.Wait(t); got != code {
 		t.Errorf("exit %d, want %d", got, code)
 	}
 	want := regexp.MustCompile(`(?m)\Asonde: listening on 127\.0\.0\.1:\d+ \(tcp\), relaying to ` + regexp.QuoteMeta(target.Addr().String()) + "\n" +
 		`sonde: relayed 1 connection \(0 refused, 0 could not reach the target\): 4 bytes to target, 4 bytes to clients in \S+\n\z`)
-	if !want.MatchString(stderr.String()) {
-		t.Errorf("stderr does not match %s:\n%s", want, stderr)
+	if !want.MatchString(p.Stderr.String()) {
+		t.Errorf("stderr does not match %s:\n%s", want, p.Stderr)
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("stdout %q, want nothing", stdout.String())
@@ -254,7 +234,7 @@ func TestRelayInterruptResetsConnections(t *testing.T) {
 		_, err := c.Read(make([]byte, 1)) // the relay's cut
 		return err
 	})
-	cmd, stderr, addr := startSonde(t, strings.NewReader(""), io.Discard, "relay", "127.0.0.1:0", target.Addr().String())
+	p, addr := startSonde(t, strings.NewReader(""), io.Discard, "relay", "127.0.0.1:0", target.Addr().String())
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -264,9 +244,9 @@ func TestRelayInterruptResetsConnections(t *testing.T) {
 	if _, err := io.ReadFull(c, make([]byte, len("the first half"))); err != nil {
 		t.Fatalf("reading through the relay: %v", err)
 	}
-	cmd.Process.Signal(syscall.SIGINT)
-	if code := exitCode(t, cmd); code != exitInterrupted {
-		t.Errorf("exit %d, want 130; stderr:\n%s", code, stderr)
+	p.Cmd.Process.Signal(syscall.SIGINT)
+	if code := p.Wait(t); code != exitInterrupted {
+		t.Errorf("exit %d, want 130; stderr:\n%s", code, p.Stderr)
 	}
 	_, err = io.ReadAll(c)
 	if !errors.Is(err, syscall.ECONNRESET) {
@@ -295,8 +275,8 @@ func TestIgnoredSignalsStayIgnored(t *testing.T) {
 			pidFile := filepath.Join(t.TempDir(), "pid")
 			t.Setenv("SONDE_PID", pidFile)
 			var stdout bytes.Buffer
-			cmd, stderr, addr := startWrapped(t, nil, &stdout, "sh", "-c", tc.script, sondeBinary(t), "-l", "127.0.0.1", "0")
-			pid := readPid(t, pidFile)
+			p, addr := startWrapped(t, nil, &stdout, "sh", "-c", tc.script, sondeBinary(t), "-l", "127.0.0.1", "0")
+			pid := proctest.WaitPid(t, pidFile)
 			for _, sig := range tc.sigs {
 				if err := syscall.Kill(pid, sig); err != nil {
 					t.Fatal(err)
@@ -308,28 +288,12 @@ func TestIgnoredSignalsStayIgnored(t *testing.T) {
 			}
 			io.WriteString(c, "still here")
 			c.Close()
-			if code := exitCode(t, cmd); code != 0 {
-				t.Errorf("exit %d after %v, want 0 (the signals ignored); stderr:\n%s", code, tc.sigs, stderr)
+			if code := p.Wait(t); code != 0 {
+				t.Errorf("exit %d after %v, want 0 (the signals ignored); stderr:\n%s", code, tc.sigs, p.Stderr)
 			}
 			if stdout.String() != "still here" {
 				t.Errorf("stdout %q, want %q", stdout.String(), "still here")
 			}
 		})
-	}
-}
-
-// readPid waits (at most 60 s) for a shell to write a pid to file.
-func readPid(t *testing.T, file string) int {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		b, _ := os.ReadFile(file)
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && strings.HasSuffix(string(b), "\n") {
-			return pid
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no pid in %s", file)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -99,6 +99,22 @@ wait_listen() {
 	return 1
 }
 
+# accept_close_server: a neutral server on 127.0.0.1 that accepts and
+# closes, forever (backlog 4096), started with start; sets PORT to its port.
+accept_close_server() {
+	start python3 -u -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4096)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept(); c.close()
+' >"$tmp/port"
+	local i
+	for ((i = 0; i < 500; i++)); do [[ -s $tmp/port ]] && break; sleep 0.01; done
+	PORT=$(<"$tmp/port")
+	[[ $PORT =~ ^[0-9]+$ ]] || die "the server did not start"
+}
+
 now_us() { local t=$EPOCHREALTIME; echo "${t//[.,]/}"; }
 
 # ratio A B: A/B with two decimals, n/a when either is not positive.

@@ -27,17 +27,8 @@ for t in go python3 jq timeout; do command -v "$t" >/dev/null || die "$t is requ
 build_sonde
 (cd "$repo" && go build -o "$tmp/connectloop" ./bench/connectloop) || die "go build (connectloop) failed"
 
-# A neutral server: accept, close, forever (backlog 4096). It prints its port.
-start python3 -u -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4096)
-print(s.getsockname()[1], flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-' >"$tmp/port"
-for ((i = 0; i < 500; i++)); do [[ -s $tmp/port ]] && break; sleep 0.01; done
-PORT=$(<"$tmp/port")
-[[ $PORT =~ ^[0-9]+$ ]] || die "the server did not start"
+# A neutral server: accept, close, forever. It sets PORT.
+accept_close_server
 ADDR=127.0.0.1:$PORT
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR % 2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2}'; }

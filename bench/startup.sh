@@ -38,17 +38,8 @@ EOF
 printf 'module hello\n\ngo 1.21\n' >"$tmp/hello/go.mod"
 (cd "$tmp/hello" && CGO_ENABLED=0 go build -o "$tmp/hello-static" .) || die "go build (hello world) failed"
 
-# A neutral server: accept, close, forever. It prints its port.
-start python3 -u -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4096)
-print(s.getsockname()[1], flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-' >"$tmp/port"
-for ((i = 0; i < 500; i++)); do [[ -s $tmp/port ]] && break; sleep 0.01; done
-PORT=$(<"$tmp/port")
-[[ $PORT =~ ^[0-9]+$ ]] || die "the server did not start"
+# A neutral server: accept, close, forever. It sets PORT.
+accept_close_server
 
 cmds=(
 	"hello=$tmp/hello-static"

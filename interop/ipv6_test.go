@@ -5,7 +5,6 @@ package interop
 import (
 	"net"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -31,9 +30,7 @@ func TestIPv6Loopback(t *testing.T) {
 		server := python(t, stdio{}, "tcp_server.py", "::1")
 		port := printedPort(t, server)
 		target := net.JoinHostPort("::1", strconv.Itoa(port)) // [::1]:PORT
-		s := sonde(t, stdio{Stdin: strings.NewReader("Hello TCP Server")}, target)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Echo: Hello TCP Server."))
+		sondeGets(t, "Hello TCP Server", "Echo: Hello TCP Server.", target)
 		server.ExpectExit(t, 0)
 	})
 
@@ -55,8 +52,6 @@ func TestIPv6Loopback(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "dgram_echo.py", "inet", "::1")
 		port := printedPort(t, server)
-		s := sonde(t, stdio{Stdin: strings.NewReader("hi over udp6\n")}, "-u", "::1", strconv.Itoa(port))
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hi over udp6\n"))
+		sondeGets(t, "hi over udp6\n", "hi over udp6\n", "-u", "::1", strconv.Itoa(port))
 	})
 }

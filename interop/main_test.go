@@ -180,43 +180,26 @@ func inetBound(network string, port int) bool {
 // belongs to process pid: a port taken by another process in the meantime
 // must not pass for the peer's, which is about to fail to bind it.
 func inetBoundBy(pid int, network string, port int) bool {
-	for _, inode := range boundInodes(network, port) {
-		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-		for _, fd := range fds {
-			if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && l == "socket:["+inode+"]" {
-				return true
-			}
-		}
-	}
-	return false
+	return proctest.HoldsSocket(pid, boundInodes(network, port))
 }
 
 // boundInodes returns the inodes of the sockets inetBound looks for.
 func boundInodes(network string, port int) []string {
 	table := map[string]string{"tcp4": "tcp", "tcp6": "tcp6", "udp4": "udp", "udp6": "udp6"}[network]
-	data, err := os.ReadFile("/proc/net/" + table)
-	if err != nil {
-		return nil
-	}
 	var inodes []string
-	lines := strings.Split(string(data), "\n")
-	for _, line := range lines[1:] {
-		f := strings.Fields(line)
-		if len(f) < 10 {
-			continue
+	for _, s := range proctest.InetSockets(table) {
+		if s.LocalPort == port && (!strings.HasPrefix(network, "tcp") || s.State == "0A") {
+			inodes = append(inodes, s.Inode)
 		}
-		local := f[1]
-		i := strings.LastIndexByte(local, ':')
-		p, err := strconv.ParseUint(local[i+1:], 16, 16)
-		if err != nil || int(p) != port {
-			continue
-		}
-		if strings.HasPrefix(network, "tcp") && f[3] != "0A" {
-			continue
-		}
-		inodes = append(inodes, f[9])
 	}
 	return inodes
+}
+
+// peerCommand is a peer program and its arguments for an address: a
+// port (int) or a Unix socket path (string).
+type peerCommand[A int | string] struct {
+	name, program string
+	args          func(addr A) []string
 }
 
 // talk runs sonde with args and sent on its stdin against peer, which was
@@ -229,6 +212,15 @@ func talk(t *testing.T, peer *proc, sent, reply string, args ...string) {
 	sameBytes(t, "sonde stdout (what "+peer.Name+" sent)", s.Stdout.Bytes(), []byte(reply))
 	peer.ExpectExit(t, 0)
 	sameBytes(t, peer.Name+" stdout (what sonde sent)", peer.Stdout.Bytes(), []byte(sent))
+}
+
+// sondeGets runs sonde with args and sent on its stdin: it must exit 0
+// having printed exactly want.
+func sondeGets(t *testing.T, sent, want string, args ...string) {
+	t.Helper()
+	s := sonde(t, stdio{Stdin: strings.NewReader(sent)}, args...)
+	s.ExpectExit(t, 0)
+	sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte(want))
 }
 
 // checkDelivered waits for the sending peer, then sonde, to exit 0, and

@@ -22,10 +22,7 @@ func TestTCPConnectToPeer(t *testing.T) {
 
 	// Peers that listen on a port chosen for them, print what they
 	// receive on stdout and send their stdin.
-	peers := []struct {
-		name, program string
-		args          func(port int) []string
-	}{
+	peers := []peerCommand[int]{
 		{"nc.openbsd", "nc.openbsd", func(port int) []string {
 			return []string{"-l", "127.0.0.1", strconv.Itoa(port)}
 		}},
@@ -69,9 +66,7 @@ func TestTCPConnectToPeer(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "tcp_server.py")
 		port := printedPort(t, server)
-		s := sonde(t, stdio{Stdin: strings.NewReader("Hello TCP Server")}, "127.0.0.1", strconv.Itoa(port))
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Echo: Hello TCP Server."))
+		sondeGets(t, "Hello TCP Server", "Echo: Hello TCP Server.", "127.0.0.1", strconv.Itoa(port))
 		server.ExpectExit(t, 0)
 		if got := server.Stdout.String(); !strings.Contains(got, "Recieved:  Hello TCP Server\n") {
 			t.Errorf("the seed server did not receive sonde's message; its stdout:\n%s", got)
@@ -86,10 +81,7 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 	t.Parallel()
 	payload := randomPayload(t, 4<<20)
 
-	senders := []struct {
-		name, program string
-		args          func(port int) []string
-	}{
+	senders := []peerCommand[int]{
 		{"nc.openbsd", "nc.openbsd", func(port int) []string {
 			return []string{"-N", "127.0.0.1", strconv.Itoa(port)}
 		}},
@@ -118,9 +110,7 @@ func TestTCPPeerConnectsToSonde(t *testing.T) {
 		s := sonde(t, stdio{Stdin: dataFile(t, []byte(answer))}, "-l", "127.0.0.1", "0")
 		_, port := s.ListenAddr(t)
 		client := python(t, stdio{}, "tcp_client.py", strconv.Itoa(port))
-		client.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Hello TCP Server"))
+		checkDelivered(t, client, s, s.Stdout.Bytes, []byte("Hello TCP Server"))
 		sameBytes(t, "seed client stdout", client.Stdout.Bytes(), []byte("Server says: "+answer+"\n"))
 	})
 }

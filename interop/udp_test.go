@@ -21,15 +21,10 @@ func TestUDPConnectToPeer(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "udp_server.py")
 		port := printedPort(t, server)
-		s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Recieved you Message: hi\n"))
+		sondeGets(t, "hi\n", "Recieved you Message: hi\n", "-u", "127.0.0.1", strconv.Itoa(port))
 	})
 
-	echoes := []struct {
-		name, program string
-		args          func(port int) []string
-	}{
+	echoes := []peerCommand[int]{
 		{"socat-recvfrom-cat", "socat", func(port int) []string {
 			return []string{fmt.Sprintf("UDP-RECVFROM:%d,bind=127.0.0.1,fork", port), "EXEC:cat"}
 		}},
@@ -44,9 +39,7 @@ func TestUDPConnectToPeer(t *testing.T) {
 			_, port := startPeerListener(t, "udp4", func(port int) *proc {
 				return start(t, stdio{}, echo.program, echo.args(port)...)
 			})
-			s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-u", "127.0.0.1", strconv.Itoa(port))
-			s.ExpectExit(t, 0)
-			sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hi\n"))
+			sondeGets(t, "hi\n", "hi\n", "-u", "127.0.0.1", strconv.Itoa(port))
 		})
 	}
 
@@ -85,9 +78,7 @@ func TestUDPPeerSendsToSonde(t *testing.T) {
 		s := sonde(t, stdio{Stdin: strings.NewReader("answer from sonde")}, "-u", "-l", "127.0.0.1", "0", "-q", "1")
 		_, port := s.ListenAddr(t)
 		client := python(t, stdio{}, "udp_client.py", strconv.Itoa(port))
-		client.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("Hello UDP server"))
+		checkDelivered(t, client, s, s.Stdout.Bytes, []byte("Hello UDP server"))
 		sameBytes(t, "seed client stdout", client.Stdout.Bytes(), []byte("server says:  answer from sonde\n"))
 	})
 
@@ -139,9 +130,7 @@ func TestUDPListenerStaysWithFirstSender(t *testing.T) {
 	s.WaitStderr(t, regexp.MustCompile(`ignored a datagram from 127\.0\.0\.1:\d+`))
 	w.Write([]byte("answer from sonde\n"))
 	w.Close()
-	senders.ExpectExit(t, 0)
-	s.ExpectExit(t, 0)
-	sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("from the first sender\n"))
+	checkDelivered(t, senders, s, s.Stdout.Bytes, []byte("from the first sender\n"))
 	sameBytes(t, "python stdout", senders.Stdout.Bytes(), []byte("first got: answer from sonde\nsecond got: nothing\n"))
 }
 

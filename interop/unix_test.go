@@ -58,10 +58,7 @@ func TestUnixStreamListen(t *testing.T) {
 	t.Parallel()
 	payload := randomPayload(t, 4<<20)
 
-	senders := []struct {
-		name, program string
-		args          func(path string) []string
-	}{
+	senders := []peerCommand[string]{
 		{"nc.openbsd", "nc.openbsd", func(path string) []string { return []string{"-N", "-U", path} }},
 		// Both directions open, as the brief's `socat - UNIX-CONNECT:path`;
 		// -t 10 keeps socat sending after sonde's early half-close.
@@ -109,9 +106,7 @@ func TestUnixDatagram(t *testing.T) {
 		path := filepath.Join(porttest.SocketDir(t), "s")
 		peer := start(t, stdio{}, "socat", "UNIX-RECVFROM:"+path+",fork", "EXEC:cat")
 		waitUnix(t, peer, path, false)
-		s := sonde(t, stdio{Stdin: strings.NewReader("hi\n")}, "-uU", path)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hi\n"))
+		sondeGets(t, "hi\n", "hi\n", "-uU", path)
 	})
 
 	t.Run("python-echo", func(t *testing.T) {
@@ -119,9 +114,7 @@ func TestUnixDatagram(t *testing.T) {
 		path := filepath.Join(porttest.SocketDir(t), "s")
 		server := python(t, stdio{}, "dgram_echo.py", "unix", path)
 		waitUnix(t, server, path, false)
-		s := sonde(t, stdio{Stdin: strings.NewReader("hello unix datagram\n")}, "-uU", path)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hello unix datagram\n"))
+		sondeGets(t, "hello unix datagram\n", "hello unix datagram\n", "-uU", path)
 	})
 
 	t.Run("python-client-gets-reply-from-sonde-listener", func(t *testing.T) {
@@ -133,9 +126,7 @@ func TestUnixDatagram(t *testing.T) {
 		s := sonde(t, stdio{Stdin: strings.NewReader("answer from sonde")}, "-luU", path, "-q", "1")
 		waitUnix(t, s, path, false)
 		client := python(t, stdio{}, "unix_dgram_client.py", path, "question from python")
-		client.ExpectExit(t, 0)
-		s.ExpectExit(t, 0)
-		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("question from python"))
+		checkDelivered(t, client, s, s.Stdout.Bytes, []byte("question from python"))
 		sameBytes(t, "python client stdout", client.Stdout.Bytes(), []byte("reply: answer from sonde\n"))
 	})
 

@@ -77,11 +77,8 @@ func checkTo(t *testing.T, ctx context.Context, policy string, tweak func(*Check
 		t.Fatal(err)
 	}
 	var out, errs lineHook
-	o := &CheckOptions{Rules: rules, Timeout: 300 * time.Millisecond, Retries: DefaultScanRetries, Stdout: &out, UI: ui.New(&errs, 0)}
-	if tweak != nil {
-		tweak(o)
-	}
-	err = Check(ctx, o)
+	err = Check(ctx, tweaked(&CheckOptions{Rules: rules, Timeout: 300 * time.Millisecond, Retries: DefaultScanRetries,
+		Stdout: &out, UI: ui.New(&errs, 0)}, tweak))
 	return out.String(), errs.String(), err
 }
 

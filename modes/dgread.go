@@ -32,19 +32,27 @@ func readDatagram(c datagramReader, buf []byte) (n int, from net.Addr, truncated
 	}:
 		var addr *net.UDPAddr
 		n, _, flags, addr, err = c.ReadMsgUDP(buf, nil)
-		if addr != nil {
-			from = addr
-		}
+		from = addrOrNil(addr)
 	case interface {
 		ReadMsgUnix(b, oob []byte) (n, oobn, flags int, addr *net.UnixAddr, err error)
 	}:
 		var addr *net.UnixAddr
 		n, _, flags, addr, err = c.ReadMsgUnix(buf, nil)
-		if addr != nil {
-			from = addr
-		}
+		from = addrOrNil(addr)
 	default:
 		n, from, err = c.ReadFrom(buf)
 	}
 	return n, from, flags&msgTrunc != 0, err
+}
+
+// addrOrNil is addr as a net.Addr: nil for a nil pointer, which as a
+// net.Addr would not be nil.
+func addrOrNil[T any, P interface {
+	*T
+	net.Addr
+}](addr P) net.Addr {
+	if addr == nil {
+		return nil
+	}
+	return addr
 }

@@ -28,9 +28,7 @@ func startEcho(t *testing.T, network string, tweak func(*EchoOptions)) (net.Addr
 	o.UI = ui.New(&stderr, 1)
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
-	if tweak != nil {
-		tweak(o)
-	}
+	tweaked(o, tweak)
 	addr, _ := startServer(t, "echo server", ready, func(ctx context.Context) error { return Echo(ctx, o) })
 	return addr, &stderr.Buffer
 }

@@ -22,10 +22,7 @@ import (
 // wins.
 func TestListenTLSSilentClientDoesNotBlock(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	cfg, _, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := loopbackTLS(t)
 	ready := make(chan net.Addr, 1)
 	var stdout bytes.Buffer
 	o := &Options{

@@ -23,12 +23,8 @@ import (
 
 // pingTo pings addr and returns what it wrote.
 func pingTo(ctx context.Context, addr netip.AddrPort, tweak func(*PingOptions), stdout, stderr *lineHook) error {
-	o := &PingOptions{Target: transport.Endpoint{Host: addr.Addr().String(), Port: int(addr.Port())}, Interval: time.Millisecond,
-		Stdout: stdout, UI: ui.New(stderr, 0)}
-	if tweak != nil {
-		tweak(o)
-	}
-	return Ping(ctx, o)
+	return Ping(ctx, tweaked(&PingOptions{Target: transport.Endpoint{Host: addr.Addr().String(), Port: int(addr.Port())},
+		Interval: time.Millisecond, Stdout: stdout, UI: ui.New(stderr, 0)}, tweak))
 }
 
 var (
@@ -284,16 +280,11 @@ func TestPingEchoNotAnEchoServer(t *testing.T) {
 func TestPingInterrupted(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	addr := porttest.Listener(t)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := &Interrupted{Signal: "interrupt"}
 	var answered atomic.Int32
-	stdout := &lineHook{onLine: func(l string) {
+	ctx, stop, stdout := interruptAt(t, func(l string) bool {
 		// Handshakes overlap and may end in any order: count lines.
-		if strings.Contains(l, ": seq=") && answered.Add(1) == 3 {
-			cancel(stop)
-		}
-	}}
+		return strings.Contains(l, ": seq=") && answered.Add(1) == 3
+	})
 	err := pingTo(ctx, addr, nil, stdout, &lineHook{}) // no -c: until interrupted
 	if !errors.Is(err, stop) {
 		t.Fatalf("interrupted ping: %v, want the interruption", err)
@@ -327,9 +318,7 @@ func TestPingJSONFailures(t *testing.T) {
 		var stdout lineHook
 		err := pingTo(context.Background(), tt.addr, func(o *PingOptions) {
 			o.Count, o.JSON = 2, true
-			if tt.tweak != nil {
-				tt.tweak(o)
-			}
+			tweaked(o, tt.tweak)
 		}, &stdout, &lineHook{})
 		if err == nil {
 			t.Errorf("%s: ping succeeded", tt.name)

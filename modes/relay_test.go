@@ -54,9 +54,7 @@ func startRelay(t *testing.T, network, target string, tweak func(*RelayOptions))
 	o.UI = ui.New(tr.stderr, 1)
 	ready := make(chan net.Addr, 1)
 	o.OnReady = func(a net.Addr) { ready <- a }
-	if tweak != nil {
-		tweak(o)
-	}
+	tweaked(o, tweak)
 	addr, stop := startServer(t, "relay", ready, func(ctx context.Context) error { return Relay(ctx, o) })
 	tr.addr, tr.stop = addr.String(), stop
 	return tr
@@ -758,10 +756,7 @@ func TestRelayUDPRefuses(t *testing.T) {
 // --hex shows the plain text.
 func TestRelayTLSBothSides(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	targetCfg, targetLeaf, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	targetCfg, targetLeaf := loopbackTLS(t)
 	plain := startTarget(t, func(c net.Conn) {
 		tc := tls.Server(c, targetCfg)
 		b, err := io.ReadAll(tc) // returns only at the client's close_notify
@@ -776,10 +771,7 @@ func TestRelayTLSBothSides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relayCfg, relayLeaf, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	relayCfg, relayLeaf := loopbackTLS(t)
 	var hexOut proctest.Buffer
 	r := startRelay(t, "tcp", plain, func(o *RelayOptions) {
 		o.TLSClient, o.TLSServer = toTarget, relayCfg
@@ -818,10 +810,7 @@ func TestRelayTLSBothSides(t *testing.T) {
 // reached.
 func TestRelayTLSTargetUnverified(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
-	targetCfg, _, _, err := transport.ServerTLSConfig(transport.TLSOptions{}, []string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	targetCfg, _ := loopbackTLS(t)
 	plain := startTarget(t, func(c net.Conn) {
 		tls.Server(c, targetCfg).Handshake()
 	})

@@ -61,14 +61,8 @@ func TestScanInterrupted(t *testing.T) {
 	if open.Port() > filtered.Port() {
 		t.Skip("the listener got the higher port; the test needs it scanned first")
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := &Interrupted{Signal: "interrupt"}
-	out := &lineHook{onLine: func(l string) {
-		if strings.Contains(l, " open") {
-			cancel(stop) // the first port is reported; the second is still waiting
-		}
-	}}
+	// The first port is reported; the second is still waiting.
+	ctx, stop, out := interruptAt(t, func(l string) bool { return strings.Contains(l, " open") })
 	o := &ScanOptions{Target: transport.Endpoint{Host: "127.0.0.1"}, Network: "tcp", Timeout: time.Minute, Ports: []int{int(open.Port()), int(filtered.Port())},
 		Stdout: out, UI: ui.New(&lineHook{}, 0)}
 	done := make(chan error, 1)

@@ -1,9 +1,7 @@
 package modes
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -11,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,36 +20,6 @@ import (
 	"github.com/sondeproject/sonde/ui"
 )
 
-// lineHook is a message stream that calls onLine with each line written
-// to it, so a test can act at a given point of a mode's progress (open a
-// port after the third attempt, interrupt after the second probe)
-// without sleeping.
-type lineHook struct {
-	mu     sync.Mutex
-	buf    strings.Builder
-	onLine func(line string)
-}
-
-func (h *lineHook) Write(p []byte) (int, error) {
-	h.mu.Lock()
-	h.buf.Write(p)
-	h.mu.Unlock()
-	if h.onLine != nil {
-		for _, l := range strings.SplitAfter(string(p), "\n") {
-			if l != "" {
-				h.onLine(strings.TrimSuffix(l, "\n"))
-			}
-		}
-	}
-	return len(p), nil
-}
-
-func (h *lineHook) String() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.buf.String()
-}
-
 // scanTo runs a scan of ports on 127.0.0.1 and returns what it wrote.
 func scanTo(t *testing.T, ctx context.Context, verbosity int, tweak func(*ScanOptions), ports ...netip.AddrPort) (stdout, stderr string, err error) {
 	t.Helper()
@@ -63,10 +30,7 @@ func scanTo(t *testing.T, ctx context.Context, verbosity int, tweak func(*ScanOp
 		o.Ports = append(o.Ports, int(p.Port()))
 	}
 	slices.Sort(o.Ports) // as transport.ParsePorts returns them
-	if tweak != nil {
-		tweak(o)
-	}
-	err = Scan(ctx, o)
+	err = Scan(ctx, tweaked(o, tweak))
 	return out.String(), errs.String(), err
 }
 
@@ -140,10 +104,7 @@ func TestScanEveryAddress(t *testing.T) {
 		var out, errs strings.Builder
 		o := &ScanOptions{Target: transport.Endpoint{Host: "dual.test"}, Network: "tcp", Timeout: 5 * time.Second, Ports: []int{int(open.Port())},
 			Stdout: &out, UI: ui.New(&errs, verbosity)}
-		if tweak != nil {
-			tweak(o)
-		}
-		err = scanAddrs(context.Background(), o, addrs, netip.Addr{})
+		err = scanAddrs(context.Background(), tweaked(o, tweak), addrs, netip.Addr{})
 		return out.String(), errs.String(), err
 	}
 
@@ -289,9 +250,7 @@ func TestScanJSONFailures(t *testing.T) {
 	} {
 		stdout, _, err := scanTo(t, c.ctx, 0, func(o *ScanOptions) {
 			o.JSON = true
-			if c.tweak != nil {
-				c.tweak(o)
-			}
+			tweaked(o, c.tweak)
 		}, closed)
 		if err == nil {
 			t.Errorf("%s: the scan succeeded", c.name)
@@ -337,24 +296,6 @@ func TestScanJSONFailures(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("ScanFailed without --json wrote %q; main reports the error on stderr", out.String())
 	}
-}
-
-// jsonLines decodes newline-delimited JSON, failing on anything else.
-func jsonLines(t *testing.T, s string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("stdout line %q is not a JSON object: %v", sc.Text(), err)
-		}
-		out = append(out, m)
-	}
-	if s != "" && !strings.HasSuffix(s, "\n") {
-		t.Errorf("stdout does not end with a newline: %q", s)
-	}
-	return out
 }
 
 // checkFields checks that m has exactly the given fields, each of the

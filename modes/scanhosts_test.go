@@ -70,10 +70,7 @@ func scanManyTo(t *testing.T, verbosity int, tweak func(*ScanOptions), hosts str
 	for _, s := range specs {
 		o.Targets = append(o.Targets, ScanTarget{Host: s})
 	}
-	if tweak != nil {
-		tweak(o)
-	}
-	err = Scan(context.Background(), o)
+	err = Scan(context.Background(), tweaked(o, tweak))
 	return out.String(), errs.String(), err
 }
 

@@ -18,12 +18,8 @@ import (
 
 // waitFor runs Wait against 127.0.0.1:port with fast retries.
 func waitFor(ctx context.Context, port int, stdout, stderr *lineHook, verbosity int, tweak func(*WaitOptions)) error {
-	o := &WaitOptions{Target: transport.Endpoint{Host: "127.0.0.1", Port: port}, Timeout: time.Minute, Interval: 5 * time.Millisecond,
-		Stdout: stdout, UI: ui.New(stderr, verbosity)}
-	if tweak != nil {
-		tweak(o)
-	}
-	return Wait(ctx, o)
+	return Wait(ctx, tweaked(&WaitOptions{Target: transport.Endpoint{Host: "127.0.0.1", Port: port}, Timeout: time.Minute,
+		Interval: 5 * time.Millisecond, Stdout: stdout, UI: ui.New(stderr, verbosity)}, tweak))
 }
 
 func TestWaitTimeout(t *testing.T) {
@@ -56,14 +52,7 @@ func TestWaitTimeout(t *testing.T) {
 func TestWaitInterrupted(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	closed := porttest.ClosedPort(t)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := &Interrupted{Signal: "interrupt"}
-	stdout := &lineHook{onLine: func(l string) {
-		if strings.Contains(l, `"attempts":2,`) {
-			cancel(stop)
-		}
-	}}
+	ctx, stop, stdout := interruptAt(t, func(l string) bool { return strings.Contains(l, `"attempts":2,`) })
 	err := waitFor(ctx, int(closed.Port()), stdout, &lineHook{}, 0, func(o *WaitOptions) { o.JSON = true })
 	if !errors.Is(err, stop) {
 		t.Fatalf("interrupted wait: %v, want the interruption", err)
@@ -79,14 +68,7 @@ func TestWaitInterrupted(t *testing.T) {
 func TestWaitInterruptedSummary(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	closed := porttest.ClosedPort(t)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	stop := &Interrupted{Signal: "interrupt"}
-	stderr := &lineHook{onLine: func(l string) {
-		if strings.HasPrefix(l, "sonde: attempt 2: ") {
-			cancel(stop)
-		}
-	}}
+	ctx, stop, stderr := interruptAt(t, func(l string) bool { return strings.HasPrefix(l, "sonde: attempt 2: ") })
 	err := waitFor(ctx, int(closed.Port()), &lineHook{}, stderr, 1, nil)
 	if !errors.Is(err, stop) {
 		t.Fatalf("interrupted wait: %v, want the interruption", err)

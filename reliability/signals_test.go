@@ -515,31 +515,13 @@ func waitSynSent(t *testing.T, p *proctest.Proc, port int) {
 }
 
 func synSentBy(pid, port int) bool {
-	inodes := map[string]bool{}
-	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(table)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 10 || f[3] != "02" { // SYN_SENT
-				continue
-			}
-			remote := f[2]
-			p, err := strconv.ParseUint(remote[strings.LastIndexByte(remote, ':')+1:], 16, 16)
-			if err == nil && int(p) == port {
-				inodes["socket:["+f[9]+"]"] = true
-			}
+	var inodes []string
+	for _, s := range proctest.InetSockets("tcp", "tcp6") {
+		if s.State == "02" && s.RemotePort == port { // SYN_SENT
+			inodes = append(inodes, s.Inode)
 		}
 	}
-	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	for _, fd := range fds {
-		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && inodes[l] {
-			return true
-		}
-	}
-	return false
+	return proctest.HoldsSocket(pid, inodes)
 }
 
 // sigAcceptOne accepts one connection, closed when the test ends.

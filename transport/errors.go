@@ -282,26 +282,30 @@ func explainStream(e *StreamError) Explanation {
 		// on the first read.
 		return Explanation{Msg: fmt.Sprintf("TLS: %s ended the session with the alert %q", e.Peer, op.Err.Error()),
 			Hint: alertHint(op.Err.Error())}
-	case errors.Is(e.Err, syscall.ECONNRESET) && e.Sent > 0:
-		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after sending %s; %s received", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
-			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
 	case errors.Is(e.Err, syscall.ECONNRESET):
-		return Explanation{Msg: fmt.Sprintf("connection reset by peer %s after %d bytes received", e.Peer, e.Received),
-			Hint: "the peer aborted the connection (it crashed, was killed, or closed with data unread)"}
+		return e.cut("connection reset by peer "+e.Peer,
+			"the peer aborted the connection (it crashed, was killed, or closed with data unread)")
 	case errors.Is(e.Err, syscall.ECONNREFUSED) && e.Network == "udp":
 		return Explanation{Msg: fmt.Sprintf("nothing is listening on UDP port %s of %s (ICMP port unreachable)", portOf(e.Peer), hostOf(e.Peer)),
 			Hint: "check the port, or whether the service runs over TCP"}
 	case errors.Is(e.Err, syscall.ECONNREFUSED):
 		return Explanation{Msg: fmt.Sprintf("nothing is listening on %s (connection refused)", e.Peer)}
-	case errors.Is(e.Err, syscall.EPIPE) && e.Sent > 0:
-		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after sending %s; %s received", e.Peer, FormatBytes(e.Sent), FormatBytes(e.Received)),
-			Hint: "the peer stopped reading and closed the connection"}
 	case errors.Is(e.Err, syscall.EPIPE):
-		return Explanation{Msg: fmt.Sprintf("connection to %s closed by peer while sending, after %d bytes received", e.Peer, e.Received),
-			Hint: "the peer stopped reading and closed the connection"}
+		return e.cut("connection to "+e.Peer+" closed by peer while sending,",
+			"the peer stopped reading and closed the connection")
 	}
 	why, hint := reason(e.Err, 0)
 	return Explanation{Msg: fmt.Sprintf("connection to %s failed after %d bytes received: %s", e.Peer, e.Received, why), Hint: hint}
+}
+
+// cut explains a connection the peer cut: what happened, then how much
+// had moved (with units once sonde had sent something, in bytes received
+// while it had not).
+func (e *StreamError) cut(what, hint string) Explanation {
+	if e.Sent > 0 {
+		return Explanation{Msg: fmt.Sprintf("%s after sending %s; %s received", what, FormatBytes(e.Sent), FormatBytes(e.Received)), Hint: hint}
+	}
+	return Explanation{Msg: fmt.Sprintf("%s after %d bytes received", what, e.Received), Hint: hint}
 }
 
 // FormatBytes says a byte count exactly, and in KiB, MiB or GiB too once

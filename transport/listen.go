@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
 	"net/netip"
@@ -278,6 +279,14 @@ func (b *boundFile) remove() {
 	})
 }
 
+// closeAndRemove closes the socket bound to the file, then removes the
+// file if it is still the socket's.
+func (b *boundFile) closeAndRemove(sock io.Closer) error {
+	err := sock.Close()
+	b.remove()
+	return err
+}
+
 // unixListener is a Unix stream listener that removes its socket file
 // when closed, if the file is still its own.
 type unixListener struct {
@@ -285,11 +294,7 @@ type unixListener struct {
 	file *boundFile
 }
 
-func (l *unixListener) Close() error {
-	err := l.UnixListener.Close()
-	l.file.remove()
-	return err
-}
+func (l *unixListener) Close() error { return l.file.closeAndRemove(l.UnixListener) }
 
 // unlinkOnClose is a Unix datagram socket that removes its socket file
 // when closed, if the file is still its own: a listener's, or the
@@ -301,11 +306,7 @@ type unlinkOnClose struct {
 	file *boundFile
 }
 
-func (c *unlinkOnClose) Close() error {
-	err := c.UnixConn.Close()
-	c.file.remove()
-	return err
-}
+func (c *unlinkOnClose) Close() error { return c.file.closeAndRemove(c.UnixConn) }
 
 // ipOf is the IP address of a TCP or UDP address, unmapped (an IPv4
 // address is never ::ffff:a.b.c.d); invalid for other addresses.

@@ -14,28 +14,25 @@ import (
 	"github.com/sondeproject/sonde/internal/porttest"
 )
 
-// A port whose SYNs go unanswered is filtered, after the timeout.
+// A port whose SYNs go unanswered is filtered, after the timeout. With
+// Retries, it gets as many more connects, each its whole timeout, and the
+// reason counts them.
 func TestProbeTCPFiltered(t *testing.T) {
-	addr := porttest.FullQueue(t)
-	res, err := ProbeTCP(context.Background(), addr, ProbeOptions{Timeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.State != Filtered || res.Why != "no answer within 200ms" || res.RTT != 0 {
-		t.Errorf("ProbeTCP(full accept queue %s) = %+v, want filtered: no answer within 200ms", addr, res)
-	}
-}
-
-// A silent port gets Retries more connects, each its whole timeout,
-// and the reason counts them.
-func TestProbeTCPRetriesSilence(t *testing.T) {
-	addr := porttest.FullQueue(t)
-	res, err := ProbeTCP(context.Background(), addr, ProbeOptions{Timeout: 100 * time.Millisecond, Retries: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.State != Filtered || res.Why != "no answer to 3 probes, 100ms each" || res.RTT != 0 {
-		t.Errorf("ProbeTCP(full accept queue %s, 2 retries) = %+v, want filtered: no answer to 3 probes, 100ms each", addr, res)
+	for _, c := range []struct {
+		opts ProbeOptions
+		why  string
+	}{
+		{ProbeOptions{Timeout: 200 * time.Millisecond}, "no answer within 200ms"},
+		{ProbeOptions{Timeout: 100 * time.Millisecond, Retries: 2}, "no answer to 3 probes, 100ms each"},
+	} {
+		addr := porttest.FullQueue(t)
+		res, err := ProbeTCP(context.Background(), addr, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State != Filtered || res.Why != c.why || res.RTT != 0 {
+			t.Errorf("ProbeTCP(full accept queue %s, %d retries) = %+v, want filtered: %s", addr, c.opts.Retries, res, c.why)
+		}
 	}
 }
 
