@@ -32,7 +32,7 @@ func flagList() []cli.Flag {
 			waitFlag("give up connecting, and close an idle session, after `DUR` (e.g. 5, 500ms)"),
 		},
 		stdinEOFFlags(),
-		[]cli.Flag{maxConnsFlag(fmt.Sprintf("with -lk: refuse clients beyond `N` at once (0: no limit; with -e/-c: %d unless set)", modes.ExecMaxConns))},
+		[]cli.Flag{maxConnsFlag("with -lk: refuse clients beyond `N` at once (0: no limit)", fmt.Sprintf("no limit; %d with -e/-c", modes.ExecMaxConns))},
 		accessFlags(), []cli.Flag{allowUIDFlag()},
 		sessionDataFlags(),
 		[]cli.Flag{verboseFlag("report progress on stderr (-vv: more detail)")},

@@ -31,7 +31,7 @@ func echoCommand(env runEnv) *cli.Command {
 		[]cli.Flag{
 			portFlag("`PORT` to listen on"),
 			sourceFlag("`ADDR` to listen on"),
-			maxConnsFlag("close clients beyond `N` at once (0: no limit)"),
+			maxConnsFlag("close clients beyond `N` at once (0: no limit)", "no limit"),
 		},
 		accessFlags(),
 		[]cli.Flag{

@@ -167,8 +167,12 @@ func stdinEOFFlags() []cli.Flag {
 
 func idleTimeoutFlag(usage string) cli.Flag { return stringFlag("idle-timeout", "", catConn, usage) }
 
-func maxConnsFlag(usage string) cli.Flag {
-	return intFlag("max-conns", "", 0, usage)
+// maxConnsFlag is --max-conns, whose default (0) means no limit, said
+// as defaultText.
+func maxConnsFlag(usage, defaultText string) cli.Flag {
+	f := intFlag("max-conns", "", 0, usage)
+	f.DefaultText = defaultText
+	return f
 }
 
 // accessFlags are --allow and --deny; accessList reads them.
@@ -248,7 +252,7 @@ func sessionDataFlags() []cli.Flag {
 		intervalFlag(catData, "pause `DUR` after each line sent"),
 		boolFlag("send-only", "", catData, "only send: discard what arrives"),
 		boolFlag("recv-only", "", catData, "only receive: never read stdin (same as -d)"),
-		&cli.IntFlag{Name: "replies", Category: catData, Usage: "UDP: exit after `N` datagrams have arrived; exit 1 if the session ends with fewer"},
+		&cli.IntFlag{Name: "replies", Category: catData, DefaultText: "none", Usage: "UDP: exit after `N` datagrams have arrived; exit 1 if the session ends with fewer"},
 	}
 }
 

@@ -54,7 +54,7 @@ func relayCommand(env runEnv) *cli.Command {
 		[]cli.Flag{
 			waitFlag("give up connecting to TARGET after `DUR` (e.g. 5, 500ms)"),
 			idleTimeoutFlag("close a connection through which nothing moved either way for `DUR` (UDP: a session; default 60s)"),
-			maxConnsFlag("refuse clients beyond `N` at once (UDP: sessions; 0: no limit)"),
+			maxConnsFlag("refuse clients beyond `N` at once (UDP: sessions; 0: no limit)", "no limit"),
 		},
 		accessFlags(),
 		[]cli.Flag{verboseFlag("log each connection: client, target, bytes each way (-vv: accepts, connects, datagrams)")},
