@@ -55,7 +55,7 @@ func TestIPv6Loopback(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "dgram_echo.py", "inet", "::1")
 		port := printedPort(t, server)
-		s := sonde(t, stdio{Stdin: strings.NewReader("hi over udp6\n")}, "-u", "::1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: strings.NewReader("hi over udp6\n")}, "-u", "-q", "-1", "-w", "10", "--replies", "1", "::1", strconv.Itoa(port))
 		s.ExpectExit(t, 0)
 		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), []byte("hi over udp6\n"))
 	})
