@@ -52,6 +52,6 @@ func TestIPv6Loopback(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "dgram_echo.py", "inet", "::1")
 		port := printedPort(t, server)
-		sondeGets(t, "hi over udp6\n", "hi over udp6\n", "-u", "::1", strconv.Itoa(port))
+		sondeGets(t, "hi over udp6\n", "hi over udp6\n", "-u", "-q", "-1", "-w", "10", "--replies", "1", "::1", strconv.Itoa(port))
 	})
 }

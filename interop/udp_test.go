@@ -12,8 +12,9 @@ import (
 )
 
 // TestUDPConnectToPeer: `echo hi | sonde -u 127.0.0.1 PORT` sends one
-// datagram, prints the answer and exits 0 once its 1 s linger has passed
-// with nothing more arriving.
+// datagram, prints the answer and exits 0 once that one reply has
+// arrived (--replies 1; -q -1 -w 10, so that a loaded machine's late
+// reply is waited for, not lost to the 1 s linger).
 func TestUDPConnectToPeer(t *testing.T) {
 	t.Parallel()
 
@@ -21,7 +22,7 @@ func TestUDPConnectToPeer(t *testing.T) {
 		t.Parallel()
 		server := python(t, stdio{}, "udp_server.py")
 		port := printedPort(t, server)
-		sondeGets(t, "hi\n", "Recieved you Message: hi\n", "-u", "127.0.0.1", strconv.Itoa(port))
+		sondeGets(t, "hi\n", "Recieved you Message: hi\n", "-u", "-q", "-1", "-w", "10", "--replies", "1", "127.0.0.1", strconv.Itoa(port))
 	})
 
 	echoes := []peerCommand[int]{
@@ -39,7 +40,7 @@ func TestUDPConnectToPeer(t *testing.T) {
 			_, port := startPeerListener(t, "udp4", func(port int) *proc {
 				return start(t, stdio{}, echo.program, echo.args(port)...)
 			})
-			sondeGets(t, "hi\n", "hi\n", "-u", "127.0.0.1", strconv.Itoa(port))
+			sondeGets(t, "hi\n", "hi\n", "-u", "-q", "-1", "-w", "10", "--replies", "1", "127.0.0.1", strconv.Itoa(port))
 		})
 	}
 
@@ -50,7 +51,7 @@ func TestUDPConnectToPeer(t *testing.T) {
 		server := python(t, stdio{}, "dgram_echo.py", "inet", "127.0.0.1")
 		port := printedPort(t, server)
 		payload := randomPayload(t, 65507)
-		s := sonde(t, stdio{Stdin: dataFile(t, payload)}, "-u", "127.0.0.1", strconv.Itoa(port))
+		s := sonde(t, stdio{Stdin: dataFile(t, payload)}, "-u", "-q", "-1", "-w", "10", "--replies", "1", "127.0.0.1", strconv.Itoa(port))
 		s.ExpectExit(t, 0)
 		sameBytes(t, "sonde stdout", s.Stdout.Bytes(), payload)
 	})

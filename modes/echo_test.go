@@ -141,7 +141,7 @@ func TestEchoMaxConnsRefusesAtOnce(t *testing.T) {
 // An idle client is closed after --idle-timeout, and never blocks a new one.
 func TestEchoIdleTimeout(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // runs last, after the server stopped
-	addr, _ := startEcho(t, "tcp", func(o *EchoOptions) { o.IdleTimeout = 200 * time.Millisecond })
+	addr, _ := startEcho(t, "tcp", func(o *EchoOptions) { o.IdleTimeout = time.Second })
 	idle := dialServer(t, addr.String())
 	busy := dialServer(t, addr.String())
 	if _, err := busy.Write([]byte("ping")); err != nil {

@@ -316,6 +316,20 @@ func (s *pingSession) run(ctx context.Context, interval time.Duration) {
 				return
 			}
 		case now := <-deadC:
+			// Replies already read are taken first: one read in time
+			// but queued behind the deadline (this loop ran late) is no
+			// timeout. handle judges each by its round trip.
+		drain:
+			for range cap(s.replies) {
+				select {
+				case r := <-s.replies:
+					if !s.handle(r) {
+						return
+					}
+				default:
+					break drain
+				}
+			}
 			for _, seq := range s.pending {
 				pr := s.probe(seq)
 				if pr.decided {
@@ -396,7 +410,16 @@ func (s *pingSession) handle(r pingReply) bool {
 		return true // not one of ours
 	}
 	if !pr.decided {
-		return s.decide(r.seq, r.ok, r.rtt, r.why)
+		if !r.ok || !s.p.timed() || r.rtt <= s.timeout {
+			return s.decide(r.seq, r.ok, r.rtt, r.why)
+		}
+		// Its round trip is past the timeout: the probe timed out, and
+		// this reply is late, though this loop (run late on a loaded
+		// machine) had not yet seen the deadline.
+		pr.timedOut = true
+		if !s.decide(r.seq, false, 0, "no reply within "+s.timeout.String()) {
+			return false
+		}
 	}
 	if !r.ok {
 		return true

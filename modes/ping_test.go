@@ -207,13 +207,13 @@ func TestPingUDPLateReply(t *testing.T) {
 	})
 	var stdout lineHook
 	err := pingTo(context.Background(), addr, func(o *PingOptions) {
-		o.Mode, o.Count, o.Interval, o.Timeout = PingUDP, 3, 100*time.Millisecond, 150*time.Millisecond
+		o.Mode, o.Count, o.Interval, o.Timeout = PingUDP, 3, 500*time.Millisecond, 750*time.Millisecond
 	}, &stdout, &lineHook{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := stdout.String()
-	for _, want := range []string{": seq=1 no reply within 150ms\n", ": seq=1 late reply, time=",
+	for _, want := range []string{": seq=1 no reply within 750ms\n", ": seq=1 late reply, time=",
 		"3 probes sent, 2 ok, 33.3% loss, 0 duplicates, 0 reordered, 1 late, time "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ping --udp wrote:\n%s\nwant %q", out, want)

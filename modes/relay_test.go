@@ -676,7 +676,7 @@ func TestRelayUDPSessions(t *testing.T) {
 func TestRelayUDPSessionExpires(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	target, senders := startUDPEcho(t)
-	r := startRelay(t, "udp", target, func(o *RelayOptions) { o.IdleTimeout = 100 * time.Millisecond })
+	r := startRelay(t, "udp", target, func(o *RelayOptions) { o.IdleTimeout = time.Second })
 	c, err := net.Dial("udp", r.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -694,7 +694,7 @@ func TestRelayUDPSessionExpires(t *testing.T) {
 		}
 	}
 	exchange()
-	expired := regexp.MustCompile(`conn 1 \S+ → target \S+: idle for 100ms, closed; 1 datagram \(4 bytes\) to target, 1 datagram \(4 bytes\) to client`)
+	expired := regexp.MustCompile(`conn 1 \S+ → target \S+: idle for 1s, closed; 1 datagram \(4 bytes\) to target, 1 datagram \(4 bytes\) to client`)
 	for deadline := time.Now().Add(20 * time.Second); !expired.MatchString(r.stderr.String()); {
 		if time.Now().After(deadline) {
 			t.Fatalf("session 1 never expired:\n%s", r.stderr.String())

@@ -190,8 +190,10 @@ func TestScanRetriesSilentUDP(t *testing.T) {
 		lostFirst: {"-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"},
 		dropped:   {"-j", "DROP"},
 	})
-	if got := packetsTo(t, "udp", lostFirst.Port()); states[lostFirst.Port()] != "open" || got != 2 {
-		t.Errorf("UDP echo server whose first datagram is lost: %q after %d datagrams, want open after 2",
+	// At least 2: a reply held up on a loaded machine past the short
+	// timeout gets a third datagram (dropped too), and still counts.
+	if got := packetsTo(t, "udp", lostFirst.Port()); states[lostFirst.Port()] != "open" || got < 2 {
+		t.Errorf("UDP echo server whose first datagram is lost: %q after %d datagrams, want open after 2 or more",
 			states[lostFirst.Port()], got)
 	}
 	if got := packetsTo(t, "udp", dropped.Port()); states[dropped.Port()] != "open|filtered" || got != DefaultScanRetries+1 {

@@ -169,8 +169,11 @@ func TestScanNetcatStyle(t *testing.T) {
 func TestScanUDP(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	echo, closed, silent := porttest.UDPEcho(t, nil), porttest.ClosedPort(t), porttest.SilentUDP(t)
-	stdout, stderr, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) { o.Network, o.JSON = "udp", true },
-		echo, closed, silent)
+	// A second each, and the retries a scan makes by default: the echo's
+	// reply must not be missed on a loaded machine.
+	stdout, stderr, err := scanTo(t, context.Background(), 0, func(o *ScanOptions) {
+		o.Network, o.JSON, o.Timeout, o.Retries = "udp", true, time.Second, DefaultScanRetries
+	}, echo, closed, silent)
 	if err != nil {
 		t.Fatalf("scan -u: %v (stderr %q)", err, stderr)
 	}

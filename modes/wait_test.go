@@ -27,13 +27,13 @@ func TestWaitTimeout(t *testing.T) {
 	closed := porttest.ClosedPort(t)
 	var stdout, stderr lineHook
 	err := waitFor(context.Background(), int(closed.Port()), &stdout, &stderr, 0, func(o *WaitOptions) {
-		o.Timeout, o.JSON = 100*time.Millisecond, true
+		o.Timeout, o.JSON = 500*time.Millisecond, true
 	})
 	var status *ExitStatus
 	if !errors.As(err, &status) || status.Code != 1 {
 		t.Fatalf("wait for a closed port: %v, want exit status 1", err)
 	}
-	want := regexp.MustCompile(fmt.Sprintf(`^sonde: %s did not accept a connection within 100ms \(\d+ attempts; the last one: connection refused\)\n`+
+	want := regexp.MustCompile(fmt.Sprintf(`^sonde: %s did not accept a connection within 500ms \(\d+ attempts; the last one: connection refused\)\n`+
 		`sonde: hint: nothing listens on port %d yet; is the service running, and on this port\?\n$`, closed, closed.Port()))
 	if !want.MatchString(stderr.String()) {
 		t.Errorf("wait for a closed port wrote:\n%s\nwant %s", stderr.String(), want)
@@ -44,7 +44,7 @@ func TestWaitTimeout(t *testing.T) {
 	if last["type"] != "summary" || last["state"] != "timeout" || last["attempts"] != float64(len(lines)-1) || len(lines) < 3 {
 		t.Errorf("wait --json ended with %v after %d attempts, want a timeout summary after several attempts", last, len(lines)-1)
 	}
-	if why, _ := last["error"].(string); !strings.HasPrefix(why, closed.String()+" did not accept a connection within 100ms (") {
+	if why, _ := last["error"].(string); !strings.HasPrefix(why, closed.String()+" did not accept a connection within 500ms (") {
 		t.Errorf("wait --json timed out with the error %q, want the message of stderr", why)
 	}
 }

@@ -95,11 +95,11 @@ func TestProbeUDP(t *testing.T) {
 	}{
 		{"echo server", porttest.UDPEcho(t, nil), Open, ""},
 		{"closed port", porttest.ClosedPort(t), Closed, "ICMP port unreachable"},
-		{"silent socket", porttest.SilentUDP(t), OpenFiltered, "no reply within 300ms"},
+		{"silent socket", porttest.SilentUDP(t), OpenFiltered, "no reply to 3 probes, 1s each"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := ProbeUDP(context.Background(), tt.addr, ProbeOptions{Timeout: 300 * time.Millisecond})
+			res, err := ProbeUDP(context.Background(), tt.addr, ProbeOptions{Timeout: time.Second, Retries: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -164,7 +164,7 @@ func TestTraceProbeLateReader(t *testing.T) {
 	defer func() { testHookTraceWait = nil }()
 	// Linux stamps received packets only while some socket asks for it,
 	// and turns the stamps on a moment after the first one does: hold one
-	// such socket, and give each network a few probes to be stamped.
+	// such socket, and give each network up to 40 probes (a few seconds) to be stamped.
 	keep, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestTraceProbeLateReader(t *testing.T) {
 	dst := netip.AddrPortFrom(netip.MustParseAddr(netchain.Server4), 9)
 	for _, network := range []string{"tcp", "udp"} {
 		stamped := false
-		for try := 1; try <= 5 && !stamped; try++ {
+		for try := 1; try <= 40 && !stamped; try++ {
 			var res TraceResult
 			err := c.Do(c.Client, func() (err error) {
 				res, err = TraceProbe(context.Background(), network, dst, TraceProbeOptions{TTL: 2, Timeout: timeout})
