@@ -146,56 +146,113 @@ func (d *datagramDest) send(ps [][]byte) (int, error) {
 	return d.w.write(ps, d.addrs)
 }
 
+// chunkReader reads stdin for sendReadAhead, each read into a buffer of
+// its own.
+type chunkReader interface {
+	// read reads into bufs[0] or, when stdin keeps the boundaries of
+	// messages (a datagram or seqpacket socket), into as many of bufs as
+	// messages are waiting, one message each, after waiting for one. ns[i]
+	// is what bufs[i] got; err comes after those bytes.
+	read(bufs [][]byte) (ns []int, err error)
+	// most is how many buffers one read can fill.
+	most() int
+}
+
+// plainChunks reads r one read per call.
+type plainChunks struct {
+	r  io.Reader
+	ns [1]int
+}
+
+func (c *plainChunks) read(bufs [][]byte) ([]int, error) {
+	n, err := c.r.Read(bufs[0])
+	c.ns[0] = n
+	return c.ns[:], err
+}
+
+func (c *plainChunks) most() int { return 1 }
+
 // sendReadAhead reads r on a goroutine of its own, one datagram per read
 // (with crlf, each LF made CRLF), while the calling goroutine hands all
 // the reads waiting to one call of send, which sends each as one
-// datagram: a read is never split or joined to another. It returns nil at
-// EOF, a *stdinError if reading fails, or send's error. A read still
+// datagram: a read is never split or joined to another. Where r is a
+// socket that keeps message boundaries, one system call may read several
+// messages, each still one datagram (see newChunkReader). It returns nil
+// at EOF, a *stdinError if reading fails, or send's error. A read still
 // blocked when it returns ends with the read, its bytes unsent.
 func sendReadAhead(r io.Reader, crlf bool, send func(ps [][]byte) (int, error)) error {
 	type chunk struct {
 		buf, p []byte // p is what buf holds, or a CRLF copy of it
 		err    error  // the read's error, after its bytes
 	}
+	rd := newChunkReader(r)
 	free := make(chan []byte, batchSize)
 	reads := make(chan chunk, batchSize)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
 		allocated, lastCR := 0, false
+		spare := make([][]byte, 0, batchSize) // buffers to read into
 		for {
-			var buf []byte
-			select {
-			case buf = <-free:
-			default:
+			// One buffer at least, waited for if all are in use...
+			for len(spare) == 0 {
+				select {
+				case buf := <-free:
+					spare = append(spare, buf)
+					continue
+				default:
+				}
 				if allocated < batchSize {
 					allocated++
-					buf = make([]byte, maxDatagram)
-					break
+					spare = append(spare, make([]byte, maxDatagram))
+					continue
 				}
 				select {
-				case buf = <-free:
+				case buf := <-free:
+					spare = append(spare, buf)
 				case <-done:
 					return
 				}
 			}
-			n, err := r.Read(buf)
-			if n == 0 && err == nil {
-				free <- buf
-				continue
+			// ...and as many more as one read can fill, not waited for.
+		more:
+			for len(spare) < rd.most() {
+				select {
+				case buf := <-free:
+					spare = append(spare, buf)
+				default:
+					if allocated == batchSize {
+						break more
+					}
+					allocated++
+					spare = append(spare, make([]byte, maxDatagram))
+				}
 			}
-			c := chunk{buf: buf, p: buf[:n], err: err}
-			if crlf {
-				c.p, lastCR = toCRLF(c.p, lastCR)
+			ns, err := rd.read(spare)
+			if err == nil && (len(ns) == 0 || len(ns) == 1 && ns[0] == 0) {
+				continue // nothing read: the buffers stay spare
 			}
-			select {
-			case reads <- c:
-			case <-done:
-				return
+			if len(ns) == 0 {
+				ns = []int{0} // the error alone, in a chunk of its own
+			}
+			for i, n := range ns {
+				c := chunk{buf: spare[i], p: spare[i][:n]}
+				if i == len(ns)-1 {
+					c.err = err
+				}
+				if crlf {
+					c.p, lastCR = toCRLF(c.p, lastCR)
+				}
+				select {
+				case reads <- c:
+				case <-done:
+					return
+				}
 			}
 			if err != nil {
 				return
 			}
+			spare = spare[:copy(spare, spare[len(ns):])]
 		}
 	}()
 	ps := make([][]byte, 0, batchSize)

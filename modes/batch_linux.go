@@ -3,9 +3,12 @@ package modes
 import (
 	"io"
 	"net"
+	"os"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // On Linux a UDP socket reads with recvmmsg and sends with sendmmsg,
@@ -91,4 +94,78 @@ func (w *mmsgWriter) write(ps [][]byte, to []net.Addr) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// msgChunks reads stdin where it is a datagram or seqpacket socket: one
+// recvmmsg takes every message waiting, each into a buffer of its own, as
+// that many reads would, one message each.
+type msgChunks struct {
+	raw  syscall.RawConn
+	msgs []unix.Mmsghdr
+	iovs []unix.Iovec
+	ns   []int
+}
+
+// newChunkReader reads r for sendReadAhead: with recvmmsg where r is a
+// socket that keeps message boundaries, else one read per call.
+func newChunkReader(r io.Reader) chunkReader {
+	f, ok := r.(*os.File)
+	if !ok {
+		return &plainChunks{r: r}
+	}
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return &plainChunks{r: r}
+	}
+	typ := -1
+	if raw.Control(func(fd uintptr) {
+		typ, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TYPE)
+	}) != nil || err != nil || typ != unix.SOCK_DGRAM && typ != unix.SOCK_SEQPACKET {
+		return &plainChunks{r: r}
+	}
+	m := &msgChunks{raw: raw, msgs: make([]unix.Mmsghdr, batchSize), iovs: make([]unix.Iovec, batchSize), ns: make([]int, 0, batchSize)}
+	for i := range m.msgs {
+		m.msgs[i].Hdr.Iov = &m.iovs[i]
+		m.msgs[i].Hdr.SetIovlen(1)
+	}
+	return m
+}
+
+func (m *msgChunks) most() int { return batchSize }
+
+// read waits for one message, and takes the others waiting. A message of
+// no bytes is the end of stdin, as a read of none is.
+func (m *msgChunks) read(bufs [][]byte) ([]int, error) {
+	bufs = bufs[:min(len(bufs), len(m.msgs))]
+	for i, b := range bufs {
+		m.iovs[i].Base = &b[0]
+		m.iovs[i].SetLen(len(b))
+		m.msgs[i].Len = 0
+	}
+	var got int
+	var errno syscall.Errno
+	err := m.raw.Read(func(fd uintptr) bool {
+		r, _, e := syscall.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.msgs[0])), uintptr(len(bufs)), unix.MSG_WAITFORONE, 0, 0)
+		got, errno = int(r), e
+		return errno != syscall.EAGAIN // a non-blocking stdin waits in the poller
+	})
+	for i := range bufs {
+		m.iovs[i].Base = nil // no buffer stays pinned by the headers
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case errno == syscall.EINTR:
+		return nil, nil
+	case errno != 0:
+		return nil, os.NewSyscallError("recvmmsg", errno)
+	}
+	m.ns = m.ns[:0]
+	for _, msg := range m.msgs[:got] {
+		if msg.Len == 0 {
+			return m.ns, io.EOF
+		}
+		m.ns = append(m.ns, int(msg.Len))
+	}
+	return m.ns, nil
 }

@@ -112,6 +112,27 @@ func addrName(a net.Addr) string {
 	return a.String()
 }
 
+// lastName is addrName with a memory of one: a flood from one sender
+// names it once, not once per datagram.
+type lastName struct {
+	udp  net.UDPAddr
+	name string
+	ok   bool
+}
+
+func (l *lastName) of(a net.Addr) string {
+	u, isUDP := a.(*net.UDPAddr)
+	if !isUDP || u == nil {
+		return addrName(a)
+	}
+	if l.ok && u.Port == l.udp.Port && u.Zone == l.udp.Zone && u.IP.Equal(l.udp.IP) {
+		return l.name
+	}
+	l.udp = net.UDPAddr{IP: append(l.udp.IP[:0], u.IP...), Port: u.Port, Zone: u.Zone}
+	l.name, l.ok = addrName(a), true
+	return l.name
+}
+
 func orUnnamed(name string) string {
 	if name == "" {
 		return "an unnamed socket (replies cannot reach it)"

@@ -47,7 +47,7 @@ type datagramSession struct {
 func (s *datagramSession) touch(recv bool) {
 	s.active.touch()
 	if recv {
-		s.heard.touch()
+		s.heard.last.Store(s.active.last.Load())
 	}
 }
 
@@ -75,11 +75,11 @@ func (s *datagramSession) truncated(from string, size int) {
 }
 
 // deliver counts one datagram received and dumps it with --hex. Its
-// bytes go to stdout through out.
+// bytes go to stdout through out. The clocks are the caller's: one touch
+// per read serves every datagram it brought.
 func (s *datagramSession) deliver(p []byte, from string) {
 	s.received.Add(int64(len(p)))
 	s.datagrams.Add(1)
-	s.touch(true)
 	if s.hex != nil {
 		s.hex.Note("datagram of %s from %s", byteCount(len(p)), orUnnamed(from))
 		s.hex.Received(p)
@@ -190,10 +190,15 @@ func (s *datagramSession) receive(c datagramReader, seen func(n int, from net.Ad
 		if err != nil {
 			return err
 		}
+		touched := false
 		for _, d := range ds {
 			name, heard := seen(len(d.p), d.from, d.truncated, size)
 			if !heard {
 				continue
+			}
+			if !touched {
+				s.touch(true) // they all came with this read
+				touched = true
 			}
 			s.deliver(d.p, name)
 			if s.delivered != nil {
@@ -414,8 +419,9 @@ func runDatagramListen(ctx context.Context, pc net.PacketConn, o *Options) error
 	recvDone := make(chan error, 1)
 	reported := make(reportedSenders)
 	go func() {
+		var names lastName
 		recvDone <- s.receive(pc, func(n int, from net.Addr, truncated bool, size int) (string, bool) {
-			name := addrName(from)
+			name := names.of(from)
 			if ok, why := o.Access.Permits(from); !ok {
 				refused.Add(1)
 				if reported.first("refused " + name) {

@@ -324,3 +324,24 @@ func TestUnixDatagramListenLocksOntoFirstNamedSender(t *testing.T) {
 		t.Errorf("stdout %q, want %q", got, want)
 	}
 }
+
+// lastName names each sender by its own address, whatever came before:
+// the port, the address and its zone each make another sender.
+func TestLastName(t *testing.T) {
+	var names lastName
+	for _, a := range []net.Addr{
+		&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9000},
+		&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9000},
+		&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9001},
+		&net.UDPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 9001},
+		&net.UDPAddr{IP: net.ParseIP("fe80::1"), Port: 9001, Zone: "lo"},
+		&net.UDPAddr{IP: net.ParseIP("fe80::1"), Port: 9001, Zone: "eth0"},
+		&net.UnixAddr{Name: "/tmp/s", Net: "unixgram"},
+		&net.UnixAddr{Name: "", Net: "unixgram"},
+		&net.UDPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 9001},
+	} {
+		if got, want := names.of(a), addrName(a); got != want {
+			t.Errorf("name of %v: %q, want %q", a, got, want)
+		}
+	}
+}
