@@ -42,16 +42,14 @@ func untimed(s string) string {
 	return regexp.MustCompile(`[0-9.]+(µs|ms|s)\b`).ReplaceAllString(s, "T")
 }
 
-// TestLeanAppSameAsFull: runApp, which builds only the command a line
-// names (or none for the root's modes), prints, reports and exits exactly
-// as the whole app does, for help of every kind, --version, completion
-// scripts, usage errors, typos of flags and commands, and -z on a port.
-func TestLeanAppSameAsFull(t *testing.T) {
+// acceptCloseListener listens on 127.0.0.1, accepts and closes every
+// connection until the test ends, and returns its port.
+func acceptCloseListener(tb testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer ln.Close()
+	tb.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -61,7 +59,15 @@ func TestLeanAppSameAsFull(t *testing.T) {
 			c.Close()
 		}
 	}()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// TestLeanAppSameAsFull: runApp, which builds only the command a line
+// names (or none for the root's modes), prints, reports and exits exactly
+// as the whole app does, for help of every kind, --version, completion
+// scripts, usage errors, typos of flags and commands, and -z on a port.
+func TestLeanAppSameAsFull(t *testing.T) {
+	port := acceptCloseListener(t)
 	lines := []string{
 		"--version", "-h", "--help", "--h", "-vh", "127.0.0.1 80 --help", "--help=false --version",
 		"--version -z 127.0.0.1 " + port, "-z --version 127.0.0.1 " + port,

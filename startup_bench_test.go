@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
-	"strconv"
 	"testing"
 )
 
@@ -12,21 +10,7 @@ import (
 // argv to exit, for the invocations scripts make in loops (-z on one open
 // port, --version).
 func BenchmarkStartup(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	port := acceptCloseListener(b)
 	for _, args := range [][]string{{"--version"}, {"-z", "127.0.0.1", port}} {
 		b.Run(args[0], func(b *testing.B) {
 			env := runEnv{ctx: context.Background(), stdin: nil, stdout: io.Discard, stderr: io.Discard}
