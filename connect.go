@@ -130,6 +130,9 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if listen {
 		return modes.Listen(env.ctx, o)
 	}
+	if o.TLSClient != nil {
+		warnUnverified(c, u)
+	}
 	return modes.Connect(env.ctx, o)
 }
 

@@ -292,14 +292,12 @@ func clientTLSConfig(c *cli.Context, u *ui.UI, host string, udp bool) (*tls.Conf
 	if err := checkClientTLS(c, true); err != nil {
 		return nil, err
 	}
-	cfg, err := transport.ClientTLSConfig(tlsOptions(c), host)
-	if err == nil {
-		warnUnverified(c, u)
-	}
-	return cfg, err
+	return transport.ClientTLSConfig(tlsOptions(c), host)
 }
 
-// warnUnverified says, once, what --insecure costs.
+// warnUnverified says, once, what --insecure costs. It is said once the
+// command line has passed every check, so that a usage error stays one
+// line and its hint.
 func warnUnverified(c *cli.Context, u *ui.UI) {
 	if c.Bool("insecure") {
 		u.Warnf("certificate not verified: anyone in the path can read and change the traffic")

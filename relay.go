@@ -179,7 +179,11 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Target.Host); err != nil {
 			return err
 		}
-		warnUnverified(c, u)
+		// Said once the relay is up: its own-address check comes first.
+		o.OnReady = func(addr net.Addr) {
+			warnUnverified(c, u)
+			writeReadyFile(addr)
+		}
 	}
 	if listen {
 		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile, CAFile: opts.CAFile}
