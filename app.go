@@ -82,7 +82,17 @@ func (env runEnv) action(run commandFunc) cli.ActionFunc {
 			return err
 		}
 		setColor(os.Getenv, mode, env.stderr)
-		return run(env, c, ui.New(env.stderr, c.Count("verbose")))
+		u := ui.New(env.stderr, c.Count("verbose"))
+		err = run(env, c, u)
+		// A command that held its messages (ui.Hold) and ended before
+		// releasing them: a refused command line is reported alone;
+		// anything else keeps what was said before it.
+		if err != nil && transport.Explain(err).Usage {
+			u.Discard()
+		} else {
+			u.Release()
+		}
+		return err
 	}
 }
 
@@ -257,6 +267,19 @@ func writeReadyFile(addr net.Addr) {
 
 func usageError(format string, args ...any) error {
 	return &transport.InputError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// releaseOnReady holds u's messages (ui.Hold) until a listener is ready:
+// bound, and past the mode's own checks of its addresses, which may still
+// refuse the command line. Then it writes them and calls ready.
+func releaseOnReady(u *ui.UI, ready func(net.Addr)) func(net.Addr) {
+	u.Hold()
+	return func(addr net.Addr) {
+		u.Release()
+		if ready != nil {
+			ready(addr)
+		}
+	}
 }
 
 // onUsageError turns urfave/cli's parse errors into sonde's one-line form.

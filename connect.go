@@ -102,6 +102,11 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if c.Command != nil && c.Command.Name == "connect" && c.Bool("listen") {
 		return usageError("connect cannot be combined with -l")
 	}
+	// What is said until the command line has passed every check (the
+	// --insecure and -e warnings, certificate lines) waits, so that a
+	// usage error found late stands alone: until the listener is ready,
+	// or until the connect starts.
+	u.Hold()
 	source, err := transport.ParseHost(c.String("source"))
 	if err != nil {
 		return err
@@ -110,6 +115,7 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if err != nil {
 		return err
 	}
+	o.OnReady = releaseOnReady(u, o.OnReady)
 	o.Proxy = proxy
 	if err := applyExec(c, o, listen, u, env.stderr); err != nil {
 		return err
@@ -133,6 +139,7 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if o.TLSClient != nil {
 		warnUnverified(c, u)
 	}
+	u.Release()
 	return modes.Connect(env.ctx, o)
 }
 

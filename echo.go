@@ -50,7 +50,7 @@ func echoCommand(env runEnv) *cli.Command {
 func runEcho(env runEnv, c *cli.Context, u *ui.UI) error {
 	o := &modes.EchoOptions{}
 	o.UI = u
-	o.OnReady = writeReadyFile
+	o.OnReady = releaseOnReady(u, writeReadyFile) // a late usage error stands alone
 	o.Listen.Numeric = c.Bool("numeric")
 	var err error
 	if o.Listen.Family, err = familyFlag(c); err != nil {

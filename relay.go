@@ -79,6 +79,10 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 			Hint: "relay takes LISTEN and TARGET, each written HOST:PORT; " + relayExample}
 	}
 	o := &modes.RelayOptions{}
+	// What is said before the relay listens waits until it does: the
+	// mode's own checks (a target that is the relay itself) may still
+	// refuse the command line, and that error must stand alone.
+	o.OnReady = releaseOnReady(u, writeReadyFile)
 	family, err := familyFlag(c)
 	if err != nil {
 		return err
@@ -112,7 +116,6 @@ func runRelay(env runEnv, c *cli.Context, u *ui.UI) error {
 		return err
 	}
 	o.UI = u
-	o.OnReady = writeReadyFile
 	if err := relayTLS(c, u, o); err != nil {
 		return err
 	}
@@ -179,11 +182,7 @@ func relayTLS(c *cli.Context, u *ui.UI, o *modes.RelayOptions) error {
 		if o.TLSClient, err = transport.ClientTLSConfig(clientOpts, o.Target.Host); err != nil {
 			return err
 		}
-		// Said once the relay is up: its own-address check comes first.
-		o.OnReady = func(addr net.Addr) {
-			warnUnverified(c, u)
-			writeReadyFile(addr)
-		}
+		warnUnverified(c, u)
 	}
 	if listen {
 		serverOpts := transport.TLSOptions{CertFile: opts.CertFile, KeyFile: opts.KeyFile, CAFile: opts.CAFile}

@@ -45,6 +45,9 @@ type UI struct {
 
 	statusLine string // the --progress line to draw ("" for none)
 	midLine    bool   // the last write to a StatusOutput ended mid-line
+
+	holding bool     // Hold: messages wait in held until Release or Discard
+	held    []string // the messages held, whole lines
 }
 
 // New returns a UI writing to w (normally os.Stderr) at the given -v level.
@@ -92,8 +95,41 @@ func (u *UI) line(paint func(string) string, label, format string, args ...any) 
 	}
 	b.WriteByte('\n')
 	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.holding {
+		u.held = append(u.held, b.String())
+		return
+	}
 	u.clearStatus()
 	io.WriteString(u.w, b.String())
+}
+
+// Hold keeps every message from now on, in order, until Release or
+// Discard. A command holds what it says while it is still checking its
+// command line, so that a mistake found late (a bad --hex-file after the
+// --insecure warning was due) is reported alone: the error and its hint.
+func (u *UI) Hold() {
+	u.mu.Lock()
+	u.holding = true
+	u.mu.Unlock()
+}
+
+// Release writes the messages held, in order, and stops holding.
+func (u *UI) Release() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.held) > 0 {
+		u.clearStatus()
+		io.WriteString(u.w, strings.Join(u.held, ""))
+	}
+	u.holding, u.held = false, nil
+}
+
+// Discard drops the messages held and stops holding: what they said is
+// moot once the command line has been refused.
+func (u *UI) Discard() {
+	u.mu.Lock()
+	u.holding, u.held = false, nil
 	u.mu.Unlock()
 }
 

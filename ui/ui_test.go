@@ -96,6 +96,39 @@ func TestVerbosef(t *testing.T) {
 	}
 }
 
+// TestHold: held messages wait, in order, until Release writes them or
+// Discard drops them; after either, messages are written at once.
+func TestHold(t *testing.T) {
+	withColor(t, false)
+	var b strings.Builder
+	u := New(&b, 1)
+	u.Hold()
+	u.Warnf("certificate not verified")
+	u.Verbosef(1, "listening on 127.0.0.1:9")
+	if b.Len() != 0 {
+		t.Fatalf("held messages were written: %q", b.String())
+	}
+	u.Release()
+	want := "sonde: warning: certificate not verified\nsonde: listening on 127.0.0.1:9\n"
+	if b.String() != want {
+		t.Fatalf("after Release: %q, want %q", b.String(), want)
+	}
+	u.Infof("after")
+	if want += "sonde: after\n"; b.String() != want {
+		t.Fatalf("a message after Release: %q, want %q", b.String(), want)
+	}
+
+	b.Reset()
+	u.Hold()
+	u.Warnf("moot")
+	u.Discard()
+	u.Errorf("--cert and --key go together")
+	u.Release() // nothing held: a no-op
+	if want := "sonde: --cert and --key go together\n"; b.String() != want {
+		t.Fatalf("after Discard: %q, want %q", b.String(), want)
+	}
+}
+
 // TestStatusIsClearedBeforeOutput: a --progress line is drawn in place,
 // and whatever is written next (a message or a report through Writer)
 // first erases it, so the two never share a line.
