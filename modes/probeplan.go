@@ -61,8 +61,9 @@ const hostGroup = 256
 // A few starters (one per CPU, no more than workers) make the probes: a
 // TCP probe the kernel answers at once (loopback, a local refusal) is
 // finished there and then, and only one that must wait gets a goroutine
-// of its own. A scan of closed loopback ports so costs a few system
-// calls a port and no scheduling.
+// of its own. Each starter connects again on the socket of a refused
+// probe (transport.ProbeSockets). A scan of closed loopback ports so
+// costs two system calls a port and no scheduling.
 func probeHosts(ctx context.Context, hosts []probeHost, workers int, interval time.Duration, popts transport.ProbeOptions) <-chan probeOutcome {
 	type job struct{ host, i int }
 	jobs := make(chan job, workers)
@@ -73,15 +74,22 @@ func probeHosts(ctx context.Context, hosts []probeHost, workers int, interval ti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var socks transport.ProbeSockets // the socket of the last refused probe, for the next
+			defer socks.Close()
 			for j := range jobs {
 				h := &hosts[j.host]
 				port, addr := h.at(j.i)
 				target := netip.AddrPortFrom(addr, uint16(port))
-				slots <- struct{}{}
+				select {
+				case slots <- struct{}{}:
+				default: // every slot is taken: wait holding no socket
+					socks.Close()
+					slots <- struct{}{}
+				}
 				var wait func() (transport.ProbeResult, error)
 				if h.network == "udp" {
 					wait = func() (transport.ProbeResult, error) { return transport.ProbeUDP(ctx, target, popts) }
-				} else if res, w, err := transport.BeginProbeTCP(ctx, target, popts); w == nil {
+				} else if res, w, err := transport.BeginProbeTCPWith(ctx, target, popts, &socks); w == nil {
 					<-slots
 					outcomes <- probeOutcome{j.host, j.i, res, err}
 					continue

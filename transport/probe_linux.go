@@ -18,49 +18,76 @@ import (
 // progress is left to wait, which hands it to the poller with the timeout
 // as its deadline. Timing starts just before connect(2) and stops when the
 // outcome is seen.
-func startTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions) (ProbeResult, func() (ProbeResult, error), error) {
-	family := syscall.AF_INET
+func startTCP(ctx context.Context, addr netip.AddrPort, o ProbeOptions, s *ProbeSockets) (ProbeResult, func() (ProbeResult, error), error) {
+	family, fam := syscall.AF_INET, 0
 	if addr.Addr().Is6() {
-		family = syscall.AF_INET6
+		family, fam = syscall.AF_INET6, 1
 	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return ProbeResult{}, nil, os.NewSyscallError("socket", err)
-	}
-	if o.Source.IsValid() {
-		if err := syscall.Bind(fd, sockaddr(netip.AddrPortFrom(o.Source, 0))); err != nil {
-			syscall.Close(fd)
-			// As net.Dialer reports it, so that the source is blamed.
-			return ProbeResult{}, nil, &net.OpError{Op: "dial", Net: "tcp",
-				Source: net.TCPAddrFromAddrPort(netip.AddrPortFrom(o.Source, 0)),
-				Addr:   net.TCPAddrFromAddrPort(addr), Err: os.NewSyscallError("bind", err)}
+	sa := sockaddr(addr)
+	var fd int
+	reused := s != nil && s.kept[fam]
+	if reused {
+		fd, s.kept[fam] = s.fd[fam], false
+	} else {
+		var err error
+		fd, err = syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return ProbeResult{}, nil, os.NewSyscallError("socket", err)
+		}
+		if o.Source.IsValid() {
+			if err := syscall.Bind(fd, sockaddr(netip.AddrPortFrom(o.Source, 0))); err != nil {
+				syscall.Close(fd)
+				// As net.Dialer reports it, so that the source is blamed.
+				return ProbeResult{}, nil, &net.OpError{Op: "dial", Net: "tcp",
+					Source: net.TCPAddrFromAddrPort(netip.AddrPortFrom(o.Source, 0)),
+					Addr:   net.TCPAddrFromAddrPort(addr), Err: os.NewSyscallError("bind", err)}
+			}
 		}
 	}
 	start := time.Now()
-	err = syscall.Connect(fd, sockaddr(addr))
-	if err != syscall.EINPROGRESS {
-		rtt := time.Since(start)
-		defer syscall.Close(fd)
-		if err != nil {
-			res, err := classifyConnect(os.NewSyscallError("connect", err), rtt, o.Timeout)
-			return res, nil, err
+	err := syscall.Connect(fd, sa)
+	if reused && (err == syscall.EISCONN || err == syscall.EALREADY || err == syscall.EINVAL) {
+		// Not the state a refused socket is left in: start afresh.
+		syscall.Close(fd)
+		return startTCP(ctx, addr, o, nil)
+	}
+	if err == syscall.EINPROGRESS {
+		// In progress. On loopback the handshake has usually finished by
+		// now (the kernel ran it when connect(2) released the socket): a
+		// second connect says how, before the poller, whose setup would
+		// count in the time, is needed. It returns 0 once connected, the
+		// error when refused (leaving the socket ready to connect again),
+		// and EALREADY while the handshake goes on.
+		err = syscall.Connect(fd, sa)
+		if err == syscall.EALREADY || err == syscall.EINPROGRESS || err == syscall.EINTR {
+			return ProbeResult{}, func() (ProbeResult, error) { return waitConnect(ctx, fd, addr, start, o) }, nil
 		}
+		if err == syscall.EISCONN {
+			err = nil
+		}
+	}
+	rtt := time.Since(start)
+	if err == nil {
+		defer syscall.Close(fd)
 		return connected(fd, rtt), nil, nil
 	}
+	if err == syscall.ECONNREFUSED && s != nil && !o.Source.IsValid() {
+		s.fd[fam], s.kept[fam] = fd, true
+	} else {
+		defer syscall.Close(fd)
+	}
+	res, err := classifyConnect(os.NewSyscallError("connect", err), rtt, o.Timeout)
+	return res, nil, err
+}
 
-	// In progress. On loopback the handshake has usually finished by now
-	// (the kernel ran it when connect(2) released the socket): look
-	// before paying for the poller, whose setup would count in the time.
-	if done, connErr := connectDone(fd); done {
-		rtt := time.Since(start)
-		defer syscall.Close(fd)
-		if connErr != nil {
-			res, err := classifyConnect(connErr, rtt, o.Timeout)
-			return res, nil, err
+// Close releases the sockets s keeps.
+func (s *ProbeSockets) Close() {
+	for fam := range s.fd {
+		if s.kept[fam] {
+			syscall.Close(s.fd[fam])
+			s.kept[fam] = false
 		}
-		return connected(fd, rtt), nil, nil
 	}
-	return ProbeResult{}, func() (ProbeResult, error) { return waitConnect(ctx, fd, addr, start, o) }, nil
 }
 
 // waitConnect waits for a connect in progress on fd to finish, as the net

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -124,5 +125,65 @@ func TestProbeNoRouteFromHere(t *testing.T) {
 				t.Errorf("%s probe of %s = %+v, want unreachable (%s)", name, addr, res, tt.why)
 			}
 		}
+	}
+}
+
+// A refused probe leaves its socket in ProbeSockets, and the next probe
+// connects again on it: refused again, it keeps the same socket; to a
+// listener, it connects (the listener sees the connection) and the
+// socket is closed; a connect that must wait takes the socket with it.
+// Only refusals keep a socket, and none is kept with a source address
+// (it stays bound to it).
+func TestProbeSocketsReuse(t *testing.T) {
+	ctx := context.Background()
+	opts := ProbeOptions{Timeout: guard}
+	var s ProbeSockets
+	defer s.Close()
+	probe := func(addr netip.AddrPort, o ProbeOptions) ProbeResult {
+		t.Helper()
+		res, wait, err := BeginProbeTCPWith(ctx, addr, o, &s)
+		if wait != nil {
+			res, err = wait()
+		}
+		if err != nil {
+			t.Fatalf("probe of %s: %v", addr, err)
+		}
+		return res
+	}
+	closed := porttest.ClosedPort(t)
+	if res := probe(closed, opts); res.State != Closed || !s.kept[0] {
+		t.Fatalf("probe of closed %s = %+v, kept %v; want closed, the socket kept", closed, res, s.kept[0])
+	}
+	fd := s.fd[0]
+	if res := probe(closed, opts); res.State != Closed || !s.kept[0] || s.fd[0] != fd {
+		t.Fatalf("second probe of closed %s = %+v, kept %v (fd %d, was %d); want closed on the same socket", closed, res, s.kept[0], s.fd[0], fd)
+	}
+
+	ln := porttest.Listen(t)
+	open := ln.Addr().(*net.TCPAddr).AddrPort()
+	if res := probe(open, opts); res.State != Open || s.kept[0] {
+		t.Fatalf("probe of listener %s on a kept socket = %+v, kept %v; want open, nothing kept", open, res, s.kept[0])
+	}
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(guard))
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("the listener saw no connection from the reused socket: %v", err)
+	}
+	c.Close()
+
+	probe(closed, opts)
+	full := porttest.FullQueue(t)
+	if res := probe(full, ProbeOptions{Timeout: 100 * time.Millisecond}); res.State != Filtered || s.kept[0] {
+		t.Errorf("probe of a full accept queue %s on a kept socket = %+v, kept %v; want filtered, nothing kept", full, res, s.kept[0])
+	}
+
+	src := ProbeOptions{Timeout: guard, Source: netip.MustParseAddr("127.0.0.1")}
+	if res := probe(closed, src); res.State != Closed || s.kept[0] {
+		t.Errorf("probe of closed %s from a source address = %+v, kept %v; want closed, nothing kept", closed, res, s.kept[0])
+	}
+	probe(closed, opts)
+	s.Close()
+	if s.kept[0] {
+		t.Errorf("Close left a socket kept")
 	}
 }
