@@ -136,9 +136,6 @@ func connect(env runEnv, c *cli.Context, u *ui.UI, listen bool) error {
 	if listen {
 		return modes.Listen(env.ctx, o)
 	}
-	if o.TLSClient != nil {
-		warnUnverified(c, u)
-	}
 	u.Release()
 	return modes.Connect(env.ctx, o)
 }

@@ -292,12 +292,14 @@ func clientTLSConfig(c *cli.Context, u *ui.UI, host string, udp bool) (*tls.Conf
 	if err := checkClientTLS(c, true); err != nil {
 		return nil, err
 	}
-	return transport.ClientTLSConfig(tlsOptions(c), host)
+	cfg, err := transport.ClientTLSConfig(tlsOptions(c), host)
+	if err == nil {
+		warnUnverified(c, u)
+	}
+	return cfg, err
 }
 
-// warnUnverified says, once, what --insecure costs. It is said once the
-// command line has passed every check, so that a usage error stays one
-// line and its hint.
+// warnUnverified says, once, what --insecure costs.
 func warnUnverified(c *cli.Context, u *ui.UI) {
 	if c.Bool("insecure") {
 		u.Warnf("certificate not verified: anyone in the path can read and change the traffic")
